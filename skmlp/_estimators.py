@@ -1,0 +1,647 @@
+"""MLPClassifierNB and MLPRegressorNB: what a user touches."""
+
+import numpy as np
+from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
+from sklearn.metrics import accuracy_score, r2_score
+from sklearn.preprocessing import LabelBinarizer
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import (
+    check_classification_targets,
+    type_of_target,
+    unique_labels,
+)
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from ._base import BaseMultilayerPerceptronNB
+
+_COMMON_PARAMS_DOC = """
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element is the number of neurons in the ith hidden layer.
+
+    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
+        Activation function of the hidden layers.
+
+    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+        Weight optimizer. 'sgd' and 'adam' train one compiled epoch per call;
+        'lbfgs' runs scipy's L-BFGS-B over a compiled full-batch loss and gradient.
+
+    alpha : float, default=0.0001
+        Strength of the L2 penalty, divided by the sum of sample weights of the
+        batch as scikit-learn does.
+
+    batch_size : int or 'auto', default='auto'
+        Minibatch size for the stochastic solvers; 'auto' is ``min(200, n_samples)``.
+
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Learning rate schedule for ``solver='sgd'``.
+
+    learning_rate_init : float, default=0.001
+        Initial learning rate (sgd and adam).
+
+    power_t : float, default=0.5
+        Exponent of the inverse scaling schedule.
+
+    max_iter : int, default=200
+        Maximum number of epochs (stochastic solvers) or iterations (lbfgs).
+
+    shuffle : bool, default=True
+        Shuffle the samples in every epoch (stochastic solvers).
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and the early-stopping split.
+        The same seed gives bitwise-identical weights, and draws the same
+        numbers as scikit-learn's MLP with that seed.
+
+    tol : float, default=1e-4
+        Tolerance for the optimisation (see ``n_iter_no_change``).
+
+    verbose : bool, default=False
+        Print one line per epoch.
+
+    warm_start : bool, default=False
+        Reuse the previous solution as initialisation.
+
+    momentum : float, default=0.9
+        Momentum for ``solver='sgd'``.
+
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum (sgd with momentum > 0).
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified for
+        classification) and stop when its score stops improving; the best
+        weights are restored.
+
+    validation_fraction : float, default=0.1
+        Proportion of training data held out for early stopping.
+
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Adam's moment decay rates.
+
+    epsilon : float, default=1e-8
+        Adam's numerical stability term.
+
+    n_iter_no_change : int, default=10
+        Epochs without ``tol`` improvement before stopping.
+
+    max_fun : int, default=15000
+        Maximum number of loss evaluations (lbfgs only).
+"""
+
+_COMMON_ATTRS_DOC = """
+    loss_ : float
+        The current loss.
+
+    best_loss_ : float or None
+        Minimum training loss reached (None with early stopping).
+
+    loss_curve_ : list of float
+        Training loss after each epoch (stochastic solvers).
+
+    validation_scores_ : list of float or None
+        Validation score after each epoch (early stopping only).
+
+    best_validation_score_ : float or None
+        Best validation score (early stopping only).
+
+    t_ : int
+        Number of training samples seen by the solver.
+
+    coefs_ : list of ndarray of shape (n_units[i], n_units[i + 1])
+        Weight matrices, in the dtype of the training data.
+
+    intercepts_ : list of ndarray of shape (n_units[i + 1],)
+        Bias vectors.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Feature names seen during fit (only when X has string column names).
+
+    n_iter_ : int
+        Number of epochs (or lbfgs iterations) run by the last fit call.
+
+    n_layers_ : int
+        Number of layers, input and output included.
+
+    n_outputs_ : int
+        Number of outputs.
+
+    out_activation_ : str
+        Name of the output activation.
+"""
+
+
+class MLPClassifierNB(ClassifierMixin, BaseMultilayerPerceptronNB):
+    __doc__ = (
+        """Multi-layer perceptron classifier trained in Numba kernels.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`: the
+    same parameters, defaults, fitted attributes and methods. Multiclass targets
+    use a softmax output with cross-entropy; binary and multilabel-indicator
+    targets use logistic outputs with binary cross-entropy.
+
+    Parameters
+    ----------"""
+        + _COMMON_PARAMS_DOC
+        + """
+    Attributes
+    ----------
+    classes_ : ndarray or list of ndarray of shape (n_classes,)
+        Class labels."""
+        + _COMMON_ATTRS_DOC
+        + """
+    See Also
+    --------
+    MLPRegressorNB : The regressor.
+    sklearn.neural_network.MLPClassifier : The scikit-learn original.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from skmlp import MLPClassifierNB
+    >>> X, y = load_iris(return_X_y=True)
+    >>> clf = MLPClassifierNB(hidden_layer_sizes=(16,), max_iter=500,
+    ...                       random_state=0).fit(X, y)
+    >>> clf.predict(X[:2]).shape
+    (2,)
+    """
+    )
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            loss="log_loss",
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+        )
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        check_classification_targets(y)
+
+        if (not hasattr(self, "classes_")) or (not self.warm_start and not incremental):
+            self._label_binarizer = LabelBinarizer()
+            self._label_binarizer.fit(y)
+            self.classes_ = self._label_binarizer.classes_
+        else:
+            classes = unique_labels(y)
+            if self.warm_start and not incremental:
+                if set(classes) != set(self.classes_):
+                    raise ValueError(
+                        "warm_start can only be used where `y` has the same "
+                        "classes as in the previous call to fit. Previously "
+                        f"got {self.classes_}, `y` has {classes}"
+                    )
+            elif len(np.setdiff1d(classes, self.classes_, assume_unique=True)):
+                raise ValueError(
+                    "`y` has classes not in `self.classes_`. "
+                    f"`self.classes_` has {self.classes_}. 'y' has {classes}."
+                )
+        # bool, so that float32 X is not upcast by the targets
+        y = self._label_binarizer.transform(y).astype(bool)
+        return X, y
+
+    def _output_activation(self):
+        if self._label_binarizer.y_type_ == "multiclass":
+            return "softmax"
+        return "logistic"
+
+    def _stratify_labels(self, Y):
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            return None
+        return Y if Y.shape[1] == 1 else Y.argmax(axis=1)
+
+    def _validation_target(self, Y_val):
+        return self._label_binarizer.inverse_transform(Y_val)
+
+    def _labels_from_output(self, y_pred):
+        if self.n_outputs_ == 1:
+            y_pred = y_pred.ravel()
+        return self._label_binarizer.inverse_transform(y_pred)
+
+    def _score_raw(self, raw, y_true, sample_weight):
+        if not np.isfinite(raw).all():
+            return np.nan
+        y_pred = self._labels_from_output(raw)
+        return accuracy_score(y_true, y_pred, sample_weight=sample_weight)
+
+    def predict(self, X):
+        """Predict class labels.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            The predicted classes.
+        """
+        check_is_fitted(self)
+        return self._labels_from_output(self._forward_pass_fast(X))
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data matrix X and target(s) y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            Class labels, or a label-indicator matrix for multilabel.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    def _check_solver(self):
+        if self.solver not in ("sgd", "adam"):
+            raise AttributeError(
+                "partial_fit is only available for stochastic optimizers. "
+                f"{self.solver} is not stochastic."
+            )
+        return True
+
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None, classes=None):
+        """Update the model with one epoch over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        y : array-like of shape (n_samples,)
+            The target values.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        classes : array of shape (n_classes,), default=None
+            All classes across calls; required on the first call only.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        first_call = not hasattr(self, "classes_")
+        if classes is not None and not first_call:
+            if not np.array_equal(np.unique(classes), self.classes_):
+                raise ValueError(
+                    "`classes=%r` is not the same as on last call to partial_fit, "
+                    "was: %r" % (classes, self.classes_)
+                )
+        if first_call:
+            if classes is None:
+                raise ValueError(
+                    "classes must be passed on the first call to partial_fit."
+                )
+            self._label_binarizer = LabelBinarizer()
+            if type_of_target(y).startswith("multilabel"):
+                self._label_binarizer.fit(y)
+            else:
+                self._label_binarizer.fit(classes)
+            self.classes_ = self._label_binarizer.classes_
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+    def predict_proba(self, X):
+        """Probability estimates.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y_prob : ndarray of shape (n_samples, n_classes)
+            Probability of each class, in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        y_pred = self._forward_pass_fast(X)
+        if self.n_outputs_ == 1:
+            p = y_pred.ravel()
+            return np.vstack([1 - p, p]).T
+        return y_pred
+
+    def predict_log_proba(self, X):
+        """Log of the probability estimates.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        log_y_prob : ndarray of shape (n_samples, n_classes)
+            ``log(predict_proba(X))``.
+        """
+        y_prob = self.predict_proba(X)
+        with np.errstate(divide="ignore"):
+            return np.log(y_prob, out=y_prob)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
+
+
+class MLPRegressorNB(RegressorMixin, BaseMultilayerPerceptronNB):
+    __doc__ = (
+        """Multi-layer perceptron regressor trained in Numba kernels.
+
+    A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`:
+    identity output with squared error, or an exp output with the Poisson
+    deviance (``loss='poisson'``); single and multi-output targets.
+
+    Parameters
+    ----------
+    loss : {'squared_error', 'poisson'}, default='squared_error'
+        The loss function. 'poisson' needs non-negative targets."""
+        + _COMMON_PARAMS_DOC
+        + """
+    Attributes
+    ----------"""
+        + _COMMON_ATTRS_DOC
+        + """
+    See Also
+    --------
+    MLPClassifierNB : The classifier.
+    sklearn.neural_network.MLPRegressor : The scikit-learn original.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_regression
+    >>> from skmlp import MLPRegressorNB
+    >>> X, y = make_regression(n_samples=200, random_state=0)
+    >>> reg = MLPRegressorNB(max_iter=50, random_state=0).fit(X, y)
+    >>> reg.predict(X[:2]).shape
+    (2,)
+    """
+    )
+
+    _parameter_constraints: dict = {
+        **BaseMultilayerPerceptronNB._parameter_constraints,
+        "loss": [StrOptions({"squared_error", "poisson"})],
+    }
+
+    def __init__(
+        self,
+        loss="squared_error",
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        *,
+        solver="adam",
+        alpha=0.0001,
+        batch_size="auto",
+        learning_rate="constant",
+        learning_rate_init=0.001,
+        power_t=0.5,
+        max_iter=200,
+        shuffle=True,
+        random_state=None,
+        tol=1e-4,
+        verbose=False,
+        warm_start=False,
+        momentum=0.9,
+        nesterovs_momentum=True,
+        early_stopping=False,
+        validation_fraction=0.1,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-8,
+        n_iter_no_change=10,
+        max_fun=15000,
+    ):
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            solver=solver,
+            alpha=alpha,
+            batch_size=batch_size,
+            learning_rate=learning_rate,
+            learning_rate_init=learning_rate_init,
+            power_t=power_t,
+            max_iter=max_iter,
+            loss=loss,
+            shuffle=shuffle,
+            random_state=random_state,
+            tol=tol,
+            verbose=verbose,
+            warm_start=warm_start,
+            momentum=momentum,
+            nesterovs_momentum=nesterovs_momentum,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            beta_1=beta_1,
+            beta_2=beta_2,
+            epsilon=epsilon,
+            n_iter_no_change=n_iter_no_change,
+            max_fun=max_fun,
+        )
+
+    def _validate_input(self, X, y, incremental, reset):
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            accept_sparse=["csr", "csc"],
+            multi_output=True,
+            dtype=(np.float64, np.float32),
+            reset=reset,
+        )
+        y = _numeric_target(y)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)
+        if self.loss == "poisson" and np.any(y < 0):
+            raise ValueError(
+                "Some value(s) of y are negative which is not allowed for Poisson "
+                "regression (loss='poisson'). Use loss='squared_error' or shift "
+                "the targets."
+            )
+        if not reset and hasattr(self, "n_outputs_"):
+            n_out = 1 if y.ndim == 1 else y.shape[1]
+            if n_out != self.n_outputs_:
+                raise ValueError(
+                    f"y has {n_out} output(s), but {type(self).__name__} was fitted "
+                    f"with {self.n_outputs_}. Refit (warm_start=False) to change "
+                    "the number of outputs."
+                )
+        return X, y
+
+    def _output_activation(self):
+        return "exp" if self.loss == "poisson" else "identity"
+
+    def _score_raw(self, raw, y_true, sample_weight):
+        if not np.isfinite(raw).all():
+            return np.nan
+        if raw.shape[1] == 1:
+            raw = raw.ravel()
+            y_true = y_true.ravel()
+        return r2_score(y_true, raw, sample_weight=sample_weight)
+
+    def predict(self, X):
+        """Predict using the multi-layer perceptron model.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        Returns
+        -------
+        y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            The predicted values.
+        """
+        check_is_fitted(self)
+        y_pred = self._forward_pass_fast(X)
+        if y_pred.shape[1] == 1:
+            return y_pred.ravel()
+        return y_pred
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model to data matrix X and target(s) y.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : object
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+
+    def _check_solver(self):
+        if self.solver not in ("sgd", "adam"):
+            raise AttributeError(
+                "partial_fit is only available for stochastic optimizers. "
+                f"{self.solver} is not stochastic."
+            )
+        return True
+
+    @available_if(lambda est: est._check_solver())
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, sample_weight=None):
+        """Update the model with one epoch over the given data.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The input data.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            The target values.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        self : object
+            The updated estimator.
+        """
+        return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+
+def _numeric_target(y):
+    """Regression targets as floats, with a clear error for anything else."""
+    if y.dtype.kind in "fiub":
+        return y
+    try:
+        return y.astype(np.float64)
+    except (TypeError, ValueError):
+        example = next((v for v in np.ravel(y) if not _is_number(v)), None)
+        raise ValueError(
+            "MLPRegressorNB needs numeric targets, but y contains non-numeric "
+            f"values such as {example!r}. Encode them as numbers, or use "
+            "MLPClassifierNB for class labels."
+        ) from None
+
+
+def _is_number(v):
+    try:
+        float(v)
+    except (TypeError, ValueError):
+        return False
+    return True

@@ -1,0 +1,24 @@
+"""The one place that sets Numba compilation options.
+
+Every kernel in skmlp is compiled through :func:`jit` so that caching, GIL release
+and floating-point flags are decided once:
+
+- ``cache=True``: a second process (a joblib or Dask worker, the next test run)
+  loads machine code from disk instead of compiling again. When the package
+  directory is read-only, Numba falls back to its user-wide cache directory;
+  ``NUMBA_CACHE_DIR`` overrides both.
+- ``nogil=True``: kernels touch only the arrays they are handed, so several
+  threads may predict (or fit separate estimators) at once.
+- ``fastmath``: contraction and reassociation let LLVM fuse and vectorise the
+  elementwise loops. ``nnan`` and ``ninf`` are deliberately *not* enabled: the
+  estimator layer must still see NaN and infinity to report divergence.
+"""
+
+import numba
+
+FASTMATH = frozenset({"contract", "reassoc", "nsz", "arcp"})
+
+
+def jit(func):
+    """Compile ``func`` with skmlp's Numba options (cached, nogil, safe fastmath)."""
+    return numba.njit(cache=True, nogil=True, fastmath=set(FASTMATH))(func)
