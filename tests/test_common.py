@@ -1,0 +1,47 @@
+"""scikit-learn's estimator checks, run on both estimators.
+
+scikit-learn tests its own MLPs with ``max_iter=100`` and, for the sample-weight
+equivalence check, with the solver settings of ``PER_ESTIMATOR_CHECK_PARAMS`` in
+``sklearn/utils/_test_common/instance_generator.py``; the same settings are used
+here so that both libraries face exactly the same checks.
+"""
+
+import functools
+
+from sklearn.base import clone
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from skmlp import MLPClassifierNB, MLPRegressorNB
+
+# scikit-learn's PER_ESTIMATOR_CHECK_PARAMS for MLPClassifier / MLPRegressor.
+PER_CHECK_PARAMS = {
+    MLPClassifierNB: {
+        "check_sample_weight_equivalence_on_dense_data": dict(solver="lbfgs"),
+    },
+    MLPRegressorNB: {
+        "check_sample_weight_equivalence_on_dense_data": dict(
+            solver="sgd", tol=1e-2, random_state=42
+        ),
+    },
+}
+
+
+def _check_name(check):
+    while isinstance(check, functools.partial):
+        check = check.func
+    return check.__name__
+
+
+@parametrize_with_checks(
+    [
+        MLPClassifierNB(max_iter=100, random_state=0),
+        MLPRegressorNB(max_iter=100, random_state=0),
+    ]
+)
+def test_estimator_passes_sklearn_check(estimator, check):
+    # The same instance is shared by every check of one estimator: set
+    # check-specific parameters on a clone so they do not leak into other checks.
+    params = PER_CHECK_PARAMS[type(estimator)].get(_check_name(check))
+    if params is not None:
+        estimator = clone(estimator).set_params(**params)
+    check(estimator)
