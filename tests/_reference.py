@@ -1,0 +1,218 @@
+"""Slow, obviously-correct NumPy references for skmlp's kernels.
+
+Everything here works in float64 on whole arrays, with one formula per line and
+no in-place tricks, so that each function can be checked by reading it against
+the textbook (or scikit-learn's ``neural_network/_base.py`` and
+``_stochastic_optimizers.py``). Activation codes are skmlp's
+(``skmlp._base.ACTIVATION_CODES``).
+"""
+
+import numpy as np
+import scipy.sparse as sp
+
+IDENTITY, LOGISTIC, TANH, RELU, SOFTMAX, EXP = range(6)
+
+HIDDEN_CODES = {"identity": IDENTITY, "logistic": LOGISTIC, "tanh": TANH, "relu": RELU}
+
+
+# ----------------------------------------------------------------- activations
+def activation(Z, code):
+    """The activation ``code`` applied to the pre-activations ``Z`` (a new array)."""
+    Z = np.asarray(Z, dtype=np.float64)
+    if code == IDENTITY:
+        return Z.copy()
+    if code == LOGISTIC:
+        return 1.0 / (1.0 + np.exp(-Z))
+    if code == TANH:
+        return np.tanh(Z)
+    if code == RELU:
+        return np.maximum(Z, 0.0)
+    if code == SOFTMAX:
+        shifted = Z - Z.max(axis=1, keepdims=True)
+        e = np.exp(shifted)
+        return e / e.sum(axis=1, keepdims=True)
+    if code == EXP:
+        return np.exp(Z)
+    raise ValueError(code)
+
+
+def activation_derivative(A, code):
+    """d activation / d pre-activation, written in terms of the output ``A``."""
+    A = np.asarray(A, dtype=np.float64)
+    if code == IDENTITY:
+        return np.ones_like(A)
+    if code == LOGISTIC:
+        return A * (1.0 - A)
+    if code == TANH:
+        return 1.0 - A**2
+    if code == RELU:
+        return (A > 0).astype(np.float64)
+    raise ValueError(code)
+
+
+# ----------------------------------------------------------------- parameters
+def pack(coefs, intercepts):
+    """scikit-learn's ``_pack``: coefficient matrices row-major, then intercepts."""
+    return np.concatenate([np.ravel(c) for c in coefs] + [np.ravel(b) for b in intercepts])
+
+
+def unpack(theta, units):
+    """Inverse of :func:`pack` for layer sizes ``units`` (copies, float64)."""
+    theta = np.asarray(theta, dtype=np.float64)
+    coefs, intercepts = [], []
+    pos = 0
+    for n_in, n_out in zip(units[:-1], units[1:]):
+        coefs.append(theta[pos : pos + n_in * n_out].reshape(n_in, n_out).copy())
+        pos += n_in * n_out
+    for n_out in units[1:]:
+        intercepts.append(theta[pos : pos + n_out].copy())
+        pos += n_out
+    assert pos == theta.shape[0]
+    return coefs, intercepts
+
+
+def n_coef(units):
+    """Number of coefficient entries (the ones the L2 penalty applies to)."""
+    return int(sum(a * b for a, b in zip(units[:-1], units[1:])))
+
+
+def random_theta(units, rng, scale=0.5):
+    n = n_coef(units) + int(sum(units[1:]))
+    return rng.uniform(-scale, scale, n)
+
+
+# --------------------------------------------------------------------- forward
+def _dense(X):
+    if sp.issparse(X):
+        return X.toarray().astype(np.float64)
+    return np.asarray(X, dtype=np.float64)
+
+
+def forward(X, theta, units, acts):
+    """Activations of every layer, input layer first, in float64."""
+    coefs, intercepts = unpack(theta, units)
+    activations = [_dense(X)]
+    for W, b, code in zip(coefs, intercepts, acts):
+        Z = activations[-1] @ W + b
+        activations.append(activation(Z, code))
+    return activations
+
+
+# ------------------------------------------------------------------------ loss
+def loss_matrix(P, Y, out_code, eps):
+    """Per-sample, per-output loss of predictions ``P`` for targets ``Y``.
+
+    softmax: cross-entropy; logistic: binary cross-entropy (both with the
+    predictions clipped to ``[eps, 1 - eps]`` as scikit-learn does); identity:
+    half the squared error; exp: half the Poisson deviance
+    ``y log(y / p) - y + p`` (with ``0 log 0 = 0``).
+    """
+    P = np.asarray(P, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    if out_code == IDENTITY:
+        return 0.5 * (Y - P) ** 2
+    if out_code == EXP:
+        ylogy = np.where(Y > 0, Y * np.log(np.where(Y > 0, Y, 1.0) / P), 0.0)
+        return ylogy - Y + P
+    Pc = np.clip(P, eps, 1.0 - eps)
+    if out_code == SOFTMAX:
+        return np.where(Y != 0, -Y * np.log(Pc), 0.0)
+    if out_code == LOGISTIC:
+        pos = np.where(Y != 0, -Y * np.log(Pc), 0.0)
+        neg = np.where(Y != 1, -(1.0 - Y) * np.log(1.0 - Pc), 0.0)
+        return pos + neg
+    raise ValueError(out_code)
+
+
+def weighted_loss_sum(P, Y, sw, out_code, eps):
+    """``sum_i sw_i * sum_j loss_ij``: the kernel's ``output_delta`` return value."""
+    return float(np.sum(np.asarray(sw, dtype=np.float64) * loss_matrix(P, Y, out_code, eps).sum(axis=1)))
+
+
+def output_delta(P, Y, sw, norm):
+    """Derivative of the weighted loss w.r.t. the output pre-activation.
+
+    For the canonical pairs (softmax/CE, logistic/BCE, identity/squared error,
+    exp/Poisson) it is ``P - Y``, times the sample weight and ``norm``.
+    """
+    P = np.asarray(P, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    return (P - Y) * np.asarray(sw, dtype=np.float64)[:, None] * norm
+
+
+def objective(theta, X, Y, sw, units, acts, alpha, eps):
+    """Full-batch objective ``(sum_i w_i loss_i + 0.5 alpha ||W||^2) / sum(w)``.
+
+    This is what ``skmlp._epoch.loss_gradient`` minimises with ``H_OUT_SCALE = 1``.
+    """
+    sw = np.asarray(sw, dtype=np.float64)
+    P = forward(X, theta, units, acts)[-1]
+    data = weighted_loss_sum(P, Y, sw, acts[-1], eps)
+    W = np.asarray(theta, dtype=np.float64)[: n_coef(units)]
+    return (data + 0.5 * alpha * np.dot(W, W)) / sw.sum()
+
+
+# -------------------------------------------------------------------- backward
+def backward(activations, D_out, theta, units, acts):
+    """Gradient (packed like theta, no L2 term) from the output delta ``D_out``.
+
+    Returns ``(grad, deltas)`` where ``deltas[l]`` is the delta of layer ``l + 1``.
+    """
+    coefs, _ = unpack(theta, units)
+    n_layers = len(units) - 1
+    deltas = [None] * n_layers
+    deltas[-1] = np.asarray(D_out, dtype=np.float64)
+    for layer in range(n_layers - 1, 0, -1):
+        back = deltas[layer] @ coefs[layer].T
+        deltas[layer - 1] = back * activation_derivative(activations[layer], acts[layer - 1])
+    coef_grads = [activations[layer].T @ deltas[layer] for layer in range(n_layers)]
+    intercept_grads = [deltas[layer].sum(axis=0) for layer in range(n_layers)]
+    return pack(coef_grads, intercept_grads), deltas
+
+
+def loss_gradient(theta, X, Y, sw, units, acts, alpha, eps):
+    """``(objective, gradient)`` as in :func:`objective`, by back-propagation."""
+    sw = np.asarray(sw, dtype=np.float64)
+    norm = 1.0 / sw.sum()
+    activations = forward(X, theta, units, acts)
+    D_out = output_delta(activations[-1], Y, sw, norm)
+    grad, _ = backward(activations, D_out, theta, units, acts)
+    k = n_coef(units)
+    grad[:k] += alpha * norm * np.asarray(theta, dtype=np.float64)[:k]
+    return objective(theta, X, Y, sw, units, acts, alpha, eps), grad
+
+
+# ------------------------------------------------------------------ optimizers
+def l2_gradient(grad, theta, n_coef_, reg):
+    """Add the L2 term ``reg * theta`` to the coefficient part of ``grad``."""
+    full = np.asarray(grad, dtype=np.float64).copy()
+    full[:n_coef_] += reg * np.asarray(theta, dtype=np.float64)[:n_coef_]
+    return full
+
+
+def sgd_step(theta, grad, velocity, lr, momentum, nesterov):
+    """scikit-learn's ``SGDOptimizer._get_updates`` + ``update_params``.
+
+    ``grad`` already contains the L2 term. Returns ``(theta, velocity)``, new arrays.
+    """
+    update = momentum * velocity - lr * grad
+    new_velocity = update
+    if nesterov:
+        update = momentum * new_velocity - lr * grad
+    return theta + update, new_velocity
+
+
+def adam_step(theta, grad, m, v, t, learning_rate_init, beta_1, beta_2, epsilon):
+    """scikit-learn's ``AdamOptimizer._get_updates`` for step ``t`` (1-based).
+
+    ``grad`` already contains the L2 term. Returns ``(theta, m, v)``, new arrays.
+    """
+    m = beta_1 * m + (1 - beta_1) * grad
+    v = beta_2 * v + (1 - beta_2) * grad**2
+    lr = adam_learning_rate(t, learning_rate_init, beta_1, beta_2)
+    return theta - lr * m / (np.sqrt(v) + epsilon), m, v
+
+
+def adam_learning_rate(t, learning_rate_init, beta_1, beta_2):
+    """Adam's bias-corrected step size at step ``t``."""
+    return learning_rate_init * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)

@@ -1,0 +1,370 @@
+"""Each Numba kernel against the NumPy reference in ``tests/_reference.py``.
+
+The references compute in float64; the kernels run in the tested dtype, so the
+tolerance is that dtype's rounding error, not a loose "close enough".
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.neural_network import _base as sk_base
+from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
+
+import _reference as ref
+from skmlp import _data, _kernels, _optim
+from skmlp._base import ACTIVATION_CODES
+
+DTYPES = [np.float32, np.float64]
+HIDDEN = ["identity", "logistic", "tanh", "relu"]
+OUTPUTS = ["softmax", "logistic", "identity", "exp"]
+
+
+def tol(dtype):
+    if dtype == np.float32:
+        return dict(rtol=3e-5, atol=3e-6)
+    return dict(rtol=1e-11, atol=1e-13)
+
+
+def eps(dtype):
+    return float(np.finfo(dtype).eps)
+
+
+def tiny(dtype):
+    return float(np.finfo(dtype).tiny)
+
+
+def test_activation_codes_agree_with_the_reference():
+    assert ACTIVATION_CODES == {
+        "identity": ref.IDENTITY,
+        "logistic": ref.LOGISTIC,
+        "tanh": ref.TANH,
+        "relu": ref.RELU,
+        "softmax": ref.SOFTMAX,
+        "exp": ref.EXP,
+    }
+
+
+# ----------------------------------------------------------------- activations
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", HIDDEN + ["softmax", "exp"])
+def test_bias_activation_matches_reference(dtype, name):
+    rng = np.random.RandomState(0)
+    code = ACTIVATION_CODES[name]
+    Z = (3 * rng.standard_normal((7, 5))).astype(dtype)
+    b = rng.standard_normal(5).astype(dtype)
+    expected = ref.activation(Z.astype(np.float64) + b, code)
+    out = Z.copy()
+    _kernels.bias_activation(out, b, code, tiny(dtype))
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out, expected, **tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", ["logistic", "softmax"])
+def test_bias_activation_flushes_subnormal_outputs_to_zero(dtype, name):
+    # Pre-activations whose logistic / softmax output is below the smallest
+    # normal number of the dtype (but above zero in exact arithmetic).
+    code = ACTIVATION_CODES[name]
+    fi = np.finfo(dtype)
+    z = np.log(float(fi.tiny)) - 0.5  # exp(z) is about 0.6 * tiny: subnormal
+    Z = np.array([[z, 0.0], [0.0, z]], dtype=dtype)
+    b = np.zeros(2, dtype=dtype)
+    _kernels.bias_activation(Z, b, code, float(fi.tiny))
+    small = np.array([[True, False], [False, True]])
+    assert np.all(Z[small] == 0.0)
+    assert np.all(Z[~small] > 0.4)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", HIDDEN)
+def test_activation_derivative_matches_reference(dtype, name):
+    rng = np.random.RandomState(1)
+    code = ACTIVATION_CODES[name]
+    A = ref.activation(2 * rng.standard_normal((6, 4)), code).astype(dtype)
+    if name == "relu":
+        assert (A == 0).any() and (A > 0).any()
+    D = rng.standard_normal((6, 4)).astype(dtype)
+    expected = D.astype(np.float64) * ref.activation_derivative(A, code)
+    out = D.copy()
+    _kernels.activation_derivative(out, A, code, tiny(dtype))
+    np.testing.assert_allclose(out, expected, **tol(dtype))
+
+
+# ------------------------------------------------------------------ the losses
+def _predictions_and_targets(out_name, n, k, rng, dtype, extreme=False):
+    code = ACTIVATION_CODES[out_name]
+    P = ref.activation(2 * rng.standard_normal((n, k)), code)
+    if out_name == "softmax":
+        Y = np.eye(k)[rng.randint(0, k, n)]
+    elif out_name == "logistic":
+        Y = (rng.uniform(size=(n, k)) < 0.5).astype(float)
+    elif out_name == "exp":
+        Y = rng.poisson(1.0, size=(n, k)).astype(float)
+        Y[0, :] = 0.0  # the y = 0 branch of the deviance
+    else:
+        Y = rng.standard_normal((n, k))
+    if extreme and out_name in ("softmax", "logistic"):
+        # Saturated, wrong predictions: the loss is only finite through clipping.
+        P[0] = 1.0 - Y[0]
+        if out_name == "softmax":
+            P[0] /= P[0].sum()
+    return P.astype(dtype), Y.astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("out_name", OUTPUTS)
+@pytest.mark.parametrize("weighted", [False, True])
+def test_output_delta_matches_reference(dtype, out_name, weighted):
+    rng = np.random.RandomState(2)
+    n_all, k = 11, 3
+    P_all, Y = _predictions_and_targets(out_name, n_all, k, rng, dtype)
+    sw = rng.uniform(0.2, 3.0, n_all) if weighted else np.ones(n_all)
+    sw = sw.astype(dtype)
+    rows = np.array([7, 2, 9, 0, 4], dtype=np.int64)  # a permuted subset
+    P = np.ascontiguousarray(P_all[rows])
+    norm = 1.0 / float(sw[rows].sum())
+    D = np.full((rows.shape[0], k), np.nan, dtype=dtype)
+    code = ACTIVATION_CODES[out_name]
+
+    loss = _kernels.output_delta(P, Y, sw, rows, norm, code, eps(dtype), D)
+
+    expected_loss = ref.weighted_loss_sum(P, Y[rows], sw[rows], code, eps(dtype))
+    expected_D = ref.output_delta(P, Y[rows], sw[rows], norm)
+    np.testing.assert_allclose(loss, expected_loss, **tol(dtype))
+    np.testing.assert_allclose(D, expected_D, **tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("out_name", ["softmax", "logistic"])
+def test_output_delta_clips_saturated_probabilities(dtype, out_name):
+    rng = np.random.RandomState(3)
+    P, Y = _predictions_and_targets(out_name, 4, 3, rng, dtype, extreme=True)
+    sw = np.ones(4, dtype=dtype)
+    rows = np.arange(4, dtype=np.int64)
+    D = np.empty_like(P)
+    code = ACTIVATION_CODES[out_name]
+    loss = _kernels.output_delta(P, Y, sw, rows, 0.25, code, eps(dtype), D)
+    expected = ref.weighted_loss_sum(P, Y, sw, code, eps(dtype))
+    assert np.isfinite(loss)
+    # The saturated row contributes about -log(eps) per wrong output.
+    assert loss > -np.log(eps(dtype)) - 1
+    np.testing.assert_allclose(loss, expected, **tol(dtype))
+
+
+@pytest.mark.parametrize(
+    "out_name, sk_loss",
+    [
+        ("softmax", "log_loss"),
+        ("logistic", "binary_log_loss"),
+        ("identity", "squared_error"),
+        ("exp", "poisson"),
+    ],
+)
+@pytest.mark.parametrize("k", [1, 3])
+def test_reference_loss_matches_sklearn_loss_functions(out_name, sk_loss, k):
+    # The reference is itself checked against scikit-learn's loss functions
+    # (which average over samples, and for the squared error over outputs too).
+    if out_name == "softmax" and k == 1:
+        k = 2
+    rng = np.random.RandomState(4)
+    P, Y = _predictions_and_targets(out_name, 9, k, rng, np.float64)
+    sw = rng.uniform(0.5, 2.0, 9)
+    code = ACTIVATION_CODES[out_name]
+    ours = ref.weighted_loss_sum(P, Y, sw, code, eps(np.float64)) / sw.sum()
+    theirs = sk_base.LOSS_FUNCTIONS[sk_loss](Y, P, sample_weight=sw)
+    if out_name == "identity":
+        theirs *= k
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+# -------------------------------------------------------- forward and backward
+def _network(hidden, out_name, k):
+    units = np.array([6, 5, 4, k], dtype=np.int64)
+    h = ACTIVATION_CODES[hidden]
+    acts = np.array([h, h, ACTIVATION_CODES[out_name]], dtype=np.int64)
+    return units, acts
+
+
+def _inputs(dtype, sparse, rng, n=13, n_features=6):
+    X = rng.standard_normal((n, n_features))
+    X[rng.uniform(size=X.shape) < 0.4] = 0.0
+    X[3] = 0.0  # an empty row in CSR
+    X = X.astype(dtype)
+    Xk = sp.csr_matrix(X) if sparse else X
+    return X, _data.kernel_X(Xk, dtype)
+
+
+def _layer_view(buf, off, units, layer, nb):
+    n_out = int(units[layer + 1])
+    start = int(off[2, layer])
+    return buf[start : start + nb * n_out].reshape(nb, n_out)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.parametrize("out_name", OUTPUTS)
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_forward_matches_reference(dtype, sparse, out_name, hidden):
+    rng = np.random.RandomState(5)
+    units, acts = _network(hidden, out_name, 3)
+    X, (Xd, spd, spi, spp) = _inputs(dtype, sparse, rng)
+    theta = ref.random_theta(units, rng).astype(dtype)
+    rows = np.array([5, 3, 12, 0, 7, 1], dtype=np.int64)
+    cap = rows.shape[0] + 3  # the workspace may be larger than the batch
+    off = _kernels.layer_offsets(units, cap)
+    Xb, A, _, _, _ = _data.workspace(units, cap, dtype, not sparse, False)
+
+    out = _kernels.forward(Xd, spd, spi, spp, rows, units, acts, theta, off, Xb, A,
+                           tiny(dtype))
+
+    expected = ref.forward(X[rows], theta, units, acts)
+    assert out.dtype == dtype
+    np.testing.assert_allclose(out, expected[-1], **tol(dtype))
+    for layer in range(len(units) - 1):
+        np.testing.assert_allclose(
+            _layer_view(A, off, units, layer, rows.shape[0]), expected[layer + 1],
+            **tol(dtype),
+        )
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.parametrize("accumulate", [False, True], ids=["overwrite", "accumulate"])
+@pytest.mark.parametrize("hidden", HIDDEN)
+def test_backward_matches_reference(dtype, sparse, accumulate, hidden):
+    rng = np.random.RandomState(6)
+    units, acts = _network(hidden, "identity", 2)
+    X, (Xd, spd, spi, spp) = _inputs(dtype, sparse, rng)
+    theta = ref.random_theta(units, rng).astype(dtype)
+    rows = np.array([4, 11, 3, 8, 0], dtype=np.int64)
+    nb = rows.shape[0]
+    cap = nb + 2
+    off = _kernels.layer_offsets(units, cap)
+    Xb, A, D, G, Gtmp = _data.workspace(units, cap, dtype, not sparse, True)
+    _kernels.forward(Xd, spd, spi, spp, rows, units, acts, theta, off, Xb, A,
+                     tiny(dtype))
+    D_out = rng.standard_normal((nb, 2)).astype(dtype)
+    _layer_view(D, off, units, len(units) - 2, nb)[:] = D_out
+    G0 = rng.standard_normal(G.shape[0]).astype(dtype)
+    G[:] = G0 if accumulate else np.nan
+
+    _kernels.backward(spd, spi, spp, rows, units, acts, theta, off, Xb, A, D, G,
+                      accumulate, Gtmp, tiny(dtype))
+
+    activations = ref.forward(X[rows], theta, units, acts)
+    expected_grad, expected_deltas = ref.backward(activations, D_out, theta, units, acts)
+    if accumulate:
+        expected_grad = expected_grad + G0
+    np.testing.assert_allclose(G, expected_grad, **tol(dtype))
+    for layer in range(len(units) - 1):
+        np.testing.assert_allclose(
+            _layer_view(D, off, units, layer, nb), expected_deltas[layer], **tol(dtype)
+        )
+
+
+def test_layer_offsets_follow_sklearn_pack_layout():
+    units = np.array([4, 3, 5, 2], dtype=np.int64)
+    cap = 7
+    off = _kernels.layer_offsets(units, cap)
+    theta = np.arange(ref.n_coef(units) + units[1:].sum(), dtype=np.float64)
+    coefs, intercepts = ref.unpack(theta, units)
+    for layer in range(3):
+        assert off[0, layer] == coefs[layer].ravel()[0]
+        assert off[1, layer] == intercepts[layer][0]
+        assert off[2, layer] == cap * units[1 : layer + 1].sum()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_sparse_row_products_match_dense(dtype):
+    rng = np.random.RandomState(7)
+    X, (_, spd, spi, spp) = _inputs(dtype, True, rng)
+    rows = np.array([3, 9, 1, 1, 6], dtype=np.int64)  # a repeated row too
+    W = rng.standard_normal((6, 4)).astype(dtype)
+    Dl = rng.standard_normal((5, 4)).astype(dtype)
+    out = np.full((5, 4), np.nan, dtype=dtype)
+    _kernels.sparse_rows_dot(spd, spi, spp, rows, W, out)
+    np.testing.assert_allclose(out, X[rows].astype(float) @ W, **tol(dtype))
+    outT = np.full((6, 4), np.nan, dtype=dtype)
+    _kernels.sparse_rows_tdot(spd, spi, spp, rows, Dl, outT)
+    np.testing.assert_allclose(outT, X[rows].T.astype(float) @ Dl, **tol(dtype))
+
+
+# ------------------------------------------------------------------ optimizers
+def _optimizer_problem(dtype, rng):
+    units = [3, 4, 2]
+    n_params = ref.n_coef(units) + sum(units[1:])
+    theta = rng.standard_normal(n_params).astype(dtype)
+    grads = [rng.standard_normal(n_params).astype(dtype) for _ in range(4)]
+    return ref.n_coef(units), theta, grads
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("momentum", [0.0, 0.9])
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_sgd_step_matches_reference(dtype, momentum, nesterov):
+    rng = np.random.RandomState(8)
+    k, theta, grads = _optimizer_problem(dtype, rng)
+    reg, lr = 0.03, 0.1
+    velocity = np.zeros_like(theta)
+    ref_theta = theta.astype(np.float64)
+    ref_velocity = np.zeros_like(ref_theta)
+    for g in grads:
+        expected_sq = float(np.sum(ref_theta[:k] ** 2))
+        sq = _optim.sgd_step(theta, g, velocity, k, reg, lr, momentum, nesterov)
+        full = ref.l2_gradient(g, ref_theta, k, reg)
+        ref_theta, ref_velocity = ref.sgd_step(ref_theta, full, ref_velocity, lr,
+                                               momentum, nesterov)
+        np.testing.assert_allclose(sq, expected_sq, **tol(dtype))
+        np.testing.assert_allclose(theta, ref_theta, **tol(dtype))
+        np.testing.assert_allclose(velocity, ref_velocity, **tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_adam_step_matches_reference(dtype):
+    rng = np.random.RandomState(9)
+    k, theta, grads = _optimizer_problem(dtype, rng)
+    reg, lr, b1, b2, epsilon = 0.03, 0.01, 0.9, 0.999, 1e-8
+    m = np.zeros_like(theta)
+    v = np.zeros_like(theta)
+    ref_theta = theta.astype(np.float64)
+    ref_m = np.zeros_like(ref_theta)
+    ref_v = np.zeros_like(ref_theta)
+    for t, g in enumerate(grads, start=1):
+        expected_sq = float(np.sum(ref_theta[:k] ** 2))
+        lr_t = ref.adam_learning_rate(t, lr, b1, b2)
+        sq = _optim.adam_step(theta, g, m, v, k, reg, lr_t, b1, b2, epsilon,
+                              tiny(dtype))
+        full = ref.l2_gradient(g, ref_theta, k, reg)
+        ref_theta, ref_m, ref_v = ref.adam_step(ref_theta, full, ref_m, ref_v, t, lr,
+                                                b1, b2, epsilon)
+        np.testing.assert_allclose(sq, expected_sq, **tol(dtype))
+        np.testing.assert_allclose(theta, ref_theta, **tol(dtype))
+        np.testing.assert_allclose(m, ref_m, **tol(dtype))
+        np.testing.assert_allclose(v, ref_v, **tol(dtype))
+
+
+@pytest.mark.parametrize("nesterov", [False, True])
+def test_reference_optimizers_match_sklearn(nesterov):
+    # The references are themselves checked against scikit-learn's optimizers.
+    rng = np.random.RandomState(10)
+    params = [rng.standard_normal((3, 2)), rng.standard_normal(2)]
+    sgd_params = [p.copy() for p in params]
+    adam_params = [p.copy() for p in params]
+    sgd = SGDOptimizer(sgd_params, 0.1, "constant", 0.9, nesterov, 0.5)
+    adam = AdamOptimizer(adam_params, 0.01, 0.9, 0.999, 1e-8)
+    theta_s = ref.pack(params[:1], params[1:])
+    theta_a = theta_s.copy()
+    vel = np.zeros_like(theta_s)
+    m = np.zeros_like(theta_s)
+    v = np.zeros_like(theta_s)
+    for t in range(1, 4):
+        grads = [rng.standard_normal((3, 2)), rng.standard_normal(2)]
+        flat = ref.pack(grads[:1], grads[1:])
+        sgd.update_params(sgd_params, grads)
+        adam.update_params(adam_params, grads)
+        theta_s, vel = ref.sgd_step(theta_s, flat, vel, 0.1, 0.9, nesterov)
+        theta_a, m, v = ref.adam_step(theta_a, flat, m, v, t, 0.01, 0.9, 0.999, 1e-8)
+        np.testing.assert_allclose(theta_s, ref.pack(sgd_params[:1], sgd_params[1:]),
+                                   rtol=1e-14)
+        np.testing.assert_allclose(theta_a, ref.pack(adam_params[:1], adam_params[1:]),
+                                   rtol=1e-14)
