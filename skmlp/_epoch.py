@@ -22,7 +22,22 @@ import numpy as np
 
 from ._jit import jit
 from ._kernels import backward, forward, layer_offsets, output_delta
-from ._optim import ADAM, adam_step, sgd_step
+from ._optim import (
+    ADAM,
+    HP_BETA_1,
+    HP_BETA_2,
+    HP_EPSILON,
+    HP_LR,
+    HP_MOMENTUM,
+    HP_ONE_MINUS_BETA_1,
+    HP_ONE_MINUS_BETA_2,
+    HP_REG,
+    HP_TINY,
+    HP_ZERO,
+    N_HP,
+    adam_step,
+    sgd_step,
+)
 
 H_LR = 0
 H_MOMENTUM = 1
@@ -77,6 +92,18 @@ def train_epoch(data, order, batch_size, net, theta, hyper, opt_code, moments, s
     out_scale = hyper[H_OUT_SCALE]
     clip_eps = hyper[H_CLIP_EPS]
     tiny = hyper[H_TINY]
+    beta_1 = hyper[H_BETA_1]
+    beta_2 = hyper[H_BETA_2]
+    # Step scalars in theta's dtype, allocated once per epoch (see _optim).
+    hp = np.zeros(N_HP, dtype=theta.dtype)
+    hp[HP_MOMENTUM] = hyper[H_MOMENTUM]
+    hp[HP_BETA_1] = beta_1
+    hp[HP_ONE_MINUS_BETA_1] = 1.0 - beta_1
+    hp[HP_BETA_2] = beta_2
+    hp[HP_ONE_MINUS_BETA_2] = 1.0 - beta_2
+    hp[HP_EPSILON] = hyper[H_EPSILON]
+    hp[HP_TINY] = tiny
+    nesterov = hyper[H_NESTEROV] != 0.0
     n = order.shape[0]
     total = 0.0
     for start in range(0, n, batch_size):
@@ -93,18 +120,15 @@ def train_epoch(data, order, batch_size, net, theta, hyper, opt_code, moments, s
         loss = output_delta(P, Y, sw, rows, 1.0 / sw_sum, out_code, clip_eps, Dout)
         backward(sp_data, sp_indices, sp_indptr, rows, units, acts, theta, off, Xb, A,
                  D, G, False, Gtmp, tiny)
-        reg = alpha / sw_sum
+        hp[HP_REG] = alpha / sw_sum
         if opt_code == ADAM:
             step[0] += 1
             t = step[0]
-            beta_1 = hyper[H_BETA_1]
-            beta_2 = hyper[H_BETA_2]
-            lr_t = lr * math.sqrt(1.0 - beta_2**t) / (1.0 - beta_1**t)
-            sq = adam_step(theta, G, moments[0], moments[1], n_coef, reg, lr_t, beta_1,
-                           beta_2, hyper[H_EPSILON], tiny)
+            hp[HP_LR] = lr * math.sqrt(1.0 - beta_2**t) / (1.0 - beta_1**t)
+            sq = adam_step(theta, G, moments[0], moments[1], n_coef, hp)
         else:
-            sq = sgd_step(theta, G, moments[0], n_coef, reg, lr, hyper[H_MOMENTUM],
-                          hyper[H_NESTEROV] != 0.0)
+            hp[HP_LR] = lr
+            sq = sgd_step(theta, G, moments[0], n_coef, hp, nesterov)
         batch_loss = loss / sw_sum * out_scale + 0.5 * alpha * sq / sw_sum
         total += batch_loss * rows.shape[0]
     return total

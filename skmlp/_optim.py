@@ -6,9 +6,18 @@ parameters, and returns the squared norm of the coefficients it read (the
 L2 penalty of the loss that was just evaluated), so no separate pass computes it.
 
 The update formulas follow scikit-learn's ``SGDOptimizer`` and ``AdamOptimizer``
-exactly, so that training with the same initial weights gives the same loss
-curve. Moments that decay below ``tiny`` (the dtype's smallest normal number)
-are flushed to zero: subnormal moments slow every later pass over them.
+so that training with the same initial weights gives the same loss curve.
+
+Speed notes (measured on the MNIST network, 266k parameters per step):
+- The loops are branch-free so LLVM vectorises them; the coefficient and
+  intercept segments are separate calls instead of a test per element.
+- Scalars arrive in ``hp``, an array of the parameters' dtype filled once per
+  batch by the caller: float64 scalars would promote float32 arithmetic to
+  float64 and halve the vector width.
+- Moments below ``tiny`` (the dtype's smallest normal number) are flushed to
+  zero: the first moment of a weight whose gradient stays zero decays by
+  ``beta_1`` per step and would turn subnormal within a few epochs in float32,
+  and subnormal arithmetic is many times slower.
 """
 
 import math
@@ -18,9 +27,44 @@ from ._jit import jit
 SGD = 0
 ADAM = 1
 
+# Slots of the per-step scalar array ``hp`` (dtype of theta).
+HP_REG = 0
+HP_LR = 1
+HP_MOMENTUM = 2
+HP_BETA_1 = 3
+HP_ONE_MINUS_BETA_1 = 4
+HP_BETA_2 = 5
+HP_ONE_MINUS_BETA_2 = 6
+HP_EPSILON = 7
+HP_TINY = 8
+HP_ZERO = 9
+N_HP = 10
+
 
 @jit
-def sgd_step(theta, grad, velocity, n_coef, reg, lr, momentum, nesterov):
+def _sgd_segment(theta, grad, velocity, reg, lr, momentum, nesterov):
+    sq = 0.0
+    if nesterov:
+        for p in range(theta.shape[0]):
+            t = theta[p]
+            g = grad[p] + reg * t
+            sq += t * t
+            v = momentum * velocity[p] - lr * g
+            velocity[p] = v
+            theta[p] = t + (momentum * v - lr * g)
+    else:
+        for p in range(theta.shape[0]):
+            t = theta[p]
+            g = grad[p] + reg * t
+            sq += t * t
+            v = momentum * velocity[p] - lr * g
+            velocity[p] = v
+            theta[p] = t + v
+    return sq
+
+
+@jit
+def sgd_step(theta, grad, velocity, n_coef, hp, nesterov):
     """One SGD step, in place.
 
     Parameters
@@ -28,12 +72,11 @@ def sgd_step(theta, grad, velocity, n_coef, reg, lr, momentum, nesterov):
     theta, grad, velocity : ndarray of shape (n_params,)
         Parameters, gradient without the L2 term, and momentum velocity.
     n_coef : int
-        Number of coefficient entries at the start of ``theta`` (the L2 term
-        applies to them and not to intercepts).
-    reg : float
-        ``alpha / sum(sample_weight of the batch)``.
-    lr, momentum : float
-        Current learning rate and momentum.
+        Number of coefficient entries at the start of ``theta``; the L2 term
+        (``hp[HP_REG] = alpha / sum of the batch's sample weights``) applies to
+        them and not to the intercepts after them.
+    hp : ndarray of shape (N_HP,)
+        Step scalars in theta's dtype (learning rate, momentum, ...).
     nesterov : bool
         Use Nesterov's momentum.
 
@@ -42,44 +85,49 @@ def sgd_step(theta, grad, velocity, n_coef, reg, lr, momentum, nesterov):
     sq_norm : float
         Sum of squares of the coefficients before the update.
     """
-    sq = 0.0
-    for p in range(theta.shape[0]):
-        t = theta[p]
-        g = grad[p]
-        if p < n_coef:
-            sq += t * t
-            g += reg * t
-        v = momentum * velocity[p] - lr * g
-        velocity[p] = v
-        if nesterov:
-            v = momentum * v - lr * g
-        theta[p] = t + v
+    lr = hp[HP_LR]
+    mom = hp[HP_MOMENTUM]
+    sq = _sgd_segment(theta[:n_coef], grad[:n_coef], velocity[:n_coef], hp[HP_REG],
+                      lr, mom, nesterov)
+    _sgd_segment(theta[n_coef:], grad[n_coef:], velocity[n_coef:], hp[HP_ZERO], lr,
+                 mom, nesterov)
     return sq
 
 
 @jit
-def adam_step(theta, grad, m, v, n_coef, reg, lr_t, beta_1, beta_2, epsilon, tiny):
-    """One Adam step, in place, with the bias-corrected step size ``lr_t``.
+def _adam_segment(theta, grad, m, v, reg, lr_t, b1, c1, b2, c2, eps, tiny, zero):
+    sq = 0.0
+    for p in range(theta.shape[0]):
+        t = theta[p]
+        g = grad[p] + reg * t
+        sq += t * t
+        mp = b1 * m[p] + c1 * g
+        vp = b2 * v[p] + c2 * (g * g)
+        mp = mp if abs(mp) >= tiny else zero
+        vp = vp if vp >= tiny else zero
+        m[p] = mp
+        v[p] = vp
+        theta[p] = t - lr_t * mp / (math.sqrt(vp) + eps)
+    return sq
+
+
+@jit
+def adam_step(theta, grad, m, v, n_coef, hp):
+    """One Adam step, in place; ``hp[HP_LR]`` is the bias-corrected step size.
 
     See :func:`sgd_step` for the shared arguments; ``m`` and ``v`` are the first
     and second moment vectors. Returns the squared coefficient norm.
     """
-    sq = 0.0
-    c1 = 1.0 - beta_1
-    c2 = 1.0 - beta_2
-    for p in range(theta.shape[0]):
-        t = theta[p]
-        g = grad[p]
-        if p < n_coef:
-            sq += t * t
-            g += reg * t
-        mp = beta_1 * m[p] + c1 * g
-        vp = beta_2 * v[p] + c2 * (g * g)
-        if abs(mp) < tiny:
-            mp = 0.0
-        if vp < tiny:
-            vp = 0.0
-        m[p] = mp
-        v[p] = vp
-        theta[p] = t - lr_t * mp / (math.sqrt(vp) + epsilon)
+    lr = hp[HP_LR]
+    b1 = hp[HP_BETA_1]
+    c1 = hp[HP_ONE_MINUS_BETA_1]
+    b2 = hp[HP_BETA_2]
+    c2 = hp[HP_ONE_MINUS_BETA_2]
+    eps = hp[HP_EPSILON]
+    tiny = hp[HP_TINY]
+    zero = hp[HP_ZERO]
+    sq = _adam_segment(theta[:n_coef], grad[:n_coef], m[:n_coef], v[:n_coef],
+                       hp[HP_REG], lr, b1, c1, b2, c2, eps, tiny, zero)
+    _adam_segment(theta[n_coef:], grad[n_coef:], m[n_coef:], v[n_coef:], zero, lr, b1,
+                  c1, b2, c2, eps, tiny, zero)
     return sq
