@@ -37,6 +37,7 @@ from ._epoch import (
 )
 from ._kernels import EXP, IDENTITY, LOGISTIC, RELU, SOFTMAX, TANH
 from ._optim import ADAM, SGD
+from ._threads import blas_threads_for
 
 ACTIVATION_CODES = {
     "identity": IDENTITY,
@@ -345,57 +346,58 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
         last_good = theta.copy()
         sample_idx = np.arange(n_train, dtype=np.int64)
 
-        try:
-            self.n_iter_ = 0
-            for _ in range(self.max_iter):
-                if self.shuffle:
-                    # scikit-learn's call, so both libraries draw the same orders.
-                    sample_idx = _shuffle(sample_idx, self._random_state)
-                order = _data.readonly(np.ascontiguousarray(idx_train[sample_idx]))
-                hyper = self._hyper(dtype, self._learning_rate)
-                loss_sum = train_epoch(data, order, batch_size, net, theta, hyper,
-                                       opt_code, self._moments, self._adam_t, work)
-                self.n_iter_ += 1
-                self.loss_ = loss_sum / n_train
-                if not np.isfinite(self.loss_) or not np.isfinite(theta).all():
-                    self._diverged(theta, last_good, self.n_iter_)
-                last_good[:] = theta
-                self.t_ += n_train
-                self.loss_curve_.append(self.loss_)
-                if self.verbose:
-                    print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
+        with blas_threads_for(net[0], batch_size):
+            try:
+                self.n_iter_ = 0
+                for _ in range(self.max_iter):
+                    if self.shuffle:
+                        # scikit-learn's call, so both libraries draw the same orders.
+                        sample_idx = _shuffle(sample_idx, self._random_state)
+                    order = _data.readonly(np.ascontiguousarray(idx_train[sample_idx]))
+                    hyper = self._hyper(dtype, self._learning_rate)
+                    loss_sum = train_epoch(data, order, batch_size, net, theta, hyper,
+                                           opt_code, self._moments, self._adam_t, work)
+                    self.n_iter_ += 1
+                    self.loss_ = loss_sum / n_train
+                    if not np.isfinite(self.loss_) or not np.isfinite(theta).all():
+                        self._diverged(theta, last_good, self.n_iter_)
+                    last_good[:] = theta
+                    self.t_ += n_train
+                    self.loss_curve_.append(self.loss_)
+                    if self.verbose:
+                        print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
 
-                self._update_no_improvement_count(val, data, net, theta)
-                if self.learning_rate == "invscaling" and self.solver == "sgd":
-                    self._learning_rate = (
-                        float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
-                    )
+                    self._update_no_improvement_count(val, data, net, theta)
+                    if self.learning_rate == "invscaling" and self.solver == "sgd":
+                        self._learning_rate = (
+                            float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
+                        )
 
-                if self._no_improvement_count > self.n_iter_no_change:
-                    if self.early_stopping:
-                        msg = (
-                            "Validation score did not improve more than tol=%f for %d"
-                            " consecutive epochs." % (self.tol, self.n_iter_no_change)
-                        )
-                    else:
-                        msg = (
-                            "Training loss did not improve more than tol=%f for %d"
-                            " consecutive epochs." % (self.tol, self.n_iter_no_change)
-                        )
-                    if self._trigger_stopping(msg):
+                    if self._no_improvement_count > self.n_iter_no_change:
+                        if self.early_stopping:
+                            msg = (
+                                "Validation score did not improve more than tol=%f for %d"
+                                " consecutive epochs." % (self.tol, self.n_iter_no_change)
+                            )
+                        else:
+                            msg = (
+                                "Training loss did not improve more than tol=%f for %d"
+                                " consecutive epochs." % (self.tol, self.n_iter_no_change)
+                            )
+                        if self._trigger_stopping(msg):
+                            break
+                        self._no_improvement_count = 0
+
+                    if incremental:
                         break
-                    self._no_improvement_count = 0
-
-                if incremental:
-                    break
-                if self.n_iter_ == self.max_iter:
-                    warnings.warn(
-                        "Stochastic Optimizer: Maximum iterations (%d) reached and the"
-                        " optimization hasn't converged yet." % self.max_iter,
-                        ConvergenceWarning,
-                    )
-        except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.")
+                    if self.n_iter_ == self.max_iter:
+                        warnings.warn(
+                            "Stochastic Optimizer: Maximum iterations (%d) reached and the"
+                            " optimization hasn't converged yet." % self.max_iter,
+                            ConvergenceWarning,
+                        )
+            except KeyboardInterrupt:
+                warnings.warn("Training interrupted by user.")
 
         if self.early_stopping:
             theta[:] = self._best_theta
@@ -460,38 +462,39 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
         hyper = self._hyper(dtype, 0.0)
         out_scale = hyper[H_OUT_SCALE]
         # The objective handed to L-BFGS must be consistent with its gradient, so
-        # the data term is not averaged over outputs here (see docs/differences).
+        # the data term is not averaged over outputs here (see docs/user_guide.md).
         hyper[H_OUT_SCALE] = 1.0
         grad = work[3]
-        n_eval = [0]
+        n_iter = [0]
 
         def fun(x):
             theta[:] = x
             loss = loss_gradient(data, net, theta, hyper, work, chunk)
-            n_eval[0] += 1
             return loss, grad.astype(np.float64)
 
         def callback(intermediate_result):
+            n_iter[0] += 1
             if self.verbose:
-                print("Iteration %d, loss = %.8f" % (n_eval[0], intermediate_result.fun))
+                print("Iteration %d, loss = %.8f" % (n_iter[0], intermediate_result.fun))
 
         start = theta.astype(np.float64)
-        try:
-            res = scipy.optimize.minimize(
-                fun,
-                start,
-                method="L-BFGS-B",
-                jac=True,
-                callback=callback,
-                options={"maxfun": self.max_fun, "maxiter": self.max_iter,
-                         "gtol": self.tol},
-            )
-            x = res.x
-            self.n_iter_ = _check_lbfgs_result(res, self.max_iter)
-        except KeyboardInterrupt:
-            warnings.warn("Training interrupted by user.")
-            x = theta.astype(np.float64)
-            self.n_iter_ = getattr(self, "n_iter_", 0)
+        with blas_threads_for(net[0], chunk):
+            try:
+                res = scipy.optimize.minimize(
+                    fun,
+                    start,
+                    method="L-BFGS-B",
+                    jac=True,
+                    callback=callback,
+                    options={"maxfun": self.max_fun, "maxiter": self.max_iter,
+                             "gtol": self.tol},
+                )
+                x = res.x
+                self.n_iter_ = _check_lbfgs_result(res, self.max_iter)
+            except KeyboardInterrupt:
+                warnings.warn("Training interrupted by user.")
+                x = theta.astype(np.float64)
+                self.n_iter_ = getattr(self, "n_iter_", 0)
         if not np.isfinite(x).all():
             theta[:] = start
             raise ValueError(_DIVERGED.format(value="non-finite", epoch=self.n_iter_,
