@@ -1,0 +1,148 @@
+"""partial_fit: one epoch per call, continuing the same run."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification, make_regression
+
+from skmlp import MLPClassifierNB, MLPRegressorNB
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::sklearn.exceptions.ConvergenceWarning"
+)
+
+X, Y = make_classification(n_samples=90, n_features=5, n_informative=3, n_classes=3,
+                           random_state=0)
+XR, YR = make_regression(n_samples=90, n_features=5, random_state=0)
+YR = YR / YR.std()
+CLASSES = np.unique(Y)
+# n_iter_no_change above the number of epochs: fit never stops on its own.
+PARAMS = dict(hidden_layer_sizes=(8,), batch_size=32, random_state=0,
+              learning_rate_init=0.05, n_iter_no_change=100)
+
+
+SHUFFLE_ORDER_BUG = pytest.mark.xfail(
+    reason=(
+        "skmlp bug: fit composes the epoch permutations (sample_idx = "
+        "shuffle(sample_idx), as scikit-learn does) but every partial_fit call starts "
+        "again from arange(n), so from the second epoch on the visiting order differs "
+        "although the RandomState stream is continued"
+    ),
+    strict=True,
+)
+
+
+def _assert_same_weights(a, b):
+    for u, v in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
+        np.testing.assert_array_equal(u, v)
+
+
+def _problem(kind):
+    if kind == "classifier":
+        return MLPClassifierNB, X, Y, {"classes": CLASSES}
+    return MLPRegressorNB, XR, YR, {}
+
+
+@SHUFFLE_ORDER_BUG
+@pytest.mark.parametrize("learning_rate", ["constant", "invscaling"])
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_k_partial_fit_calls_equal_fit_with_max_iter_k(kind, solver, learning_rate):
+    # shuffle=True: partial_fit continues the RandomState stream across calls, so
+    # the k calls visit the samples in the same orders as fit's k epochs.
+    Est, Xk, yk, first = _problem(kind)
+    k = 4
+    params = dict(PARAMS, solver=solver, shuffle=True, learning_rate=learning_rate)
+    fitted = Est(max_iter=k, **params).fit(Xk, yk)
+    incremental = Est(**params)
+    for i in range(k):
+        incremental.partial_fit(Xk, yk, **(first if i == 0 else {}))
+    _assert_same_weights(fitted, incremental)
+    assert incremental.loss_curve_ == fitted.loss_curve_
+    assert incremental.t_ == fitted.t_
+    assert incremental.n_iter_ == 1  # one epoch per call, as in scikit-learn
+
+
+@SHUFFLE_ORDER_BUG
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_partial_fit_after_fit_continues_the_same_run(solver):
+    params = dict(PARAMS, solver=solver)
+    fitted = MLPRegressorNB(max_iter=4, **params).fit(XR, YR)
+    continued = MLPRegressorNB(max_iter=3, **params).fit(XR, YR).partial_fit(XR, YR)
+    _assert_same_weights(fitted, continued)
+    assert continued.loss_curve_ == fitted.loss_curve_
+
+
+@pytest.mark.parametrize("learning_rate", ["constant", "invscaling"])
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("kind", ["classifier", "regressor"])
+def test_k_partial_fit_calls_equal_fit_with_max_iter_k_without_shuffle(
+    kind, solver, learning_rate
+):
+    Est, Xk, yk, first = _problem(kind)
+    k = 4
+    params = dict(PARAMS, solver=solver, shuffle=False, learning_rate=learning_rate)
+    fitted = Est(max_iter=k, **params).fit(Xk, yk)
+    incremental = Est(**params)
+    for i in range(k):
+        incremental.partial_fit(Xk, yk, **(first if i == 0 else {}))
+    _assert_same_weights(fitted, incremental)
+    assert incremental.loss_curve_ == fitted.loss_curve_
+
+
+def test_partial_fit_trains_one_epoch_per_call():
+    est = MLPClassifierNB(solver="adam", **PARAMS)
+    est.partial_fit(X, Y, classes=CLASSES)
+    before = [w.copy() for w in est.coefs_]
+    est.partial_fit(X, Y)
+    assert len(est.loss_curve_) == 2
+    assert est.t_ == 2 * X.shape[0]
+    assert any(not np.array_equal(a, b) for a, b in zip(before, est.coefs_))
+
+
+def test_partial_fit_requires_classes_on_first_call():
+    with pytest.raises(ValueError, match="classes must be passed"):
+        MLPClassifierNB(**PARAMS).partial_fit(X, Y)
+
+
+def test_partial_fit_rejects_unseen_classes():
+    est = MLPClassifierNB(**PARAMS).partial_fit(X, Y, classes=CLASSES)
+    with pytest.raises(ValueError, match="classes not in"):
+        est.partial_fit(X, np.where(Y == 2, 7, Y))
+
+
+def test_partial_fit_rejects_different_classes_argument():
+    est = MLPClassifierNB(**PARAMS).partial_fit(X, Y, classes=CLASSES)
+    with pytest.raises(ValueError, match="is not the same as on last call"):
+        est.partial_fit(X, Y, classes=[0, 1, 2, 3])
+
+
+@pytest.mark.filterwarnings("ignore:Got `batch_size`:UserWarning")
+def test_partial_fit_accepts_a_batch_with_a_subset_of_classes():
+    est = MLPClassifierNB(**PARAMS).partial_fit(X[Y < 2], Y[Y < 2], classes=CLASSES)
+    np.testing.assert_array_equal(est.classes_, CLASSES)
+    assert est.predict_proba(X).shape == (X.shape[0], 3)
+    est.partial_fit(X[Y == 2], Y[Y == 2])
+    assert est.predict_proba(X).shape == (X.shape[0], 3)
+
+
+@pytest.mark.parametrize("Est", [MLPClassifierNB, MLPRegressorNB])
+def test_lbfgs_has_no_partial_fit(Est):
+    est = Est(solver="lbfgs")
+    assert not hasattr(est, "partial_fit")
+    with pytest.raises(AttributeError) as excinfo:
+        est.partial_fit(XR, YR)
+    # scikit-learn's available_if re-raises; the reason is the chained cause.
+    assert "not stochastic" in str(excinfo.value.__cause__)
+
+
+def test_partial_fit_with_different_number_of_features_raises():
+    est = MLPRegressorNB(**PARAMS).partial_fit(XR, YR)
+    with pytest.raises(ValueError, match="features"):
+        est.partial_fit(XR[:, :3], YR)
+
+
+def test_partial_fit_does_not_warn_about_convergence(recwarn):
+    est = MLPRegressorNB(max_iter=1, **PARAMS)
+    est.partial_fit(XR, YR)
+    est.partial_fit(XR, YR)
+    assert not [w for w in recwarn if "Maximum iterations" in str(w.message)]

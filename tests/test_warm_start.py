@@ -1,0 +1,99 @@
+"""warm_start: a second fit continues from the previous weights."""
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification, make_regression
+from sklearn.neural_network import MLPClassifier
+
+from skmlp import MLPClassifierNB, MLPRegressorNB
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::sklearn.exceptions.ConvergenceWarning"
+)
+
+X, Y = make_classification(n_samples=80, n_features=5, n_informative=3, n_classes=3,
+                           random_state=0)
+XR, YR = make_regression(n_samples=80, n_features=5, random_state=0)
+YR = YR / YR.std()
+PARAMS = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0, tol=0.0,
+              learning_rate_init=0.01)
+
+
+def _weights(est):
+    return [w.copy() for w in est.coefs_ + est.intercepts_]
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_warm_start_continues_training_from_previous_weights(solver):
+    est = MLPClassifierNB(solver=solver, warm_start=True, **PARAMS).fit(X, Y)
+    first_curve = list(est.loss_curve_)
+    est.fit(X, Y)
+    assert est.n_iter_ == PARAMS["max_iter"]  # counts the last fit only
+    assert est.t_ == 2 * PARAMS["max_iter"] * X.shape[0]  # counts both
+    assert est.loss_curve_[: len(first_curve)] == first_curve
+    assert len(est.loss_curve_) == 2 * len(first_curve)
+    # A fresh network would start again near the first fit's initial loss.
+    assert est.loss_curve_[len(first_curve)] < first_curve[0]
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+def test_without_warm_start_refit_starts_from_scratch(solver):
+    est = MLPClassifierNB(solver=solver, **PARAMS).fit(X, Y)
+    first = _weights(est)
+    est.fit(X, Y)
+    for a, b in zip(first, _weights(est)):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
+def test_warm_start_second_fit_changes_the_weights(solver):
+    est = MLPRegressorNB(solver=solver, warm_start=True, **PARAMS).fit(XR, YR)
+    first = _weights(est)
+    first_loss = est.loss_
+    est.fit(XR, YR)
+    assert any(not np.array_equal(a, b) for a, b in zip(first, _weights(est)))
+    if solver == "lbfgs":
+        assert est.loss_ < first_loss
+
+
+def test_warm_start_lbfgs_matches_sklearn():
+    params = dict(PARAMS, solver="lbfgs", warm_start=True, alpha=1e-2)
+    ours = MLPClassifierNB(**params).fit(X, Y).fit(X, Y)
+    theirs = MLPClassifier(**params).fit(X, Y).fit(X, Y)
+    np.testing.assert_allclose(ours.loss_, theirs.loss_, rtol=1e-10)
+    for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
+        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11)
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X),
+                               rtol=1e-9, atol=1e-11)
+
+
+def test_warm_start_with_new_classes_raises():
+    est = MLPClassifierNB(warm_start=True, **PARAMS).fit(X, Y)
+    with pytest.raises(ValueError, match="same classes"):
+        est.fit(X, np.where(Y == 2, 3, Y))
+
+
+def test_warm_start_with_different_number_of_features_raises():
+    est = MLPClassifierNB(warm_start=True, **PARAMS).fit(X, Y)
+    with pytest.raises(ValueError, match="features"):
+        est.fit(X[:, :4], Y)
+
+
+def test_warm_start_with_different_hidden_layer_sizes_raises():
+    est = MLPRegressorNB(warm_start=True, **PARAMS).fit(XR, YR)
+    est.set_params(hidden_layer_sizes=(9,))
+    with pytest.raises(ValueError, match="same network shape"):
+        est.fit(XR, YR)
+
+
+def test_warm_start_with_different_number_of_outputs_raises():
+    est = MLPRegressorNB(warm_start=True, **PARAMS).fit(XR, YR)
+    with pytest.raises(ValueError, match="output"):
+        est.fit(XR, np.column_stack([YR, YR]))
+
+
+def test_warm_start_keeps_the_dtype_of_the_first_fit():
+    est = MLPRegressorNB(warm_start=True, **PARAMS).fit(XR.astype(np.float32), YR)
+    est.fit(XR, YR)
+    assert all(w.dtype == np.float32 for w in est.coefs_ + est.intercepts_)
+    assert est.predict(XR).dtype == np.float32
