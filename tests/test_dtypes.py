@@ -1,0 +1,87 @@
+"""Floating-point dtypes: float32 stays float32, float64 stays float64."""
+
+import numpy as np
+import pytest
+
+from skmlp import MLPClassifierNB, MLPRegressorNB
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::sklearn.exceptions.ConvergenceWarning"
+)
+
+rng = np.random.RandomState(0)
+X = rng.standard_normal((60, 5))
+y_clf = np.arange(60) % 3
+y_bin = np.arange(60) % 2
+y_reg = X @ rng.standard_normal(5)
+PARAMS = dict(hidden_layer_sizes=(8,), max_iter=10, random_state=0,
+              learning_rate_init=0.01)
+SOLVERS = ["sgd", "adam", "lbfgs"]
+
+
+def _weights_dtypes(est):
+    return {w.dtype for w in est.coefs_ + est.intercepts_}
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_classifier_keeps_the_input_float_dtype(solver, dtype):
+    est = MLPClassifierNB(solver=solver, **PARAMS).fit(X.astype(dtype), y_clf)
+    assert _weights_dtypes(est) == {np.dtype(dtype)}
+    assert est.predict_proba(X.astype(dtype)).dtype == dtype
+    assert est.predict_log_proba(X.astype(dtype)).dtype == dtype
+    assert est.predict(X.astype(dtype)).dtype == y_clf.dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_binary_classifier_keeps_the_input_float_dtype(dtype):
+    est = MLPClassifierNB(solver="adam", **PARAMS).fit(X.astype(dtype), y_bin)
+    assert _weights_dtypes(est) == {np.dtype(dtype)}
+    assert est.predict_proba(X.astype(dtype)).dtype == dtype
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("solver", SOLVERS)
+@pytest.mark.parametrize("loss", ["squared_error", "poisson"])
+def test_regressor_keeps_the_input_float_dtype(loss, solver, dtype):
+    y = np.abs(y_reg) if loss == "poisson" else y_reg
+    est = MLPRegressorNB(loss=loss, solver=solver, **PARAMS).fit(X.astype(dtype), y)
+    assert _weights_dtypes(est) == {np.dtype(dtype)}
+    assert est.predict(X.astype(dtype)).dtype == dtype
+
+
+def test_float32_model_predicts_float32_for_float64_input():
+    est = MLPRegressorNB(solver="adam", **PARAMS).fit(X.astype(np.float32), y_reg)
+    assert est.predict(X).dtype == np.float32
+
+
+@pytest.mark.parametrize("int_dtype", [np.int32, np.int64, np.uint8])
+def test_integer_input_is_converted_to_float64(int_dtype):
+    Xi = np.round(3 * X).astype(int_dtype) if int_dtype != np.uint8 else \
+        np.abs(np.round(3 * X)).astype(int_dtype)
+    est = MLPClassifierNB(solver="adam", **PARAMS).fit(Xi, y_clf)
+    ref = MLPClassifierNB(solver="adam", **PARAMS).fit(Xi.astype(np.float64), y_clf)
+    assert _weights_dtypes(est) == {np.dtype(np.float64)}
+    np.testing.assert_array_equal(est.predict_proba(Xi), ref.predict_proba(Xi))
+
+
+def test_float16_input_is_converted_to_float64():
+    est = MLPRegressorNB(solver="adam", **PARAMS).fit(X.astype(np.float16), y_reg)
+    assert _weights_dtypes(est) == {np.dtype(np.float64)}
+
+
+def test_float32_targets_do_not_change_a_float64_model():
+    est = MLPRegressorNB(solver="adam", **PARAMS).fit(X, y_reg.astype(np.float32))
+    assert _weights_dtypes(est) == {np.dtype(np.float64)}
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_float32_model_agrees_with_float64_model_to_float32_precision(solver):
+    # Same seed, same initial weights (drawn in float64, then rounded): the two
+    # runs differ only by float32 rounding over a few epochs.
+    a = MLPRegressorNB(solver=solver, **PARAMS).fit(X.astype(np.float32), y_reg)
+    b = MLPRegressorNB(solver=solver, **PARAMS).fit(X, y_reg)
+    np.testing.assert_allclose(a.loss_curve_, b.loss_curve_, rtol=1e-4)
+    np.testing.assert_allclose(a.predict(X), b.predict(X), rtol=1e-3,
+                               atol=1e-3 * np.abs(y_reg).max())
+    assert not np.array_equal(a.predict(X).astype(np.float64), b.predict(X))
