@@ -5,8 +5,10 @@ fitted attributes) and the loop over epochs; the compiled kernels in
 :mod:`skmlp._epoch` own every per-batch operation.
 """
 
+import copy
 import warnings
 from abc import ABC, abstractmethod
+from contextlib import contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -15,7 +17,12 @@ from sklearn.base import BaseEstimator, is_classifier
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    Options,
+    StrOptions,
+)
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from . import _data
@@ -51,11 +58,15 @@ ACTIVATION_CODES = {
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 
 _DIVERGED = (
-    "Training diverged: the loss became {value} at epoch {epoch}. Lower "
-    "learning_rate_init (currently {lr}), scale the inputs (for example with "
-    "sklearn.preprocessing.StandardScaler) or increase alpha. The weights were "
-    "restored to the last finite state."
+    "Training diverged: {what} at epoch {epoch}. Lower learning_rate_init "
+    "(currently {lr}), scale the inputs (for example with "
+    "sklearn.preprocessing.StandardScaler) or increase alpha. The estimator was "
+    "left as it was before this call (unfitted if it was)."
 )
+
+
+class _Diverged(ValueError):
+    """Raised inside a fit when the loss or the weights stop being finite."""
 
 
 class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
@@ -168,9 +179,14 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
         if not hasattr(sizes, "__iter__"):
             sizes = [sizes]
         sizes = list(sizes)
-        if any(not isinstance(s, Integral | np.integer) or s <= 0 for s in sizes):
-            raise ValueError(
-                f"hidden_layer_sizes must contain positive integers, got {sizes}."
+        if any(
+            isinstance(s, bool) or not isinstance(s, Integral) or s <= 0 for s in sizes
+        ):
+            raise InvalidParameterError(
+                "The 'hidden_layer_sizes' parameter of "
+                f"{type(self).__name__} must be a positive integer or a "
+                f"sequence of positive integers. Got {self.hidden_layer_sizes!r} "
+                "instead."
             )
         return [int(s) for s in sizes]
 
@@ -218,26 +234,49 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
         self.intercepts_ = [b.astype(dtype, copy=False) for b in intercepts]
         self._best_theta = self._pack(dtype).copy()
         if self.solver in _STOCHASTIC_SOLVERS:
-            self.loss_curve_ = []
-            self._no_improvement_count = 0
-            if self.early_stopping:
-                self.validation_scores_ = []
-                self.best_validation_score_ = -np.inf
-                self.best_loss_ = None
-            else:
-                self.best_loss_ = np.inf
-                self.validation_scores_ = None
-                self.best_validation_score_ = None
+            self._init_stochastic_state()
+
+    def _init_stochastic_state(self):
+        self.loss_curve_ = []
+        self._no_improvement_count = 0
+        if self.early_stopping:
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
+            self.best_loss_ = None
+        else:
+            self.best_loss_ = np.inf
+            self.validation_scores_ = None
+            self.best_validation_score_ = None
 
     # -------------------------------------------------------------------- fit
+    @contextmanager
+    def _restore_on_error(self):
+        """Leave the estimator as it was when the block raises.
+
+        A fit that fails (bad input found late, divergence) must not leave a
+        half-trained model behind that predicts NaN or garbage silently. The
+        snapshot is a deep copy of the fitted state: O(n_parameters) per call.
+        """
+        snapshot = copy.deepcopy(self.__dict__)
+        try:
+            yield
+        except BaseException:
+            self.__dict__.clear()
+            self.__dict__.update(snapshot)
+            raise
+
     def _fit(self, X, y, sample_weight=None, incremental=False):
+        with self._restore_on_error():
+            return self._fit_unsafe(X, y, sample_weight, incremental)
+
+    def _fit_unsafe(self, X, y, sample_weight, incremental):
         hidden = self._hidden_sizes()
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
         X, Y = self._validate_input(X, y, incremental, reset=first_pass)
         if sample_weight is not None:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+            sample_weight = _check_weights(sample_weight, X)
         if Y.ndim == 1:
             Y = Y.reshape(-1, 1)
         layer_units = [X.shape[1], *hidden, Y.shape[1]]
@@ -326,6 +365,13 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
         dtype = theta.dtype
         if self.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
+        if not hasattr(self, "loss_curve_"):
+            # warm start from an lbfgs fit: the stochastic bookkeeping is new
+            self._init_stochastic_state()
+        if self.early_stopping and self.validation_scores_ is None:
+            # warm start that switches early stopping on
+            self.validation_scores_ = []
+            self.best_validation_score_ = -np.inf
         if not incremental or not hasattr(self, "_moments"):
             self._moments = np.zeros((2, theta.shape[0]), dtype=dtype)
             self._adam_t = np.zeros(1, dtype=np.int64)
@@ -343,46 +389,65 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
         batch_size = self._batch_size(n_train)
         work = _data.workspace(net[0], batch_size, dtype, data[3].shape[0] == 0, False)
         opt_code = ADAM if self.solver == "adam" else SGD
-        last_good = theta.copy()
-        sample_idx = np.arange(n_train, dtype=np.int64)
+        # scikit-learn shuffles the previous epoch's order again (composing
+        # permutations); partial_fit on blocks of the same size keeps doing so
+        # across calls, so that k calls equal fit(max_iter=k).
+        sample_idx = getattr(self, "_sample_order", None)
+        if not incremental or sample_idx is None or sample_idx.shape[0] != n_train:
+            sample_idx = np.arange(n_train, dtype=np.int64)
+        # What Ctrl-C rolls back to: weights and bookkeeping after the last
+        # epoch that was recorded completely (assigned in one statement).
+        done = (theta.copy(), len(self.loss_curve_), self.t_, sample_idx)
+        curve_start = done[1]
 
         with blas_threads_for(net[0], batch_size):
             try:
                 self.n_iter_ = 0
                 for _ in range(self.max_iter):
                     if self.shuffle:
-                        # scikit-learn's call, so both libraries draw the same orders.
+                        # scikit-learn's call: both libraries draw the same orders.
                         sample_idx = _shuffle(sample_idx, self._random_state)
                     order = _data.readonly(np.ascontiguousarray(idx_train[sample_idx]))
                     hyper = self._hyper(dtype, self._learning_rate)
                     loss_sum = train_epoch(data, order, batch_size, net, theta, hyper,
                                            opt_code, self._moments, self._adam_t, work)
+                    loss = loss_sum / n_train
+                    if not np.isfinite(loss):
+                        raise _Diverged(_DIVERGED.format(
+                            what=f"the training loss became {loss}",
+                            epoch=self.n_iter_ + 1, lr=self.learning_rate_init))
+                    if not np.isfinite(theta).all():
+                        raise _Diverged(_DIVERGED.format(
+                            what="the weights became non-finite (inf or nan)",
+                            epoch=self.n_iter_ + 1, lr=self.learning_rate_init))
                     self.n_iter_ += 1
-                    self.loss_ = loss_sum / n_train
-                    if not np.isfinite(self.loss_) or not np.isfinite(theta).all():
-                        self._diverged(theta, last_good, self.n_iter_)
-                    last_good[:] = theta
+                    self.loss_ = loss
                     self.t_ += n_train
-                    self.loss_curve_.append(self.loss_)
+                    self.loss_curve_.append(loss)
+                    self._sample_order = sample_idx
+                    done = (theta.copy(), len(self.loss_curve_), self.t_, sample_idx)
                     if self.verbose:
                         print("Iteration %d, loss = %.8f" % (self.n_iter_, self.loss_))
 
                     self._update_no_improvement_count(val, data, net, theta)
                     if self.learning_rate == "invscaling" and self.solver == "sgd":
                         self._learning_rate = (
-                            float(self.learning_rate_init) / (self.t_ + 1) ** self.power_t
+                            float(self.learning_rate_init)
+                            / (self.t_ + 1) ** self.power_t
                         )
 
                     if self._no_improvement_count > self.n_iter_no_change:
                         if self.early_stopping:
                             msg = (
-                                "Validation score did not improve more than tol=%f for %d"
-                                " consecutive epochs." % (self.tol, self.n_iter_no_change)
+                                "Validation score did not improve more than tol=%f "
+                                "for %d consecutive epochs."
+                                % (self.tol, self.n_iter_no_change)
                             )
                         else:
                             msg = (
-                                "Training loss did not improve more than tol=%f for %d"
-                                " consecutive epochs." % (self.tol, self.n_iter_no_change)
+                                "Training loss did not improve more than tol=%f for "
+                                "%d consecutive epochs."
+                                % (self.tol, self.n_iter_no_change)
                             )
                         if self._trigger_stopping(msg):
                             break
@@ -392,11 +457,21 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
                         break
                     if self.n_iter_ == self.max_iter:
                         warnings.warn(
-                            "Stochastic Optimizer: Maximum iterations (%d) reached and the"
-                            " optimization hasn't converged yet." % self.max_iter,
+                            "Stochastic Optimizer: Maximum iterations (%d) reached "
+                            "and the optimization hasn't converged yet."
+                            % self.max_iter,
                             ConvergenceWarning,
                         )
             except KeyboardInterrupt:
+                # The interrupt may land between the kernel's update and the
+                # bookkeeping: roll back to the last completely recorded epoch.
+                theta[:] = done[0]
+                del self.loss_curve_[done[1]:]
+                self.t_ = done[2]
+                self._sample_order = done[3]
+                self.n_iter_ = done[1] - curve_start
+                if self.loss_curve_:
+                    self.loss_ = self.loss_curve_[-1]
                 warnings.warn("Training interrupted by user.")
 
         if self.early_stopping:
@@ -408,14 +483,6 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
     def _stratify_labels(self, Y):
         """Labels to stratify the early-stopping split on (None: no stratification)."""
         return None
-
-    def _diverged(self, theta, last_good, epoch):
-        value = self.loss_
-        theta[:] = last_good
-        self.loss_ = self.loss_curve_[-1] if self.loss_curve_ else np.nan
-        raise ValueError(
-            _DIVERGED.format(value=value, epoch=epoch, lr=self.learning_rate_init)
-        )
 
     def _trigger_stopping(self, msg):
         if self.solver != "sgd" or self.learning_rate != "adaptive":
@@ -466,6 +533,7 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
         hyper[H_OUT_SCALE] = 1.0
         grad = work[3]
         n_iter = [0]
+        accepted = [theta.astype(np.float64)]
 
         def fun(x):
             theta[:] = x
@@ -474,6 +542,7 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
 
         def callback(intermediate_result):
             n_iter[0] += 1
+            accepted[0] = intermediate_result.x.copy()
             if self.verbose:
                 print("Iteration %d, loss = %.8f" % (n_iter[0], intermediate_result.fun))
 
@@ -490,18 +559,20 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
                              "gtol": self.tol},
                 )
                 x = res.x
-                self.n_iter_ = _check_lbfgs_result(res, self.max_iter)
+                interrupted = False
             except KeyboardInterrupt:
                 warnings.warn("Training interrupted by user.")
-                x = theta.astype(np.float64)
-                self.n_iter_ = getattr(self, "n_iter_", 0)
-        if not np.isfinite(x).all():
-            theta[:] = start
-            raise ValueError(_DIVERGED.format(value="non-finite", epoch=self.n_iter_,
-                                              lr="not used by lbfgs"))
-        theta[:] = x
-        hyper[H_OUT_SCALE] = out_scale
-        self.loss_ = float(loss_gradient(data, net, theta, hyper, work, chunk))
+                x = accepted[0]  # the last iterate L-BFGS accepted
+                interrupted = True
+            theta[:] = x
+            hyper[H_OUT_SCALE] = out_scale
+            self.loss_ = float(loss_gradient(data, net, theta, hyper, work, chunk))
+        if not np.isfinite(self.loss_) or not np.isfinite(theta).all():
+            raise _Diverged(_DIVERGED.format(
+                what=f"the L-BFGS loss became {self.loss_}", epoch=n_iter[0],
+                lr="not used by lbfgs"))
+        self.n_iter_ = n_iter[0] if interrupted else _check_lbfgs_result(
+            res, self.max_iter)
 
     # ---------------------------------------------------------------- predict
     def _raw_predict(self, Xdata, net, theta, rows):
@@ -519,20 +590,43 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
     def _forward_pass_fast(self, X, check_input=True):
         """Output-layer activations for X (validated unless ``check_input``)."""
         if check_input:
-            X = validate_data(
-                self, X, accept_sparse=["csr", "csc"], reset=False,
-                dtype=(np.float64, np.float32),
-            )
+            # "numeric" (as scikit-learn's predict) refuses strings; the kernel
+            # view below converts to the model's dtype.
+            X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
         dtype = self.coefs_[0].dtype
         theta = self._pack(dtype)
         Xdata = _data.kernel_X(X, dtype)
         n = X.shape[0]
-        return self._raw_predict(Xdata, self._net(), theta, np.arange(n, dtype=np.int64))
+        out = self._raw_predict(Xdata, self._net(), theta, np.arange(n, dtype=np.int64))
+        bad = ~np.isfinite(out).all(axis=1)
+        if bad.any():
+            warnings.warn(
+                f"{type(self).__name__} produced non-finite outputs (nan or inf) "
+                f"for {int(bad.sum())} of {n} samples: their features are far "
+                "outside the range the model can represent. Scale the inputs "
+                "as in training (for example with StandardScaler).",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        return out
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _check_weights(sample_weight, X):
+    """Sample weights as floats: finite, non-negative, not all zero."""
+    sample_weight = _check_sample_weight(sample_weight, X, dtype=X.dtype)
+    if np.any(sample_weight < 0):
+        raise ValueError(
+            "Negative values in sample_weight are not allowed: they make the loss "
+            "unbounded below. Use zero to ignore a sample."
+        )
+    if not np.any(sample_weight > 0):
+        raise ValueError("sample_weight sums to zero: at least one sample must count.")
+    return sample_weight
 
 
 def _shuffle(idx, random_state):

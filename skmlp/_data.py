@@ -50,7 +50,14 @@ def kernel_X(X, dtype):
 
 def kernel_data(X, Y, sample_weight, dtype):
     """The ``data`` tuple of :mod:`skmlp._epoch` for training."""
-    Y = readonly(np.ascontiguousarray(Y, dtype=dtype).reshape(Y.shape[0], -1))
+    with np.errstate(over="ignore"):
+        Yc = np.ascontiguousarray(Y, dtype=dtype).reshape(Y.shape[0], -1)
+    if not np.isfinite(Yc).all():
+        raise ValueError(
+            f"y has values too large for {np.dtype(dtype).name}, the dtype of X "
+            "(and of the model). Pass X as float64, or rescale y."
+        )
+    Y = readonly(Yc)
     if sample_weight is None:
         sw = np.ones(Y.shape[0], dtype=dtype)
     else:

@@ -112,6 +112,10 @@ def train_epoch(data, order, batch_size, net, theta, hyper, opt_code, moments, s
         sw_sum = 0.0
         for i in range(rows.shape[0]):
             sw_sum += sw[rows[i]]
+        if sw_sum == 0.0:
+            # A batch of zero-weight samples carries no gradient (and would
+            # divide by zero): it contributes nothing, as if it were absent.
+            continue
         P = forward(X, sp_data, sp_indices, sp_indptr, rows, units, acts, theta, off,
                     Xb, A, tiny)
         k = P.shape[1]

@@ -236,6 +236,7 @@ class MLPClassifierNB(ClassifierMixin, BaseMultilayerPerceptronNB):
         )
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)
+        _check_label_types(y)
         check_classification_targets(y)
 
         if (not hasattr(self, "classes_")) or (not self.warm_start and not incremental):
@@ -354,6 +355,14 @@ class MLPClassifierNB(ClassifierMixin, BaseMultilayerPerceptronNB):
         self : object
             The updated estimator.
         """
+        # scikit-learn's _fit_context skips validation for partial_fit on a
+        # fitted estimator; a kernel must never see an unchecked value.
+        self._validate_params()
+        self._hidden_sizes()
+        with self._restore_on_error():
+            return self._partial_fit_classifier(X, y, sample_weight, classes)
+
+    def _partial_fit_classifier(self, X, y, sample_weight, classes):
         first_call = not hasattr(self, "classes_")
         if classes is not None and not first_call:
             if not np.array_equal(np.unique(classes), self.classes_):
@@ -389,6 +398,9 @@ class MLPClassifierNB(ClassifierMixin, BaseMultilayerPerceptronNB):
         """
         check_is_fitted(self)
         y_pred = self._forward_pass_fast(X)
+        if len(self.classes_) == 1:
+            # one class seen in training: every prediction is that class
+            return np.ones((y_pred.shape[0], 1), dtype=y_pred.dtype)
         if self.n_outputs_ == 1:
             p = y_pred.ravel()
             return np.vstack([1 - p, p]).T
@@ -621,15 +633,35 @@ class MLPRegressorNB(RegressorMixin, BaseMultilayerPerceptronNB):
         self : object
             The updated estimator.
         """
+        # scikit-learn's _fit_context skips validation for partial_fit on a
+        # fitted estimator; a kernel must never see an unchecked value.
+        self._validate_params()
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
 
 
+def _check_label_types(y):
+    """Refuse labels that mix strings and numbers, naming the problem."""
+    if y.dtype != object:
+        return
+    kinds = {isinstance(v, str) for v in np.ravel(y)}
+    if len(kinds) > 1:
+        raise ValueError(
+            "Mix of label input types (string and number) in y: use labels of "
+            "one type, for example all strings."
+        )
+
+
 def _numeric_target(y):
-    """Regression targets as floats, with a clear error for anything else."""
+    """Regression targets as finite floats, with a clear error for anything else."""
+    if y.dtype.kind in "mM":
+        raise ValueError(
+            f"MLPRegressorNB needs numeric targets, but y has dtype {y.dtype}. "
+            "Convert dates or durations to numbers in a unit of your choice."
+        )
     if y.dtype.kind in "fiub":
         return y
     try:
-        return y.astype(np.float64)
+        y = y.astype(np.float64)
     except (TypeError, ValueError):
         example = next((v for v in np.ravel(y) if not _is_number(v)), None)
         raise ValueError(
@@ -637,6 +669,12 @@ def _numeric_target(y):
             f"values such as {example!r}. Encode them as numbers, or use "
             "MLPClassifierNB for class labels."
         ) from None
+    if not np.isfinite(y).all():
+        raise ValueError(
+            "Input y contains NaN, infinity or a missing value (such as None). "
+            "Drop or impute those samples."
+        )
+    return y
 
 
 def _is_number(v):
