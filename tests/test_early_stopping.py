@@ -117,3 +117,22 @@ def test_early_stopping_with_sample_weight_uses_weighted_validation_score():
     weighted = est.score(X[idx_val], y[idx_val], sample_weight=sw[idx_val])
     assert weighted == pytest.approx(est.best_validation_score_, rel=1e-12)
     assert weighted != est.score(X[idx_val], y[idx_val])
+
+
+def test_warm_start_without_improvement_restores_the_previous_best_weights():
+    # Separable data: the first fit reaches a perfect validation score, which the
+    # warm-started second fit cannot beat, so the first fit's best weights stay.
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((150, 4))
+    X = X[np.abs(X[:, 0]) > 0.3]
+    y = (X[:, 0] > 0).astype(int)
+    est = MLPClassifierNB(solver="adam", warm_start=True,
+                          **dict(PARAMS, learning_rate_init=0.05)).fit(X, y)
+    assert est.best_validation_score_ == 1.0
+    best = [w.copy() for w in est.coefs_ + est.intercepts_]
+    n_scores = len(est.validation_scores_)
+    est.fit(X, y)
+    assert len(est.validation_scores_) == n_scores + est.n_iter_
+    assert est.best_validation_score_ == 1.0
+    for a, b in zip(best, est.coefs_ + est.intercepts_):
+        np.testing.assert_array_equal(a, b)

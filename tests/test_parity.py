@@ -13,7 +13,9 @@ Known, intentional differences that are *not* compared here:
 - L-BFGS on multi-output regression: scikit-learn minimises a loss averaged over
   outputs with the gradient of the sum (inconsistent for the line search); skmlp
   minimises the sum;
-- partial_fit with shuffle=True: skmlp continues the RNG stream across calls.
+- partial_fit with shuffle=True: skmlp continues the RNG stream across calls;
+- the weights restored by a warm-started early-stopped fit (scikit-learn aliases
+  its best and current weights, see below).
 """
 
 import numpy as np
@@ -193,6 +195,37 @@ def test_early_stopping_on_binary_target_matches_sklearn(solver, weighted):
                                rtol=0, atol=1e-12)
     assert ours.best_validation_score_ == theirs.best_validation_score_
     assert ours.best_loss_ is None and theirs.best_loss_ is None
+
+
+@pytest.mark.parametrize("kind", ["squared_error", "multioutput", "multilabel"])
+def test_early_stopping_without_stratification_matches_sklearn(kind):
+    # Regression and multilabel targets are split without stratification by both
+    # libraries, so their early stopping must agree as well.
+    params = dict(SMALL, solver="adam", early_stopping=True, validation_fraction=0.25,
+                  n_iter_no_change=2, max_iter=60, learning_rate_init=0.05, tol=1e-3)
+    ours, theirs, X = fit_both(kind, params)
+    assert_same_model(ours, theirs, X)
+    np.testing.assert_allclose(ours.validation_scores_, theirs.validation_scores_,
+                               rtol=1e-10, atol=1e-12)
+
+
+def test_warm_start_with_early_stopping_matches_sklearn_training_history():
+    # Only the history is compared: after an early-stopped fit, scikit-learn's
+    # coefs_ *are* its _best_coefs arrays, so a warm-started second fit updates
+    # its "best" weights in place and restores the last ones. skmlp restores the
+    # true best (see test_early_stopping.py).
+    params = dict(SMALL, solver="adam", early_stopping=True, validation_fraction=0.25,
+                  n_iter_no_change=2, max_iter=30, learning_rate_init=0.05,
+                  warm_start=True)
+    ours, theirs, X = fit_both("binary", params)
+    _, y = _dataset("binary")
+    ours.fit(X, y)
+    theirs.fit(X, y)
+    assert ours.n_iter_ == theirs.n_iter_
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=RTOL)
+    np.testing.assert_allclose(ours.validation_scores_, theirs.validation_scores_,
+                               rtol=0, atol=1e-12)
+    assert ours.best_validation_score_ == theirs.best_validation_score_
 
 
 @pytest.mark.parametrize("kind", ["multiclass", "squared_error"])
