@@ -94,14 +94,6 @@ def test_interrupted_lbfgs_fit_warns_and_keeps_the_last_iterate(monkeypatch):
     np.testing.assert_array_equal(est.predict(X), reference.predict(X))
 
 
-@pytest.mark.xfail(
-    reason=(
-        "skmlp bug: after an interrupted L-BFGS fit, n_iter_ is "
-        "getattr(self, 'n_iter_', 0) (0 on a first fit, the previous fit's count "
-        "on a warm start) instead of the number of iterations the callback counted"
-    ),
-    strict=True,
-)
 def test_interrupted_lbfgs_fit_reports_completed_iterations(monkeypatch):
     est = MLPRegressorNB(hidden_layer_sizes=(6,), solver="lbfgs", max_iter=MAX_ITER,
                          random_state=0, verbose=True)
@@ -109,16 +101,6 @@ def test_interrupted_lbfgs_fit_reports_completed_iterations(monkeypatch):
     assert est.n_iter_ == 3
 
 
-@pytest.mark.xfail(
-    reason=(
-        "skmlp bug: a Ctrl-C that arrives while train_epoch runs is raised after the "
-        "kernel has updated theta in place but before the epoch is recorded, so the "
-        "weights include an epoch that n_iter_ / loss_curve_ / t_ do not count (or "
-        "n_iter_ is incremented and loss_curve_ is not); the except handler should "
-        "restore theta from last_good and derive n_iter_ / t_ from the recorded epochs"
-    ),
-    strict=True,
-)
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_interrupt_during_epoch_kernel_leaves_consistent_state(solver, monkeypatch):
     # Ctrl-C pressed while the compiled epoch runs: the interrupt is pending when

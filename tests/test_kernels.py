@@ -290,6 +290,23 @@ def test_sparse_row_products_match_dense(dtype):
 
 
 # ------------------------------------------------------------------ optimizers
+def _step_scalars(dtype, reg, lr, momentum=0.0, beta_1=0.9, beta_2=0.999,
+                  epsilon=1e-8):
+    """The kernels' per-step scalar array, in the parameters' dtype."""
+    hp = np.zeros(_optim.N_HP, dtype=dtype)
+    hp[_optim.HP_REG] = reg
+    hp[_optim.HP_LR] = lr
+    hp[_optim.HP_MOMENTUM] = momentum
+    hp[_optim.HP_BETA_1] = beta_1
+    hp[_optim.HP_ONE_MINUS_BETA_1] = 1.0 - beta_1
+    hp[_optim.HP_BETA_2] = beta_2
+    hp[_optim.HP_ONE_MINUS_BETA_2] = 1.0 - beta_2
+    hp[_optim.HP_EPSILON] = epsilon
+    hp[_optim.HP_TINY] = tiny(dtype)
+    hp[_optim.HP_ZERO] = 0.0
+    return hp
+
+
 def _optimizer_problem(dtype, rng):
     units = [3, 4, 2]
     n_params = ref.n_coef(units) + sum(units[1:])
@@ -310,7 +327,8 @@ def test_sgd_step_matches_reference(dtype, momentum, nesterov):
     ref_velocity = np.zeros_like(ref_theta)
     for g in grads:
         expected_sq = float(np.sum(ref_theta[:k] ** 2))
-        sq = _optim.sgd_step(theta, g, velocity, k, reg, lr, momentum, nesterov)
+        hp = _step_scalars(dtype, reg, lr, momentum=momentum)
+        sq = _optim.sgd_step(theta, g, velocity, k, hp, nesterov)
         full = ref.l2_gradient(g, ref_theta, k, reg)
         ref_theta, ref_velocity = ref.sgd_step(ref_theta, full, ref_velocity, lr,
                                                momentum, nesterov)
@@ -332,8 +350,8 @@ def test_adam_step_matches_reference(dtype):
     for t, g in enumerate(grads, start=1):
         expected_sq = float(np.sum(ref_theta[:k] ** 2))
         lr_t = ref.adam_learning_rate(t, lr, b1, b2)
-        sq = _optim.adam_step(theta, g, m, v, k, reg, lr_t, b1, b2, epsilon,
-                              tiny(dtype))
+        hp = _step_scalars(dtype, reg, lr_t, beta_1=b1, beta_2=b2, epsilon=epsilon)
+        sq = _optim.adam_step(theta, g, m, v, k, hp)
         full = ref.l2_gradient(g, ref_theta, k, reg)
         ref_theta, ref_m, ref_v = ref.adam_step(ref_theta, full, ref_m, ref_v, t, lr,
                                                 b1, b2, epsilon)
@@ -368,3 +386,19 @@ def test_reference_optimizers_match_sklearn(nesterov):
                                    rtol=1e-14)
         np.testing.assert_allclose(theta_a, ref.pack(adam_params[:1], adam_params[1:]),
                                    rtol=1e-14)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_adam_step_flushes_subnormal_moments_to_zero(dtype):
+    t = tiny(dtype)
+    theta = np.array([0.5, -0.25, 1.0], dtype=dtype)
+    grad = np.zeros(3, dtype=dtype)
+    # Decayed by beta_1 / beta_2 these moments fall just below the smallest
+    # normal number; the third stays normal.
+    m = np.array([1.05 * t, -1.05 * t, 1.0], dtype=dtype)
+    v = np.array([1.0005 * t, 1.0005 * t, 1.0], dtype=dtype)
+    hp = _step_scalars(dtype, 0.0, 0.01)
+    _optim.adam_step(theta, grad, m, v, 2, hp)
+    assert m[0] == 0 and m[1] == 0 and m[2] > 0
+    assert v[0] == 0 and v[1] == 0 and v[2] > 0
+    np.testing.assert_array_equal(theta[:2], np.array([0.5, -0.25], dtype=dtype))

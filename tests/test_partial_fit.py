@@ -20,17 +20,6 @@ PARAMS = dict(hidden_layer_sizes=(8,), batch_size=32, random_state=0,
               learning_rate_init=0.05, n_iter_no_change=100)
 
 
-SHUFFLE_ORDER_BUG = pytest.mark.xfail(
-    reason=(
-        "skmlp bug: fit composes the epoch permutations (sample_idx = "
-        "shuffle(sample_idx), as scikit-learn does) but every partial_fit call starts "
-        "again from arange(n), so from the second epoch on the visiting order differs "
-        "although the RandomState stream is continued"
-    ),
-    strict=True,
-)
-
-
 def _assert_same_weights(a, b):
     for u, v in zip(a.coefs_ + a.intercepts_, b.coefs_ + b.intercepts_):
         np.testing.assert_array_equal(u, v)
@@ -42,7 +31,6 @@ def _problem(kind):
     return MLPRegressorNB, XR, YR, {}
 
 
-@SHUFFLE_ORDER_BUG
 @pytest.mark.parametrize("learning_rate", ["constant", "invscaling"])
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 @pytest.mark.parametrize("kind", ["classifier", "regressor"])
@@ -62,7 +50,6 @@ def test_k_partial_fit_calls_equal_fit_with_max_iter_k(kind, solver, learning_ra
     assert incremental.n_iter_ == 1  # one epoch per call, as in scikit-learn
 
 
-@SHUFFLE_ORDER_BUG
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_partial_fit_after_fit_continues_the_same_run(solver):
     params = dict(PARAMS, solver=solver)
