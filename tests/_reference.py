@@ -216,3 +216,50 @@ def adam_step(theta, grad, m, v, t, learning_rate_init, beta_1, beta_2, epsilon)
 def adam_learning_rate(t, learning_rate_init, beta_1, beta_2):
     """Adam's bias-corrected step size at step ``t``."""
     return learning_rate_init * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
+
+
+def train_epoch(X, Y, sw, order, batch_size, theta, units, acts, *, solver, alpha,
+                lr, momentum=0.9, nesterov=True, beta_1=0.9, beta_2=0.999,
+                epsilon=1e-8, state=None, eps=np.finfo(np.float64).eps,
+                out_scale=1.0):
+    """One epoch of minibatch training as scikit-learn's ``_fit_stochastic`` does it.
+
+    For each batch of ``order``: back-propagate the weighted loss normalised by
+    the batch's weight sum, add ``alpha / sum(w) * W`` to the coefficient
+    gradient, take one optimizer step. A batch whose weights sum to zero carries
+    no gradient and is skipped. ``state`` holds the optimizer's moments and Adam's
+    step counter between epochs (pass ``None`` to start fresh).
+
+    Returns ``(theta, loss_sum, state)`` where ``loss_sum`` is the sum over batches
+    of ``batch_loss * batch_rows``.
+    """
+    theta = np.asarray(theta, dtype=np.float64).copy()
+    sw = np.asarray(sw, dtype=np.float64)
+    k = n_coef(units)
+    if state is None:
+        zeros = np.zeros_like(theta)
+        state = {"velocity": zeros, "m": zeros, "v": zeros, "t": 0}
+    state = dict(state)
+    total = 0.0
+    for start in range(0, len(order), batch_size):
+        rows = np.asarray(order[start : start + batch_size])
+        w = sw[rows]
+        if w.sum() == 0:
+            continue
+        norm = 1.0 / w.sum()
+        activations = forward(_dense(X)[rows], theta, units, acts)
+        grad, _ = backward(activations, output_delta(activations[-1], Y[rows], w, norm),
+                           theta, units, acts)
+        full = l2_gradient(grad, theta, k, alpha * norm)
+        batch_loss = (weighted_loss_sum(activations[-1], Y[rows], w, acts[-1], eps)
+                      * norm * out_scale + 0.5 * alpha * np.dot(theta[:k], theta[:k]) * norm)
+        total += batch_loss * len(rows)
+        if solver == "adam":
+            state["t"] += 1
+            theta, state["m"], state["v"] = adam_step(theta, full, state["m"], state["v"],
+                                                      state["t"], lr, beta_1, beta_2,
+                                                      epsilon)
+        else:
+            theta, state["velocity"] = sgd_step(theta, full, state["velocity"], lr,
+                                                momentum, nesterov)
+    return theta, total, state

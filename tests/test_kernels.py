@@ -11,7 +11,7 @@ from sklearn.neural_network import _base as sk_base
 from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
 
 import _reference as ref
-from skmlp import _data, _kernels, _optim
+from skmlp import _data, _epoch, _kernels, _optim
 from skmlp._base import ACTIVATION_CODES
 
 DTYPES = [np.float32, np.float64]
@@ -402,3 +402,73 @@ def test_adam_step_flushes_subnormal_moments_to_zero(dtype):
     assert m[0] == 0 and m[1] == 0 and m[2] > 0
     assert v[0] == 0 and v[1] == 0 and v[2] > 0
     np.testing.assert_array_equal(theta[:2], np.array([0.5, -0.25], dtype=dtype))
+
+
+# ------------------------------------------------------- compiled entry points
+def _hyper(dtype, *, lr, alpha, momentum=0.9, nesterov=True, beta_1=0.9,
+           beta_2=0.999, epsilon=1e-8, out_scale=1.0):
+    h = np.zeros(_epoch.N_HYPER)
+    h[_epoch.H_LR] = lr
+    h[_epoch.H_MOMENTUM] = momentum
+    h[_epoch.H_NESTEROV] = float(nesterov)
+    h[_epoch.H_BETA_1] = beta_1
+    h[_epoch.H_BETA_2] = beta_2
+    h[_epoch.H_EPSILON] = epsilon
+    h[_epoch.H_ALPHA] = alpha
+    h[_epoch.H_OUT_SCALE] = out_scale
+    h[_epoch.H_CLIP_EPS] = eps(dtype)
+    h[_epoch.H_TINY] = tiny(dtype)
+    return h
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_train_epoch_matches_reference_minibatch_loop(dtype, sparse, solver):
+    rng = np.random.RandomState(11)
+    units, acts = _network("tanh", "softmax", 3)
+    X, Xk = _inputs(dtype, sparse, rng, n=13)
+    Y = np.eye(3)[rng.randint(0, 3, 13)].astype(dtype)
+    sw = rng.uniform(0.2, 3.0, 13).astype(dtype)
+    order = rng.permutation(13).astype(np.int64)
+    sw[order[:4]] = 0.0  # the first batch weighs nothing: it is skipped
+    batch_size = 4  # batches of 4, 4, 4 and a remainder of 1
+    theta = ref.random_theta(units, rng).astype(dtype)
+    data = Xk + (_data.readonly(Y), _data.readonly(sw))
+    work = _data.workspace(units, batch_size, dtype, not sparse, False)
+    moments = np.zeros((2, theta.shape[0]), dtype=dtype)
+    step = np.zeros(1, dtype=np.int64)
+    opt = _optim.ADAM if solver == "adam" else _optim.SGD
+    lr, alpha = 0.05, 0.3
+    hyper = _hyper(dtype, lr=lr, alpha=alpha)
+
+    state = None
+    ref_theta = theta.astype(np.float64)
+    for epoch in range(2):  # the second epoch starts from carried-over moments
+        total = _epoch.train_epoch(data, _data.readonly(order), batch_size,
+                                   (units, acts), theta, hyper, opt, moments, step, work)
+        ref_theta, ref_total, state = ref.train_epoch(
+            X, Y, sw, order, batch_size, ref_theta, units, acts, solver=solver,
+            alpha=alpha, lr=lr, state=state, eps=eps(dtype))
+        np.testing.assert_allclose(total, ref_total, **tol(dtype))
+        np.testing.assert_allclose(theta, ref_theta, rtol=tol(dtype)["rtol"] * 10,
+                                   atol=tol(dtype)["atol"] * 10)
+    if solver == "adam":
+        assert step[0] == state["t"] == 6  # 3 non-empty batches per epoch
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
+def test_predict_rows_in_chunks_matches_reference(dtype, sparse):
+    rng = np.random.RandomState(12)
+    units, acts = _network("relu", "logistic", 2)
+    X, (Xd, spd, spi, spp) = _inputs(dtype, sparse, rng, n=13)
+    theta = ref.random_theta(units, rng).astype(dtype)
+    rows = np.array([12, 0, 5, 5, 3, 9, 1, 7], dtype=np.int64)
+    cap = 3  # chunks of 3, 3 and 2 rows
+    Xb, A, _, _, _ = _data.workspace(units, cap, dtype, not sparse, False)
+    out = np.full((rows.shape[0], 2), np.nan, dtype=dtype)
+    _epoch.predict_rows((Xd, spd, spi, spp), _data.readonly(rows), (units, acts),
+                        _data.readonly(theta), tiny(dtype), Xb, A, out)
+    np.testing.assert_allclose(out, ref.forward(X[rows], theta, units, acts)[-1],
+                               **tol(dtype))
