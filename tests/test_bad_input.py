@@ -292,13 +292,6 @@ def test_mixed_label_types_string_first():
         make("clf").fit(X, y)
 
 
-@pytest.mark.xfail(
-    reason="skmlp bug: an object y whose first label is a number and which also "
-    "holds strings is reported as 'Unknown label type: unknown. Maybe you are "
-    "trying to fit a classifier ... continuous values', which names the wrong "
-    "problem (inherited from scikit-learn)",
-    strict=True,
-)
 def test_mixed_label_types_number_first():
     y = np.array([0, "a"] * 10, dtype=object)
     with pytest.raises((TypeError, ValueError), match=r"(?i)mix|str.*int|int.*str"):
@@ -316,13 +309,6 @@ def test_partial_fit_labels_of_another_type_than_classes():
 
 
 # ------------------------------------------------------- targets that become NaN
-@pytest.mark.xfail(
-    reason="skmlp bug: object-dtype regression targets are converted with "
-    "astype(float64) after scikit-learn's finiteness check, so None (or 'nan') "
-    "becomes NaN unchecked and training ends in 'Training diverged ... Lower "
-    "learning_rate_init', the wrong advice",
-    strict=True,
-)
 @pytest.mark.parametrize(
     "y",
     [np.array([None, 1.0] * 10, dtype=object), np.array(["1.5", "nan"] * 10)],
@@ -333,24 +319,12 @@ def test_regression_targets_that_convert_to_nan_are_rejected(y):
         make("reg").fit(X, y)
 
 
-@pytest.mark.xfail(
-    reason="skmlp bug: datetime64 regression targets are silently cast to float "
-    "(unit-dependent numbers such as days or nanoseconds since 1970) instead of "
-    "being refused as non-numeric",
-    strict=True,
-)
 def test_datetime_regression_targets_are_rejected():
     y = np.arange(20).astype("datetime64[D]")
     with pytest.raises(ValueError, match=r"numeric"):
         make("reg").fit(X, y)
 
 
-@pytest.mark.xfail(
-    reason="skmlp bug: with float32 X the targets are cast to float32 after "
-    "validation; y=1e39 overflows to inf (a NumPy RuntimeWarning) and training "
-    "then reports 'Training diverged ... Lower learning_rate_init'",
-    strict=True,
-)
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")
 def test_targets_too_large_for_float32_are_rejected():
     y = with_value(Y_REG, 0, 1e39)
@@ -358,12 +332,6 @@ def test_targets_too_large_for_float32_are_rejected():
         make("reg").fit(X.astype(np.float32), y)
 
 
-@pytest.mark.xfail(
-    reason="skmlp bug (stricter than scikit-learn wanted): predict accepts "
-    "numeric strings, which scikit-learn's predict refuses with \"dtype='numeric' "
-    "is not compatible with arrays of bytes/strings\"",
-    strict=True,
-)
 def test_predict_refuses_numeric_strings_like_sklearn():
     est = make("clf").fit(X, Y_CLF)
     with pytest.raises(ValueError, match=r"strings"):
@@ -371,12 +339,6 @@ def test_predict_refuses_numeric_strings_like_sklearn():
 
 
 # ------------------------------------------------------------- sample_weight
-@pytest.mark.xfail(
-    reason="skmlp bug: negative sample weights are accepted (as in scikit-learn); "
-    "they make the loss unbounded below and training later stops with "
-    "'Training diverged ... Lower learning_rate_init', the wrong advice",
-    strict=True,
-)
 @pytest.mark.parametrize("kind", ["clf", "reg"])
 def test_negative_sample_weight_is_rejected(kind):
     sw = with_value(np.ones(20), 0, -1.0)
@@ -384,13 +346,6 @@ def test_negative_sample_weight_is_rejected(kind):
         make(kind).fit(X, Y[kind], sample_weight=sw)
 
 
-@pytest.mark.xfail(
-    reason="skmlp bug: a minibatch whose sample weights are all zero divides by a "
-    "zero weight sum; fit stops with 'Training diverged: the loss became nan ... "
-    "Lower learning_rate_init', which names neither the cause nor the fix "
-    "(scikit-learn: ZeroDivisionError 'Weights sum to zero')",
-    strict=True,
-)
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_zero_weight_minibatch_is_handled(solver):
     sw = np.r_[np.zeros(10), np.ones(10)]

@@ -53,15 +53,10 @@ BAD_VALUES = {
     "loss": ["absolute_error", None, "log_loss"],  # MLPRegressorNB only
 }
 
-# Element-wise checks of hidden_layer_sizes happen inside fit, as a plain
-# ValueError; scikit-learn does the same (or fails with a TypeError/OverflowError).
+# Element-wise checks of hidden_layer_sizes (a non-positive or non-integer
+# entry) cannot be expressed as a scikit-learn constraint; skmlp still raises
+# InvalidParameterError for them, scikit-learn a ValueError/TypeError/OverflowError.
 _HLS_ELEMENTWISE = [(0,), (3, 0), (-1,), (2.5,), ((3,),), (np.nan,)]
-_HLS_XFAIL = pytest.mark.xfail(
-    reason="skmlp bug: hidden_layer_sizes with a non-positive or non-integer "
-    "element raises a plain ValueError from inside fit (after partial_fit has "
-    "already set classes_), not InvalidParameterError from parameter validation",
-    strict=True,
-)
 
 
 def _is_elementwise_hls(param, value):
@@ -78,8 +73,7 @@ def _cases(estimators, first_only=False):
             if param == "loss" and Est is not MLPRegressorNB:
                 continue
             for value in values[:1] if first_only else values:
-                marks = [_HLS_XFAIL] if _is_elementwise_hls(param, value) else []
-                out.append(pytest.param(Est, param, value, marks=marks,
+                out.append(pytest.param(Est, param, value,
                                         id=f"{Est.__name__}-{param}={value!r}"))
     return out
 
@@ -163,14 +157,6 @@ def test_invalid_parameter_partial_fit_on_fitted_estimator_solver(Est):
     _fitted_then_invalid(Est, "solver", "newton", "partial_fit")
 
 
-@pytest.mark.xfail(
-    reason="skmlp bug: partial_fit on a fitted estimator skips parameter "
-    "validation (scikit-learn's _fit_context does so for speed), so set_params "
-    "values such as activation='softmax', alpha=-1, momentum=1.5 or "
-    "loss='absolute_error' are silently used by the kernels, and others fail with "
-    "raw KeyError/TypeError/OverflowError",
-    strict=True,
-)
 @pytest.mark.parametrize("Est", [MLPClassifierNB, MLPRegressorNB])
 def test_invalid_parameter_partial_fit_leaves_fitted_estimator_untouched(Est):
     # One test over every parameter (a list of offenders is more useful than
@@ -221,7 +207,6 @@ def test_constraints_match_sklearn():
         assert ours == theirs
 
 
-@_HLS_XFAIL
 def test_failed_partial_fit_leaves_no_classes():
     """A partial_fit refused for its parameters must not half-initialise."""
     est = MLPClassifierNB(hidden_layer_sizes=(0,), max_iter=3, random_state=0)

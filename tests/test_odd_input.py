@@ -293,12 +293,6 @@ def test_single_class_predicts_that_class(solver, label):
     assert est.predict(X).shape == (N,)
 
 
-@pytest.mark.xfail(
-    reason="skmlp bug (inherited from scikit-learn): with a single class, "
-    "predict_proba has 2 columns for 1 entry of classes_, and its values (e.g. "
-    "0.61/0.39) are not the certainty the prediction implies",
-    strict=True,
-)
 @pytest.mark.parametrize("solver", ["adam", "lbfgs"])
 def test_single_class_predict_proba_is_certain(solver):
     est = make(MLPClassifierNB, solver).fit(X, np.zeros(N, dtype=int))
