@@ -6,6 +6,7 @@ libraries alternate inside every repeat (see :mod:`benchmarks.timing`).
 
 import numpy as np
 
+from .machine import ForeignLoad, load_average
 from .models import accuracy, fit_fn, make_estimator, mlp_params, predict_proba_fn
 from .timing import alternate, quiet, ratio, timed
 
@@ -90,7 +91,8 @@ def fit_case(case, data, hidden, epochs, repeats, libs, log=print):
     warmups = {lib: fit_fn(lib, warm_params, X[:n_warm], y[:n_warm]) for lib in libs}
     log("%s: %d rows, %d epoch(s), %d repeats" % (case["label"], X.shape[0], epochs,
                                                    repeats))
-    stats = alternate(contestants, repeats, warmups, log=log)
+    with ForeignLoad() as foreign:
+        stats = alternate(contestants, repeats, warmups, log=log)
     units = layer_units(X.shape[1], hidden, len(np.unique(y)))
     flops = flops_train(units) * X.shape[0] * epochs
     out = dict(case)
@@ -105,13 +107,20 @@ def fit_case(case, data, hidden, epochs, repeats, libs, log=print):
             out["libs"][lib]["final_loss"] = float(model.loss_)
     out["ratios"] = {o: ratio(stats, o) for o in libs if o != "skmlp"}
     out["paired_ratios"] = stats.get("paired_ratios", {})
+    out["load_average"] = load_average()
+    out["foreign_cores"] = foreign.cores
     out["models"] = {lib: stats[lib]["result"] for lib in libs}
     for lib in libs:
         log("  %-7s median %.3fs  %.2f GFLOP/s  acc %.4f  cpu %.2f" % (
             lib, stats[lib]["median"], out["libs"][lib]["gflops"],
             out["libs"][lib]["accuracy"], stats[lib]["cpu_util"]))
-    log("  ratios skmlp/other: %s" % {k: round(v, 3) for k, v in out["ratios"].items()})
+    log("  ratios skmlp/other: %s; other processes used %s cores" % (
+        {k: round(v, 3) for k, v in out["ratios"].items()}, _cores(foreign.cores)))
     return out
+
+
+def _cores(c):
+    return "?" if c is None else "%.2f" % c
 
 
 def predict_case(label, models, X, repeats, units, log=print):
@@ -119,7 +128,8 @@ def predict_case(label, models, X, repeats, units, log=print):
     libs = list(models)
     contestants = {lib: predict_proba_fn(lib, models[lib], X) for lib in libs}
     log("%s: predict_proba on %d rows, %d repeats" % (label, X.shape[0], repeats))
-    stats = alternate(contestants, repeats, log=None)
+    with ForeignLoad() as foreign:
+        stats = alternate(contestants, repeats, log=None)
     flops = flops_forward(units) * X.shape[0]
     out = {"label": label, "n_rows": int(X.shape[0]), "repeats": repeats,
            "dtype": X.dtype.name, "units": units, "gflop": flops / 1e9,
@@ -133,8 +143,14 @@ def predict_case(label, models, X, repeats, units, log=print):
         lib: float(np.max(np.abs(proba[lib] - proba["sklearn"])))
         for lib in libs if lib != "sklearn" and "sklearn" in proba
     }
+    out["argmax_agreement_vs_sklearn"] = {
+        lib: float(np.mean(proba[lib].argmax(1) == proba["sklearn"].argmax(1)))
+        for lib in libs if lib != "sklearn" and "sklearn" in proba
+    }
     out["ratios"] = {o: ratio(stats, o) for o in libs if o != "skmlp"}
     out["paired_ratios"] = stats.get("paired_ratios", {})
+    out["load_average"] = load_average()
+    out["foreign_cores"] = foreign.cores
     for lib in libs:
         log("  %-7s median %.4fs  %.0f rows/s" % (lib, out["libs"][lib]["median"],
                                                   out["libs"][lib]["rows_per_s"]))
@@ -223,3 +239,48 @@ def scaling_case(kind, data, hidden_list, n_list, batch_size, epochs, repeats, l
 
 def _jsonable(params):
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()}
+
+
+def threads_case(case, data, hidden, epochs, repeats, thread_counts, log=print):
+    """skmlp and scikit-learn with BLAS limited to each of ``thread_counts``.
+
+    Shows whether BLAS threading helps at these matrix sizes, or whether the
+    threads of different pools get in each other's way (oversubscription).
+    ``threadpoolctl`` limits every loaded BLAS, including the SciPy build that
+    Numba calls.
+    """
+    from threadpoolctl import threadpool_limits
+
+    X, y, _, _ = data
+    params = mlp_params(hidden, case["solver"], case["batch_size"], epochs)
+    n_warm = min(WARMUP_ROWS, X.shape[0])
+
+    def limited(fn, n):
+        def call():
+            with threadpool_limits(limits=n, user_api="blas"):
+                return fn()
+        return call
+
+    contestants, warmups = {}, {}
+    for lib in ("skmlp", "sklearn"):
+        for n in thread_counts:
+            name = lib if n == thread_counts[-1] else "%s@%d" % (lib, n)
+            contestants[name] = limited(fit_fn(lib, params, X, y), n)
+            warmups[name] = limited(fit_fn(lib, dict(params, max_iter=1), X[:n_warm],
+                                           y[:n_warm]), n)
+    log("%s: BLAS threads %s, %d rows, %d repeats" % (case["label"], thread_counts,
+                                                      X.shape[0], repeats))
+    stats = alternate(contestants, repeats, warmups, log=log)
+    out = {"label": case["label"], "n_train": int(X.shape[0]), "epochs": epochs,
+           "repeats": repeats, "thread_counts": list(thread_counts), "runs": {}}
+    for lib in ("skmlp", "sklearn"):
+        for n in thread_counts:
+            name = lib if n == thread_counts[-1] else "%s@%d" % (lib, n)
+            s = stats[name]
+            out["runs"]["%s@%d" % (lib, n)] = {"lib": lib, "threads": n,
+                                                "median": s["median"], "min": s["min"],
+                                                "times": s["times"],
+                                                "cpu_util": s["cpu_util"]}
+    for name, r in out["runs"].items():
+        log("  %-12s median %.3fs  cpu %.2f" % (name, r["median"], r["cpu_util"]))
+    return out

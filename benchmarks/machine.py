@@ -32,6 +32,55 @@ def _ram_gib():
     return None
 
 
+def usable_cpus():
+    """CPUs this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _busy_seconds():
+    """CPU seconds all processes have used since boot (None off Linux)."""
+    try:
+        with open("/proc/stat") as f:
+            fields = f.readline().split()
+    except OSError:
+        return None
+    # user nice system idle iowait irq softirq steal: all but idle and iowait.
+    ticks = [int(x) for x in fields[1:9]]
+    busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6] + ticks[7]
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+class ForeignLoad:
+    """How many cores *other* processes kept busy while a block ran.
+
+    Total CPU time from ``/proc/stat`` minus this process's own CPU time, over
+    wall time. The load average cannot tell this apart, since it counts the
+    benchmark's own threads too. Use as ``with ForeignLoad() as fl: ...`` and
+    read ``fl.cores`` (None where ``/proc/stat`` is unavailable).
+    """
+
+    def __enter__(self):
+        t = os.times()
+        self._own = t.user + t.system
+        self._busy = _busy_seconds()
+        self._wall = time.perf_counter()
+        self.cores = None
+        return self
+
+    def __exit__(self, *exc):
+        busy = _busy_seconds()
+        if busy is None or self._busy is None:
+            return False
+        t = os.times()
+        own = t.user + t.system - self._own
+        wall = time.perf_counter() - self._wall
+        self.cores = max(0.0, (busy - self._busy - own) / wall) if wall > 0 else None
+        return False
+
+
 def load_average():
     """1, 5 and 15-minute load averages (None where unsupported)."""
     try:
@@ -59,10 +108,6 @@ def machine_info(with_torch=True):
     modules = ["numpy", "scipy", "sklearn", "numba", "llvmlite", "threadpoolctl",
                "matplotlib", "skmlp"] + (["torch"] if with_torch else [])
     versions = {m: _version(m) for m in modules}
-    try:
-        affinity = len(os.sched_getaffinity(0))
-    except AttributeError:
-        affinity = None
     pools = [
         {k: p.get(k) for k in ("user_api", "internal_api", "prefix", "version",
                                 "num_threads", "threading_layer", "architecture")}
@@ -75,7 +120,7 @@ def machine_info(with_torch=True):
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "cpu": _cpu_model(),
         "logical_cpus": os.cpu_count(),
-        "usable_cpus": affinity,
+        "usable_cpus": usable_cpus(),
         "ram_gib": _ram_gib(),
         "platform": platform.platform(),
         "python": sys.version.split()[0],
@@ -86,25 +131,37 @@ def machine_info(with_torch=True):
     }
 
 
+_NUMBA_DOT = []
+
+
+def _numba_dot():
+    """``np.dot`` compiled by Numba: the BLAS path skmlp's kernels take."""
+    if not _NUMBA_DOT:
+        import numba
+
+        _NUMBA_DOT.append(numba.njit(lambda a, b: np.dot(a, b)))
+    return _NUMBA_DOT[0]
+
+
 def gemm_throughput(n=2048, repeats=5):
-    """GFLOP/s of ``np.dot`` on ``n x n`` matrices, and of SciPy's BLAS ``?gemm``.
+    """GFLOP/s of ``np.dot`` on ``n x n`` matrices, from NumPy and from Numba.
 
-    Numba's ``np.dot`` inside a compiled kernel calls SciPy's BLAS (the
-    ``scipy.linalg.cython_blas`` entry points), which may be a different build
-    from NumPy's; both are measured. Returns ``{dtype: {"numpy": .., "scipy": ..}}``
-    with the median over ``repeats`` calls after one warm-up call.
+    Inside a compiled kernel Numba's ``np.dot`` calls SciPy's BLAS (through
+    ``scipy.linalg.cython_blas``), which may be a different OpenBLAS build from
+    NumPy's; both paths are measured. Returns ``{"gflops": {dtype: {"numpy": ..,
+    "numba": ..}}, ...}`` with the median over ``repeats`` calls after one
+    warm-up call.
     """
-    from scipy.linalg import blas
-
     out = {}
     rng = np.random.default_rng(0)
     flops = 2.0 * n ** 3
-    for dtype, gemm in ((np.float64, blas.dgemm), (np.float32, blas.sgemm)):
+    nb_dot = _numba_dot()
+    for dtype in (np.float64, np.float32):
         a = rng.random((n, n)).astype(dtype)
         b = rng.random((n, n)).astype(dtype)
         res = {}
         for name, fn in (("numpy", lambda: np.dot(a, b)),
-                         ("scipy", lambda: gemm(1.0, a, b))):
+                         ("numba", lambda: nb_dot(a, b))):
             fn()
             times = []
             for _ in range(repeats):

@@ -112,6 +112,45 @@ def _fit_table(res, libs):
     return "\n".join(lines)
 
 
+def _robust_table(res, libs):
+    others = libs[1:]
+    head = ["case"]
+    for o in others:
+        head += ["vs %s: ratio of medians" % LIB_NAMES[o], "median of per-round ratios",
+                 "ratio of minimums"]
+    head.append("cores used by other processes")
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for r in res.get("fit", []):
+        row = [r["label"]]
+        for o in others:
+            if o not in r["libs"]:
+                row += ["n/a"] * 3
+                continue
+            row += [_fmt(r["ratios"].get(o)), _fmt(r["paired_ratios"].get(o)),
+                    _fmt(r["libs"]["skmlp"]["min"] / r["libs"][o]["min"])]
+        row.append(_fmt(r.get("foreign_cores"), "%.2f"))
+        lines.append("| " + " | ".join(row) + " |")
+    return "\n".join(lines)
+
+
+def _threads_section(res):
+    out = []
+    for t in res.get("threads", []):
+        counts = t["thread_counts"]
+        out += ["%s, %s rows x %d epoch(s), median of %d:" % (
+            t["label"], format(t["n_train"], ","), t["epochs"], t["repeats"]), "",
+            "| BLAS threads | " + " | ".join("%d" % n for n in counts) + " |",
+            "|---|" + "---|" * len(counts)]
+        for lib in ("skmlp", "sklearn"):
+            cells = []
+            for n in counts:
+                r = t["runs"]["%s@%d" % (lib, n)]
+                cells.append("%.3f s (CPU %.2f)" % (r["median"], r["cpu_util"]))
+            out.append("| %s | %s |" % (LIB_NAMES[lib], " | ".join(cells)))
+        out.append("")
+    return "\n".join(out)
+
+
 def _cpu_table(res, libs):
     lines = ["| case | " + " | ".join(LIB_NAMES[l] for l in libs) + " |",
              "|---|" + "---|" * len(libs)]
@@ -125,7 +164,7 @@ def _predict_table(res, libs):
     head = ["case"] + ["%s ms" % LIB_NAMES[l] for l in libs]
     head += ["skmlp / %s" % LIB_NAMES[l] for l in libs[1:]]
     head += ["rows/s " + " / ".join(LIB_NAMES[l] for l in libs),
-             "max abs. diff. of probabilities vs scikit-learn"]
+             "vs scikit-learn: max abs. diff. of probabilities; same predicted class"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for p in res.get("predict", []):
         row = [p["label"]]
@@ -134,7 +173,8 @@ def _predict_table(res, libs):
         row += ["**%s**" % _fmt(p["ratios"].get(l)) for l in libs[1:]]
         row += [" / ".join(_fmt(p["libs"].get(l, {}).get("rows_per_s"), "%.0f")
                            for l in libs)]
-        row += [", ".join("%s %.1e" % (LIB_NAMES[l], v)
+        agree = p.get("argmax_agreement_vs_sklearn", {})
+        row += [", ".join("%s %.1e; %.2f%%" % (LIB_NAMES[l], v, 100 * agree.get(l, float("nan")))
                           for l, v in p["max_abs_diff_vs_sklearn"].items())]
         lines.append("| " + " | ".join(row) + " |")
     return "\n".join(lines)
@@ -144,19 +184,22 @@ def _gemm_section(res, libs):
     g = res.get("gemm")
     if not g:
         return ""
-    out = ["Measured GEMM peak (median of %d products of %d x %d matrices) next to "
-           "the throughput each library achieved in training (GEMM FLOPs of "
-           "forward + backward, counted from the layer sizes, divided by wall "
-           "time; best case per dtype):" % (g["repeats"], g["n"], g["n"]), "",
-           "| dtype | np.dot GFLOP/s | SciPy BLAS gemm GFLOP/s (what Numba calls) | "
-           + " | ".join("%s fit GFLOP/s (%% of np.dot)" % LIB_NAMES[l] for l in libs)
+    out = ["Measured GEMM throughput (median of %d products of %d x %d matrices; "
+           "the better of a measurement at the start and one at the end of the "
+           "run) next to the throughput each library achieved in training (GEMM "
+           "FLOPs of forward + backward, counted from the layer sizes, divided by "
+           "wall time; best training case per dtype, as %% of the better GEMM "
+           "figure):" % (g["repeats"], g["n"], g["n"]), "",
+           "| dtype | np.dot GFLOP/s | np.dot in Numba GFLOP/s (SciPy's BLAS) | "
+           + " | ".join("%s fit GFLOP/s (%% of GEMM)" % LIB_NAMES[l] for l in libs)
            + " |", "|---|---|---|" + "---|" * len(libs)]
     for dt, v in g["gflops"].items():
-        row = [dt, "%.1f" % v["numpy"], "%.1f" % v["scipy"]]
+        row = [dt, "%.1f" % v["numpy"], "%.1f" % v["numba"]]
         for lib in libs:
             best = [r["libs"][lib]["gflops"] for r in res.get("fit", [])
                     if r["dtype"] == dt and lib in r["libs"]]
-            row.append("%.1f (%.0f%%)" % (max(best), 100 * max(best) / v["numpy"])
+            peak = max(v["numpy"], v["numba"])
+            row.append("%.1f (%.0f%%)" % (max(best), 100 * max(best) / peak)
                        if best else "n/a")
         out.append("| " + " | ".join(row) + " |")
     return "\n".join(out)
@@ -167,19 +210,24 @@ def _memory_table(res):
     if not mem:
         return ""
     libs = [l for l in ("skmlp", "sklearn", "torch") if l in mem[0]["libs"]]
-    head = ["fit"] + ["%s MiB" % LIB_NAMES[l] for l in libs] + ["skmlp / scikit-learn",
-                                                                   "X size MiB"]
+    head = (["fit"] + ["%s MiB" % LIB_NAMES[l] for l in libs] +
+            ["skmlp / scikit-learn", "X size MiB",
+             "resident before fit MiB (%s)" % " / ".join(LIB_NAMES[l] for l in libs)])
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for m in mem:
         row = [m["label"]] + ["%.1f" % m["libs"][l]["delta_mib"] for l in libs]
         row += ["**%s**" % _fmt(m["ratios"].get("sklearn")),
-                "%.1f" % m["libs"][libs[0]]["X_mib"]]
+                "%.1f" % m["libs"][libs[0]]["X_mib"],
+                " / ".join("%.0f" % m["libs"][l]["baseline_mib"] for l in libs)]
         lines.append("| " + " | ".join(row) + " |")
     method = mem[0]["libs"][libs[0]]["method"]
     lines += ["", "Peak resident memory during `fit` minus the resident memory just "
               "before it, each library in its own fresh process (after imports, data "
               "loading and a 500-row warm-up fit; high-water mark reset through "
-              "`/proc/self/clear_refs`, read from `%s`)." % method]
+              "`/proc/self/clear_refs`, read from `%s`). The resident memory before "
+              "the fit (imports, data, compiled code) is shown for context; the "
+              "ratio compares only what the fit adds. Differences of a few MiB are "
+              "within allocator noise." % method]
     return "\n".join(lines)
 
 
@@ -284,6 +332,8 @@ def _machine_section(res):
         "| thread pools (threadpoolctl) | %s |" % pools,
         "| thread settings | %s |" % (", ".join("%s=%s" % kv for kv in m["env"].items())
                                        or "none set in the environment"),
+        "| seconds per section | %s |" % ", ".join(
+            "%s %.0f" % kv for kv in res["meta"].get("section_s", {}).items()),
         "| load average at start / end | %s / %s |" % (
             m["load_average_start"], res["meta"].get("load_average_end")),
     ]
@@ -329,6 +379,18 @@ def render(res, fig_dir_rel=None, figures=()):
                             ", subsampled to %s training rows" % format(p["mnist_train"], ",")
                             if p.get("mnist_train") else ""),
         "",
+    ]
+    ncpu = meta["machine"].get("usable_cpus") or 1
+    foreign = [r["foreign_cores"] for r in res.get("fit", []) + res.get("predict", [])
+               if r.get("foreign_cores") is not None]
+    if foreign and max(foreign) > 0.2:
+        lines += ["> **The machine was busy** during this run: other processes kept "
+                  "up to %.1f of its %d cores busy during a case (median %.2f). "
+                  "Multi-threaded BLAS is very sensitive to competing processes on "
+                  "few cores (see *BLAS threads*), so these ratios are noisy; compare "
+                  "the robustness table, rerun on an idle machine, or use `--threads "
+                  "1`." % (max(foreign), ncpu, sorted(foreign)[len(foreign) // 2]), ""]
+    lines += [
         "## Goals",
         "",
         summary_table(res),
@@ -349,9 +411,13 @@ def render(res, fig_dir_rel=None, figures=()):
             "",
             _fit_table(res, libs),
             "",
-            "The ratio uses the medians; the median of the per-round ratios (more "
-            "robust to load changing between rounds) is in the JSON as "
-            "`paired_ratios`.",
+            "Robustness of the ratios: the ratio of medians (used above), the "
+            "median of the ratios measured within each round (robust to load that "
+            "changes between rounds) and the ratio of the fastest runs (robust to "
+            "interference from other processes). When these disagree a lot, the "
+            "machine was busy:",
+            "",
+            _robust_table(res, libs),
             "",
             "CPU utilisation (process CPU time / wall time, median; 2.0 = both cores "
             "busy):",
@@ -373,6 +439,11 @@ def render(res, fig_dir_rel=None, figures=()):
     if res.get("epochs"):
         lines += ["## Time per epoch across epochs", "",
                   _epochs_section(res, rel("epoch_times")), ""]
+    if res.get("threads"):
+        lines += ["## BLAS threads", "",
+                  "The same fits with every BLAS limited to 1 thread and at the "
+                  "default, through threadpoolctl (CPU = process CPU time / wall "
+                  "time):", "", _threads_section(res)]
     if res.get("scaling"):
         lines += ["## Scaling", "", _scaling_section(res, rel("scaling")), ""]
     lines += [
@@ -383,8 +454,11 @@ def render(res, fig_dir_rel=None, figures=()):
         "medians. Warm-up fits (on the first 2,000 rows, one epoch) precede the "
         "timed ones. Convergence warnings are silenced. The whole `fit` call is "
         "timed, input validation included.",
-        "- BLAS runs with its default thread count (%s usable cores); PyTorch with "
-        "`torch.set_num_threads(2)`." % meta["machine"]["usable_cpus"],
+        ("- Every library limited to %d thread(s) (`--threads %d`: threadpoolctl for "
+         "BLAS and OpenMP, `torch.set_num_threads`)." % (meta["threads"], meta["threads"])
+         if meta.get("threads") else
+         "- BLAS runs with its default thread count (%s usable cores); PyTorch with "
+         "`torch.set_num_threads(2)`." % meta["machine"]["usable_cpus"]),
         "- FLOP counts include only the matrix products: 2·n_in·n_out per layer and "
         "sample forward, the same again for each weight gradient, and again for each "
         "delta propagated below the second layer (784-300-100-10: 1.13 MFLOP per "
@@ -409,7 +483,7 @@ def render(res, fig_dir_rel=None, figures=()):
         "## Reproduce",
         "",
         "```",
-        "pip install -e . matplotlib threadpoolctl   # PyTorch optional: pip install torch",
+        "pip install -e . matplotlib threadpoolctl   # PyTorch is optional (a CPU build)",
         "python -m benchmarks            # full run: docs/benchmarks.md + docs/figures/",
         "python -m benchmarks --quick    # < 2 min: report under benchmarks/results/",
         "python -m benchmarks.report     # regenerate this page from the newest full run",
@@ -474,16 +548,20 @@ def make_figures(res, fig_dir):
         plt.close(fig)
         paths.append(path)
     if res.get("epochs"):
-        e = res["epochs"][0]
-        fig, ax = plt.subplots(figsize=(6.5, 4))
-        for lib, t in e["times"].items():
-            ax.plot(range(1, len(t) + 1), t, "o-", color=colors[lib], label=LIB_NAMES[lib])
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("seconds")
-        ax.set_ylim(bottom=0)
-        ax.set_title("%s: time of each epoch" % e["label"])
-        ax.grid(True, alpha=0.3)
-        ax.legend()
+        runs = res["epochs"]
+        fig, axes = plt.subplots(1, len(runs), figsize=(5.5 * len(runs), 4),
+                                 squeeze=False)
+        for ax, e in zip(axes[0], runs):
+            for lib, t in e["times"].items():
+                ax.plot(range(1, len(t) + 1), t, "o-", color=colors[lib],
+                        label=LIB_NAMES[lib])
+            ax.set_xlabel("epoch")
+            ax.set_ylabel("seconds")
+            ax.set_ylim(bottom=0)
+            ax.set_title(e["label"])
+            ax.grid(True, alpha=0.3)
+            ax.legend()
+        fig.suptitle("Time of each epoch (one partial_fit call each)")
         fig.tight_layout()
         path = os.path.join(fig_dir, "epoch_times.png")
         fig.savefig(path, dpi=100)

@@ -23,27 +23,29 @@ import numpy as np  # noqa: E402
 
 from benchmarks import cases, data, isolated, machine, models, report  # noqa: E402
 
-SECTIONS = ["gemm", "mnist", "tabular", "predict", "epochs", "memory", "compile",
-            "scaling"]
+SECTIONS = ["gemm", "mnist", "tabular", "predict", "epochs", "threads", "memory",
+            "compile", "scaling"]
 RESULTS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "results")
 
 PROFILES = {
     "full": {
         "mnist_train": None, "mnist_epochs": 1, "repeats": 7,
         "tabular_train": 20000, "tabular_epochs": 5,
-        "predict_repeats": 15, "drift_epochs": 12, "gemm_n": 2048,
+        "predict_repeats": 15, "drift_epochs": 10, "drift_dtypes": ["float32", "float64"],
+        "threads_repeats": 3, "threads_cases": 2, "gemm_n": 2048,
         "scaling_n": [2500, 5000, 10000, 20000, 40000, 60000],
         "scaling_widths": [16, 32, 64, 128, 256, 512, 1024],
         "scaling_repeats": 3, "compile_repeats": 3, "empty_cache": True,
-        "memory": ["mnist_f64", "mnist_f32", "tabular"],
+        "memory": ["mnist_f64", "mnist_f32", "tabular"], "memory_torch": True,
     },
     "quick": {
         "mnist_train": 10000, "mnist_epochs": 1, "repeats": 3,
-        "tabular_train": 20000, "tabular_epochs": 1,
-        "predict_repeats": 5, "drift_epochs": 3, "gemm_n": 1024,
-        "scaling_n": [2000, 5000, 10000], "scaling_widths": [32, 128, 512],
+        "tabular_train": 10000, "tabular_epochs": 1,
+        "predict_repeats": 5, "drift_epochs": 3, "drift_dtypes": ["float32"],
+        "threads_repeats": 1, "threads_cases": 1, "gemm_n": 1024,
+        "scaling_n": [2000, 10000], "scaling_widths": [32, 256],
         "scaling_repeats": 1, "compile_repeats": 1, "empty_cache": False,
-        "memory": ["mnist_f64"],
+        "memory": ["mnist_f64"], "memory_torch": False,
     },
 }
 
@@ -82,6 +84,11 @@ def parse_args(argv=None):
     p.add_argument("--repeats", type=int, default=None,
                    help="timed repeats per library and case")
     p.add_argument("--epochs", type=int, default=None, help="epochs per MNIST fit")
+    p.add_argument("--threads", type=int, default=None,
+                   help="limit BLAS/OpenMP (threadpoolctl) and PyTorch to this many "
+                        "threads for every library (default: the libraries' own "
+                        "defaults, all cores for BLAS, 2 for PyTorch); 1 gives steadier "
+                        "ratios on a machine shared with other work")
     p.add_argument("--no-torch", action="store_true",
                    help="leave PyTorch out even when it is installed")
     p.add_argument("--json", default=None,
@@ -112,11 +119,23 @@ def run(args, log=print):
 
     with_torch = models.torch_available() and not args.no_torch
     if with_torch:
-        from benchmarks import torch_mlp  # noqa: F401  (sets torch's threads)
+        from benchmarks import torch_mlp
+
+        if args.threads:
+            torch_mlp.set_threads(args.threads)
+    if args.threads:
+        from threadpoolctl import threadpool_limits
+
+        # Kept alive for the whole run; children get the same limit through
+        # the environment (see isolated.run_child).
+        run.limits = threadpool_limits(limits=args.threads)
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+            os.environ[var] = str(args.threads)
     libs = ["skmlp", "sklearn"] + (["torch"] if with_torch else [])
     t_start = time.perf_counter()
     res = {"meta": {
         "mode": mode, "profile": profile, "sections": sections, "libs": libs,
+        "threads": args.threads,
         "command": "python -m benchmarks " + " ".join(shlex.quote(a) for a in
                                                       sys.argv[1:]),
         "machine": machine.machine_info(with_torch=with_torch),
@@ -125,6 +144,15 @@ def run(args, log=print):
         import torch
 
         res["meta"]["torch_threads"] = torch.get_num_threads()
+    durations = res["meta"]["section_s"] = {}
+    t_mark = [time.perf_counter()]
+
+    def mark(name):
+        now = time.perf_counter()
+        if name in sections:
+            durations[name] = now - t_mark[0]
+        t_mark[0] = now
+
     log("libraries: %s; sections: %s; mode: %s" % (libs, sections, mode))
 
     if "gemm" in sections:
@@ -132,8 +160,9 @@ def run(args, log=print):
         log("GEMM %d: %s" % (profile["gemm_n"], {
             k: {n: round(g, 1) for n, g in v.items()}
             for k, v in res["gemm"]["gflops"].items()}))
+    mark("gemm")
 
-    need_mnist = {"mnist", "predict", "epochs", "scaling"} & set(sections)
+    need_mnist = {"mnist", "predict", "epochs", "threads", "scaling"} & set(sections)
     mnist = {}
     if need_mnist:
         X, y, Xt, yt, source = data.load_mnist(args.mnist_dir)
@@ -141,6 +170,7 @@ def run(args, log=print):
         res["meta"]["mnist_source"] = source
         for dt in ("float64", "float32"):
             mnist[dt] = (X.astype(dt), y, Xt.astype(dt), yt)
+    t_mark[0] = time.perf_counter()
 
     fitted = {}
     res["fit"] = []
@@ -150,6 +180,7 @@ def run(args, log=print):
                                profile["mnist_epochs"], profile["repeats"], libs, log)
             fitted[case["id"]] = r.pop("models")
             res["fit"].append(dict(r, dataset="mnist"))
+    mark("mnist")
 
     if "tabular" in sections:
         tab = data.make_tabular(n_samples=profile["tabular_train"])
@@ -158,6 +189,7 @@ def run(args, log=print):
                                profile["tabular_epochs"], profile["repeats"], libs, log)
             r.pop("models")
             res["fit"].append(dict(r, dataset="tabular"))
+    mark("tabular")
 
     if "predict" in sections:
         res["predict"] = []
@@ -172,22 +204,34 @@ def run(args, log=print):
             res["predict"].append(cases.predict_case(
                 "MNIST test set, %s" % dt, trained, Xt_, profile["predict_repeats"],
                 units, log))
+    mark("predict")
 
     if "epochs" in sections:
         res["epochs"] = [cases.epoch_times_case(
-            "MNIST adam b200 float32", mnist["float32"], cases.MNIST_HIDDEN, "adam",
-            200, profile["drift_epochs"], log)]
+            "MNIST adam b200 %s" % dt, mnist[dt], cases.MNIST_HIDDEN, "adam",
+            200, profile["drift_epochs"], log) for dt in profile["drift_dtypes"]]
+    mark("epochs")
+
+    if "threads" in sections:
+        res["threads"] = [cases.threads_case(
+            case, mnist[case["dtype"]], cases.MNIST_HIDDEN, profile["mnist_epochs"],
+            profile["threads_repeats"], sorted({1, machine.usable_cpus()}), log)
+            for case in cases.MNIST_FIT_CASES[:profile["threads_cases"]]]
+    mark("threads")
 
     if "memory" in sections:
         configs = _memory_configs(profile)
-        res["memory"] = [isolated.memory_case(configs[k], libs, args.mnist_dir, log)
+        mem_libs = libs if profile["memory_torch"] else libs[:2]
+        res["memory"] = [isolated.memory_case(configs[k], mem_libs, args.mnist_dir, log)
                          for k in profile["memory"]]
+    mark("memory")
 
     if "compile" in sections:
         log("first fit in fresh processes (%s)" % (
             "empty and warm Numba cache" if profile["empty_cache"] else "package cache"))
         res["compile"] = isolated.compile_case(profile["compile_repeats"],
                                                profile["empty_cache"], log=log)
+    mark("compile")
 
     if "scaling" in sections:
         log("scaling: time per epoch vs n_samples (MNIST float64 adam b200)")
@@ -199,7 +243,17 @@ def run(args, log=print):
         res["scaling"].append(cases.scaling_case(
             "width", tab, [(w, w) for w in profile["scaling_widths"]], None, 200, 1,
             profile["scaling_repeats"], libs, log))
+    mark("scaling")
 
+    if "gemm" in sections and len(sections) > 1:
+        # Measured again at the end: the peak is the better of the two medians,
+        # so that a busy moment at the start does not understate it.
+        again = machine.gemm_throughput(profile["gemm_n"])
+        res["gemm"]["start"] = res["gemm"]["gflops"]
+        res["gemm"]["end"] = again["gflops"]
+        res["gemm"]["gflops"] = {
+            dt: {k: max(v, again["gflops"][dt][k]) for k, v in d.items()}
+            for dt, d in res["gemm"]["gflops"].items()}
     res["meta"]["duration_s"] = time.perf_counter() - t_start
     res["meta"]["load_average_end"] = machine.load_average()
     res["meta"]["finished"] = datetime.datetime.now().astimezone().isoformat(

@@ -27,6 +27,11 @@ TORCH_THREADS = 2
 torch.set_num_threads(TORCH_THREADS)
 
 
+def set_threads(n):
+    """Change PyTorch's intra-op thread count (the harness's ``--threads``)."""
+    torch.set_num_threads(int(n))
+
+
 def _build(units, dtype, seed):
     rng = np.random.RandomState(seed)
     layers = []
