@@ -42,6 +42,7 @@ from ._epoch import (
     predict_rows,
     train_epoch,
 )
+from ._interrupt import graceful_interrupt
 from ._kernels import EXP, IDENTITY, LOGISTIC, RELU, SOFTMAX, TANH
 from ._optim import ADAM, SGD
 from ._threads import blas_threads_for
@@ -400,7 +401,7 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
         done = (theta.copy(), len(self.loss_curve_), self.t_, sample_idx)
         curve_start = done[1]
 
-        with blas_threads_for(net[0], batch_size):
+        with blas_threads_for(net[0], batch_size), graceful_interrupt() as stop:
             try:
                 self.n_iter_ = 0
                 for _ in range(self.max_iter):
@@ -453,6 +454,9 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
                             break
                         self._no_improvement_count = 0
 
+                    if stop():
+                        warnings.warn("Training interrupted by user.")
+                        break
                     if incremental:
                         break
                     if self.n_iter_ == self.max_iter:
@@ -463,8 +467,10 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
                             ConvergenceWarning,
                         )
             except KeyboardInterrupt:
-                # The interrupt may land between the kernel's update and the
-                # bookkeeping: roll back to the last completely recorded epoch.
+                # Only reached when graceful_interrupt could not install its
+                # handler (a custom SIGINT handler): the interrupt may land
+                # between the kernel's update and the bookkeeping, so roll back
+                # to the last completely recorded epoch.
                 theta[:] = done[0]
                 del self.loss_curve_[done[1]:]
                 self.t_ = done[2]
@@ -545,9 +551,11 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
             accepted[0] = intermediate_result.x.copy()
             if self.verbose:
                 print("Iteration %d, loss = %.8f" % (n_iter[0], intermediate_result.fun))
+            if stop():
+                raise StopIteration  # SciPy ends the minimisation at this iterate
 
         start = theta.astype(np.float64)
-        with blas_threads_for(net[0], chunk):
+        with blas_threads_for(net[0], chunk), graceful_interrupt() as stop:
             try:
                 res = scipy.optimize.minimize(
                     fun,
@@ -559,7 +567,9 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
                              "gtol": self.tol},
                 )
                 x = res.x
-                interrupted = False
+                interrupted = stop()
+                if interrupted:
+                    warnings.warn("Training interrupted by user.")
             except KeyboardInterrupt:
                 warnings.warn("Training interrupted by user.")
                 x = accepted[0]  # the last iterate L-BFGS accepted
