@@ -146,7 +146,9 @@ def test_non_finite_training_is_reported_and_model_stays_finite(case):
     if err is not None:
         msg = str(err)
         assert msg.startswith("Training diverged"), msg
-        assert "learning_rate_init" in msg and "StandardScaler" in msg
+        assert "StandardScaler" in msg  # what to change
+        if case[1] != "lbfgs":
+            assert "learning_rate_init" in msg
         assert all(np.isfinite(v) for v in getattr(est, "loss_curve_", []))
     elif not np.isfinite(est.loss_):
         warned = [str(w.message) for w in rec
@@ -177,6 +179,20 @@ def test_divergence_message_names_the_non_finite_quantity(case):
     with pytest.raises(ValueError, match="Training diverged") as e:
         est.fit(Xd, y)
     assert re.search(r"\b(nan|inf)\b|non-finite", str(e.value))
+
+
+@pytest.mark.xfail(
+    reason="skmlp bug: the lbfgs divergence message advises 'Lower "
+    "learning_rate_init (currently not used by lbfgs)', a parameter lbfgs "
+    "ignores, and counts 'epoch 0'",
+    strict=True,
+)
+def test_lbfgs_divergence_message_gives_advice_that_applies():
+    with pytest.raises(ValueError, match="Training diverged") as e:
+        make("reg", "lbfgs").fit(X, Y_REG * 1e200)
+    msg = str(e.value)
+    assert "StandardScaler" in msg
+    assert "learning_rate_init" not in msg
 
 
 # ------------------------------------------------------- after the error
