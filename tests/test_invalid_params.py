@@ -27,7 +27,7 @@ SMALL = dict(hidden_layer_sizes=(3,), max_iter=3, random_state=0)
 
 BAD_VALUES = {
     "hidden_layer_sizes": ["abc", 0, -3, 2.5, None, (0,), (3, 0), (-1,), (2.5,),
-                           ((3,),), (np.nan,)],
+                           ((3,),), (np.nan,), (True,)],
     "activation": ["softmax", "exp", "RELU", None],
     "solver": ["newton", "SGD", None],
     "alpha": [-1.0, np.nan, "0.1", None],
@@ -56,7 +56,7 @@ BAD_VALUES = {
 # Element-wise checks of hidden_layer_sizes (a non-positive or non-integer
 # entry) cannot be expressed as a scikit-learn constraint; skmlp still raises
 # InvalidParameterError for them, scikit-learn a ValueError/TypeError/OverflowError.
-_HLS_ELEMENTWISE = [(0,), (3, 0), (-1,), (2.5,), ((3,),), (np.nan,)]
+_HLS_ELEMENTWISE = [(0,), (3, 0), (-1,), (2.5,), ((3,),), (np.nan,), (True,)]
 
 
 def _is_elementwise_hls(param, value):
