@@ -192,11 +192,40 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
         return [int(s) for s in sizes]
 
     def _net(self):
-        """``(units, acts)`` int64 arrays describing the fitted network."""
+        """``(units, acts)`` int64 arrays describing the fitted network.
+
+        The kernels trust these sizes, so fitted arrays that were replaced by
+        hand (transfer learning, surgery) are checked for consistency first.
+        """
+        self._check_fitted_weights()
         units = [self.coefs_[0].shape[0]] + [c.shape[1] for c in self.coefs_]
         hidden = ACTIVATION_CODES[self.activation]
         acts = [hidden] * (len(units) - 2) + [ACTIVATION_CODES[self.out_activation_]]
         return np.asarray(units, dtype=np.int64), np.asarray(acts, dtype=np.int64)
+
+    def _check_fitted_weights(self):
+        coefs, intercepts = self.coefs_, self.intercepts_
+        expected_in = getattr(self, "n_features_in_", None)
+        ok = (
+            len(coefs) >= 1
+            and len(coefs) == len(intercepts)
+            and all(np.ndim(c) == 2 for c in coefs)
+            and all(np.ndim(b) == 1 for b in intercepts)
+            and all(coefs[i].shape[1] == coefs[i + 1].shape[0]
+                    for i in range(len(coefs) - 1))
+            and all(b.shape[0] == c.shape[1] for c, b in zip(coefs, intercepts))
+            and (expected_in is None or coefs[0].shape[0] == expected_in)
+            and coefs[-1].shape[1] == self.n_outputs_
+        )
+        if not ok:
+            shapes = [np.shape(c) for c in coefs]
+            raise ValueError(
+                "The fitted coefs_ and intercepts_ do not form a network: coefs_ "
+                f"shapes {shapes}, intercepts_ shapes "
+                f"{[np.shape(b) for b in intercepts]}, n_features_in_="
+                f"{expected_in}, n_outputs_={self.n_outputs_}. Each coefs_[i] must "
+                "be (units[i], units[i+1]) and intercepts_[i] (units[i+1],)."
+            )
 
     def _pack(self, dtype):
         return np.concatenate(

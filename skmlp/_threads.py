@@ -8,12 +8,15 @@ second BLAS thread costs more than the product: on a 2-core machine a
 when the other core was busy. Training therefore runs on one BLAS thread
 unless the largest per-batch product is big enough to be worth splitting.
 
-The limit is process-wide (BLAS has one thread setting), set for the duration
-of a fit and restored after; it only ever lowers the thread count, so a
-caller's own ``threadpoolctl`` limit is respected.
+The limit is process-wide (BLAS has one thread setting). It is reference
+counted: the first fit to need it saves the current setting and lowers it, the
+last one to finish restores it, so fits overlapping in several threads never
+leave the process on one BLAS thread. It only ever lowers the thread count, so
+a caller's own ``threadpoolctl`` limit is respected.
 """
 
-from contextlib import nullcontext
+import threading
+from contextlib import contextmanager, nullcontext
 
 from threadpoolctl import ThreadpoolController
 
@@ -23,6 +26,9 @@ from threadpoolctl import ThreadpoolController
 MULTITHREAD_MIN_MACS = 1 << 22
 
 _controller = None
+_lock = threading.Lock()
+_users = 0
+_limiter = None
 
 
 def _get_controller():
@@ -48,4 +54,21 @@ def blas_threads_for(units, rows):
     macs = max(int(units[i]) * int(units[i + 1]) for i in range(len(units) - 1))
     if macs * rows >= MULTITHREAD_MIN_MACS:
         return nullcontext()
-    return _get_controller().limit(limits=1, user_api="blas")
+    return _one_blas_thread()
+
+
+@contextmanager
+def _one_blas_thread():
+    global _users, _limiter
+    with _lock:
+        if _users == 0:
+            _limiter = _get_controller().limit(limits=1, user_api="blas")
+        _users += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _users -= 1
+            if _users == 0:
+                _limiter.restore_original_limits()
+                _limiter = None
