@@ -211,14 +211,8 @@ BLAS_SCRIPT = textwrap.dedent(
 )
 
 
-@pytest.mark.xfail(
-    reason="skmlp bug: fits in worker threads change the process-wide OpenBLAS "
-    "thread count and can leave it at 1 for the rest of the process (skmlp's "
-    "_threads.blas_threads_for limits BLAS to one thread per small fit; with "
-    "threadpoolctl's controlling-thread rule, overlapping fits restore each "
-    "other's limited value), slowing every later BLAS call of the program",
-    strict=True,
-)
+# skmlp limits BLAS to one thread during small fits (process-wide); the
+# setting must come back however fits in threads overlap.
 def test_concurrent_fits_leave_the_process_blas_threads_unchanged():
     # A fresh process: which thread first sets a BLAS limit decides the outcome.
     proc = subprocess.run([sys.executable, "-c", BLAS_SCRIPT], capture_output=True,
