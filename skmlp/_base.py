@@ -64,6 +64,12 @@ _DIVERGED = (
     "sklearn.preprocessing.StandardScaler) or increase alpha. The estimator was "
     "left as it was before this call (unfitted if it was)."
 )
+_DIVERGED_LBFGS = (
+    "Training diverged: {what} at L-BFGS iteration {iteration}. Scale the inputs "
+    "(for example with sklearn.preprocessing.StandardScaler) and the targets, or "
+    "increase alpha. The estimator was left as it was before this call "
+    "(unfitted if it was)."
+)
 
 
 class _Diverged(ValueError):
@@ -314,6 +320,7 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
         if first_pass:
             dtype = X.dtype
         else:
+            self._check_fitted_weights()
             dtype = self.coefs_[0].dtype
             self._check_warm_structure(layer_units)
 
@@ -511,6 +518,21 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
 
         if self.early_stopping:
             theta[:] = self._best_theta
+        self._check_final_outputs(data, net, theta, idx_train[sample_idx[-batch_size:]])
+
+    def _check_final_outputs(self, data, net, theta, rows):
+        """Refuse a fit whose final weights give non-finite outputs.
+
+        The epoch loss is measured before each batch's update, so the last
+        update of a fit is never checked by it. One forward pass over the last
+        minibatch's rows (1/n_batches of an epoch) catches weights that blew up
+        there; the fit then raises and the estimator is rolled back.
+        """
+        out = self._raw_predict(data[:4], net, theta, np.ascontiguousarray(rows))
+        if not np.isfinite(out).all():
+            raise _Diverged(_DIVERGED.format(
+                what="the network's outputs became non-finite after the last update",
+                epoch=self.n_iter_, lr=self.learning_rate_init))
 
     def _validation_target(self, Y_val):
         return Y_val
@@ -607,9 +629,8 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
             hyper[H_OUT_SCALE] = out_scale
             self.loss_ = float(loss_gradient(data, net, theta, hyper, work, chunk))
         if not np.isfinite(self.loss_) or not np.isfinite(theta).all():
-            raise _Diverged(_DIVERGED.format(
-                what=f"the L-BFGS loss became {self.loss_}", epoch=n_iter[0],
-                lr="not used by lbfgs"))
+            raise _Diverged(_DIVERGED_LBFGS.format(
+                what=f"the loss became {self.loss_}", iteration=n_iter[0]))
         self.n_iter_ = n_iter[0] if interrupted else _check_lbfgs_result(
             res, self.max_iter)
 

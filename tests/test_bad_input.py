@@ -502,13 +502,6 @@ def test_inconsistent_fitted_weights_are_refused_before_training(tamper, method)
         getattr(est, method)(X, Y_CLF)
 
 
-@pytest.mark.xfail(
-    reason="skmlp bug: on warm_start/partial_fit the weights are packed and "
-    "re-sliced before the consistency check, so the message reports the shapes "
-    "of the re-sliced views (intercepts_ shapes [(3,), (1,)]) instead of the "
-    "ones the user set ([(1,), (3,)])",
-    strict=True,
-)
 def test_inconsistent_fitted_weights_message_shows_the_shapes_set():
     est = make("clf", warm_start=True).fit(X, Y_CLF)
     _short_intercept(est)

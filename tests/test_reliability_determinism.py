@@ -86,10 +86,12 @@ X, y_clf, y_reg = NS["X"], NS["y_clf"], NS["y_reg"]
 
 
 _BLAS_THREADS_MATTER = (
-    "skmlp bug: networks big enough for skmlp to let BLAS use several threads "
-    "(>= 2**22 multiply-adds per product) get weights that depend on the BLAS "
-    "thread count (last-bit differences): a joblib/loky worker or an "
-    "OPENBLAS_NUM_THREADS=1 process does not reproduce the default process"
+    "known limitation, documented in docs/errors_and_threads.md: networks big "
+    "enough for skmlp to let BLAS use several threads (>= 2**22 multiply-adds per "
+    "product) get weights that depend on OpenBLAS's thread count in the last bits "
+    "(~1e-16), as scikit-learn's MLP does; a loky worker (one BLAS thread) then "
+    "does not reproduce a two-thread parent. Forcing one thread would make every "
+    "large fit about half as fast on two cores."
 )
 _big_xfail = pytest.mark.xfail(condition=(os.cpu_count() or 1) > 1,
                                reason=_BLAS_THREADS_MATTER, strict=True)
