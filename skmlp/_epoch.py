@@ -33,7 +33,6 @@ from ._optim import (
     HP_ONE_MINUS_BETA_2,
     HP_REG,
     HP_TINY,
-    HP_ZERO,
     N_HP,
     adam_step,
     sgd_step,
