@@ -27,6 +27,7 @@ from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from . import _data
 from ._epoch import (
+    EVALUATE,
     H_ALPHA,
     H_BETA_1,
     H_BETA_2,
@@ -549,18 +550,23 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
 
         if self.early_stopping:
             theta[:] = self._best_theta
-        self._check_final_outputs(data, net, theta, idx_train[sample_idx[-batch_size:]])
+        self._check_final_outputs(data, net, theta,
+                                  idx_train[sample_idx[-batch_size:]], work)
 
-    def _check_final_outputs(self, data, net, theta, rows):
+    def _check_final_outputs(self, data, net, theta, rows, work):
         """Refuse a fit whose final weights give non-finite outputs.
 
         The epoch loss is measured before each batch's update, so the last
         update of a fit is never checked by it. One forward pass over the last
-        minibatch's rows (1/n_batches of an epoch) catches weights that blew up
+        minibatch's rows (1/n_batches of an epoch, through train_epoch's
+        evaluate mode, which is already compiled) catches weights that blew up
         there; the fit then raises and the estimator is rolled back.
         """
-        out = self._raw_predict(data[:4], net, theta, np.ascontiguousarray(rows))
-        if not np.isfinite(out).all():
+        rows = _data.readonly(np.ascontiguousarray(rows, dtype=np.int64))
+        hyper = self._hyper(theta.dtype, 0.0)
+        loss = train_epoch(data, rows, rows.shape[0], net, theta, hyper, EVALUATE,
+                           self._moments, self._adam_t, work)
+        if not np.isfinite(loss):
             raise _Diverged(_DIVERGED.format(
                 what="the network's outputs became non-finite after the last update",
                 epoch=self.n_iter_, lr=self.learning_rate_init))

@@ -38,6 +38,8 @@ from ._optim import (
     sgd_step,
 )
 
+EVALUATE = -1  # opt_code of train_epoch: forward pass and loss only
+
 H_LR = 0
 H_MOMENTUM = 1
 H_NESTEROV = 2
@@ -67,7 +69,9 @@ def train_epoch(data, order, batch_size, net, theta, hyper, opt_code, moments, s
     theta : ndarray of shape (n_params,)
         Packed parameters, updated in place.
     opt_code : int
-        ``_optim.SGD`` or ``_optim.ADAM``.
+        ``_optim.SGD`` or ``_optim.ADAM``; or ``EVALUATE`` to only run the
+        forward pass and the loss (no update), which lets the driver check a
+        fit's final weights without compiling another entry point.
     moments : ndarray of shape (2, n_params)
         SGD velocity in row 0; Adam's first and second moments in rows 0 and 1.
     step : ndarray of shape (1,), int64
@@ -121,6 +125,9 @@ def train_epoch(data, order, batch_size, net, theta, hyper, opt_code, moments, s
         lo = off[2, acts.shape[0] - 1]
         Dout = D[lo : lo + rows.shape[0] * k].reshape((rows.shape[0], k))
         loss = output_delta(P, Y, sw, rows, 1.0 / sw_sum, out_code, clip_eps, Dout)
+        if opt_code == EVALUATE:
+            total += loss / sw_sum * out_scale * rows.shape[0]
+            continue
         backward(sp_data, sp_indices, sp_indptr, rows, units, acts, theta, off, Xb, A,
                  D, G, False, Gtmp, tiny)
         hp[HP_REG] = alpha / sw_sum
