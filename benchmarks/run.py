@@ -136,8 +136,8 @@ def run(args, log=print):
     res = {"meta": {
         "mode": mode, "profile": profile, "sections": sections, "libs": libs,
         "threads": args.threads,
-        "command": "python -m benchmarks " + " ".join(shlex.quote(a) for a in
-                                                      sys.argv[1:]),
+        "command": " ".join(["python -m benchmarks"] +
+                            [shlex.quote(a) for a in sys.argv[1:]]),
         "machine": machine.machine_info(with_torch=with_torch),
     }}
     if with_torch:
