@@ -382,6 +382,7 @@ def render(res, fig_dir_rel=None, figures=()):
             meta["machine"]["ram_gib"], meta["machine"]["versions"]["numpy"],
             meta["machine"]["versions"]["sklearn"], meta["machine"]["versions"]["numba"],
             ", torch %s" % meta["machine"]["versions"]["torch"] if "torch" in libs else
+            "; PyTorch left out (--no-torch)" if meta.get("torch_installed") else
             "; PyTorch not installed"),
         "- MNIST: %s%s." % (meta.get("mnist_source", "not used"),
                             ", subsampled to %s training rows" % format(p["mnist_train"], ",")
@@ -471,13 +472,14 @@ def render(res, fig_dir_rel=None, figures=()):
         ("- Every library limited to %d thread(s) (`--threads %d`: threadpoolctl for "
          "BLAS and OpenMP, `torch.set_num_threads`)." % (meta["threads"], meta["threads"])
          if meta.get("threads") else
-         "- BLAS runs with its default thread count (%s usable cores); PyTorch with "
-         "`torch.set_num_threads(2)`." % meta["machine"]["usable_cpus"]),
+         "- BLAS runs with its default thread count (%s usable cores)%s." % (
+             meta["machine"]["usable_cpus"], "; PyTorch with `torch.set_num_threads(2)`"
+             if "torch" in libs else "")),
         "- FLOP counts include only the matrix products: 2·n_in·n_out per layer and "
         "sample forward, the same again for each weight gradient, and again for each "
         "delta propagated below the second layer (784-300-100-10: 1.13 MFLOP per "
         "sample, 67.6 GFLOP per 60,000-row epoch).",
-        "- PyTorch: `nn.Sequential` of `Linear`/`ReLU`, cross-entropy on logits, a "
+        *(["- PyTorch: `nn.Sequential` of `Linear`/`ReLU`, cross-entropy on logits, a "
         "manual minibatch loop over `torch.randperm` (no DataLoader), the same "
         "Glorot-uniform initial weights as scikit-learn, `torch.optim.Adam` or "
         "`SGD(momentum=0.9, nesterov=True)`. scikit-learn's L2 term, `alpha / (2 · "
@@ -486,7 +488,7 @@ def render(res, fig_dir_rel=None, figures=()):
         "a short last batch; Adam's epsilon enters after the bias correction in "
         "PyTorch, before it in scikit-learn (immaterial at 1e-8). The shuffling "
         "order differs from the other two libraries, so its accuracy differs by "
-        "chance.",
+        "chance."] if "torch" in libs else []),
         "- Peak memory and first-fit cost are measured in fresh child processes "
         "(`python -m benchmarks.isolated`); see that module's docstring.",
         "",

@@ -22,6 +22,7 @@ if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
 import numpy as np  # noqa: E402
 
 from benchmarks import cases, data, isolated, machine, models, report  # noqa: E402
+from benchmarks.timing import freeze_heap  # noqa: E402
 
 SECTIONS = ["gemm", "mnist", "tabular", "predict", "epochs", "threads", "memory",
             "compile", "scaling"]
@@ -135,7 +136,7 @@ def run(args, log=print):
     t_start = time.perf_counter()
     res = {"meta": {
         "mode": mode, "profile": profile, "sections": sections, "libs": libs,
-        "threads": args.threads,
+        "threads": args.threads, "torch_installed": models.torch_available(),
         "command": " ".join(["python -m benchmarks"] +
                             [shlex.quote(a) for a in sys.argv[1:]]),
         "machine": machine.machine_info(with_torch=with_torch),
@@ -170,6 +171,7 @@ def run(args, log=print):
         res["meta"]["mnist_source"] = source
         for dt in ("float64", "float32"):
             mnist[dt] = (X.astype(dt), y, Xt.astype(dt), yt)
+    freeze_heap()
     t_mark[0] = time.perf_counter()
 
     fitted = {}
