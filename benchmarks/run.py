@@ -62,8 +62,8 @@ def _memory_configs(profile):
                           dtype="float64"),
         "mnist_f32": dict(mnist, label="MNIST %s rows, adam b200, float32" % rows,
                           dtype="float32"),
-        "tabular": {"label": "tabular %d x 50, (64, 64), adam b200, float64"
-                    % profile["tabular_train"], "dataset": "tabular",
+        "tabular": {"label": "tabular %s x 50, (64, 64), adam b200, float64"
+                    % format(profile["tabular_train"], ","), "dataset": "tabular",
                     "n_train": profile["tabular_train"], "dtype": "float64",
                     "hidden": cases.TABULAR_HIDDEN, "solver": "adam",
                     "batch_size": 200, "epochs": profile["tabular_epochs"]},
