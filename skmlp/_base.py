@@ -680,8 +680,9 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
         Xb, A, _, _, _ = _data.workspace(units, cap, theta.dtype, dense, False)
         out = np.empty((rows.shape[0], int(units[-1])), dtype=theta.dtype)
         tiny = float(np.finfo(theta.dtype).tiny)
-        predict_rows(Xdata, _data.readonly(rows), net, _data.readonly(theta), tiny, Xb,
-                     A, out)
+        # theta stays writable (a fresh packed copy, or the training vector):
+        # the one compiled engine is specialised for a writable theta.
+        predict_rows(Xdata, _data.readonly(rows), net, theta, tiny, Xb, A, out)
         return out
 
     def _forward_pass_fast(self, X, check_input=True):

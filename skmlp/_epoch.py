@@ -1,7 +1,15 @@
-"""Compiled entry points: one call trains an epoch or evaluates the full loss.
+"""The compiled engine: one call trains an epoch, evaluates the full loss and
+gradient, or predicts.
 
-Python calls these once per epoch (stochastic solvers) or once per function
-evaluation (L-BFGS); every per-batch operation happens inside.
+Python calls it once per epoch (stochastic solvers), once per function
+evaluation (L-BFGS) or once per ``predict``; every per-batch operation happens
+inside. All three jobs go through the one compiled function :func:`run_epoch`
+(selected by ``mode``), because every compiled entry point re-optimises the
+forward and backward code it inlines: three entry points cost a fresh
+environment about three times the compile time of one (measured: first fit
+14 s, then the first predict another 10 s, before they were merged).
+:func:`train_epoch`, :func:`loss_gradient` and :func:`predict_rows` are thin
+Python wrappers with the argument lists each job needs.
 
 Argument groups are tuples so that signatures stay short and every call site
 passes the same types (one compiled specialisation per dtype):
@@ -38,7 +46,10 @@ from ._optim import (
     sgd_step,
 )
 
-EVALUATE = -1  # opt_code of train_epoch: forward pass and loss only
+# Modes of run_epoch besides the optimizers' codes (_optim.SGD, _optim.ADAM).
+EVALUATE = -1  # forward pass and loss only
+GRADIENT = -2  # full-data loss and gradient, accumulated over chunks (L-BFGS)
+PREDICT = -3  # forward pass; outputs written into the ``moments`` argument
 
 H_LR = 0
 H_MOMENTUM = 1
@@ -54,34 +65,37 @@ N_HYPER = 10
 
 
 @jit
-def train_epoch(data, order, batch_size, net, theta, hyper, opt_code, moments, step,
-                work):
-    """Run one epoch of minibatch training, in place.
+def run_epoch(data, order, batch_size, net, theta, hyper, mode, moments, step, work):
+    """Run one pass over ``X[order]`` in batches of ``batch_size`` rows.
 
     Parameters
     ----------
     data, net, work, hyper : tuples and array
         See the module docstring.
-    order : ndarray of shape (n_train,), int64
-        Sample indices in the order this epoch visits them.
+    order : ndarray of shape (n_rows,), int64
+        Sample indices in the order this pass visits them.
     batch_size : int
-        Rows per minibatch; the last batch holds the remainder.
+        Rows per minibatch (or chunk); the last batch holds the remainder.
     theta : ndarray of shape (n_params,)
-        Packed parameters, updated in place.
-    opt_code : int
-        ``_optim.SGD`` or ``_optim.ADAM``; or ``EVALUATE`` to only run the
-        forward pass and the loss (no update), which lets the driver check a
-        fit's final weights without compiling another entry point.
-    moments : ndarray of shape (2, n_params)
-        SGD velocity in row 0; Adam's first and second moments in rows 0 and 1.
+        Packed parameters, updated in place when training.
+    mode : int
+        ``_optim.SGD`` or ``_optim.ADAM``: train (one optimizer step per batch).
+        ``EVALUATE``: loss only. ``GRADIENT``: loss and gradient over all rows
+        into ``work``'s ``G``. ``PREDICT``: outputs into ``moments``.
+    moments : ndarray
+        Training: shape (2, n_params), SGD velocity in row 0 or Adam's first
+        and second moments. ``PREDICT``: the output array, shape
+        (n_rows, n_outputs) (same type, so no second compilation).
     step : ndarray of shape (1,), int64
         Adam's update counter, advanced in place.
 
     Returns
     -------
-    loss_sum : float
-        Sum over batches of ``batch_loss * batch_rows`` (scikit-learn's
-        accumulation; the caller divides by ``n_train``).
+    value : float
+        Training and ``EVALUATE``: the sum over batches of ``batch_loss *
+        batch_rows`` (scikit-learn's accumulation; the caller divides by the
+        number of rows). ``GRADIENT``: the loss, L2 term included, consistent
+        with the gradient when ``hyper[H_OUT_SCALE]`` is 1. ``PREDICT``: 0.
     """
     X, sp_data, sp_indices, sp_indptr, Y, sw = data
     units, acts = net
@@ -97,7 +111,7 @@ def train_epoch(data, order, batch_size, net, theta, hyper, opt_code, moments, s
     tiny = hyper[H_TINY]
     beta_1 = hyper[H_BETA_1]
     beta_2 = hyper[H_BETA_2]
-    # Step scalars in theta's dtype, allocated once per epoch (see _optim).
+    # Step scalars in theta's dtype, allocated once per call (see _optim).
     hp = np.zeros(N_HP, dtype=theta.dtype)
     hp[HP_MOMENTUM] = hyper[H_MOMENTUM]
     hp[HP_BETA_1] = beta_1
@@ -108,30 +122,45 @@ def train_epoch(data, order, batch_size, net, theta, hyper, opt_code, moments, s
     hp[HP_TINY] = tiny
     nesterov = hyper[H_NESTEROV] != 0.0
     n = order.shape[0]
+    sw_total = 0.0
+    if mode == GRADIENT:
+        for i in range(n):
+            sw_total += sw[order[i]]
     total = 0.0
+    have_grad = False
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
         rows = order[start:stop]
         sw_sum = 0.0
-        for i in range(rows.shape[0]):
-            sw_sum += sw[rows[i]]
-        if sw_sum == 0.0:
-            # A batch of zero-weight samples carries no gradient (and would
-            # divide by zero): it contributes nothing, as if it were absent.
-            continue
+        if mode != PREDICT:
+            for i in range(rows.shape[0]):
+                sw_sum += sw[rows[i]]
+            if sw_sum == 0.0:
+                # A batch of zero-weight samples carries no gradient (and would
+                # divide by zero): it contributes nothing, as if it were absent.
+                continue
+        # One call site per kernel: each site is a copy for LLVM to optimise.
         P = forward(X, sp_data, sp_indices, sp_indptr, rows, units, acts, theta, off,
                     Xb, A, tiny)
+        if mode == PREDICT:
+            moments[start:stop, :] = P
+            continue
         k = P.shape[1]
         lo = off[2, acts.shape[0] - 1]
         Dout = D[lo : lo + rows.shape[0] * k].reshape((rows.shape[0], k))
-        loss = output_delta(P, Y, sw, rows, 1.0 / sw_sum, out_code, clip_eps, Dout)
-        if opt_code == EVALUATE:
+        norm = 1.0 / (sw_total if mode == GRADIENT else sw_sum)
+        loss = output_delta(P, Y, sw, rows, norm, out_code, clip_eps, Dout)
+        if mode == EVALUATE:
             total += loss / sw_sum * out_scale * rows.shape[0]
             continue
         backward(sp_data, sp_indices, sp_indptr, rows, units, acts, theta, off, Xb, A,
-                 D, G, False, Gtmp, tiny)
+                 D, G, have_grad and mode == GRADIENT, Gtmp, tiny)
+        if mode == GRADIENT:
+            total += loss
+            have_grad = True
+            continue
         hp[HP_REG] = alpha / sw_sum
-        if opt_code == ADAM:
+        if mode == ADAM:
             step[0] += 1
             t = step[0]
             hp[HP_LR] = lr * math.sqrt(1.0 - beta_2**t) / (1.0 - beta_1**t)
@@ -141,69 +170,62 @@ def train_epoch(data, order, batch_size, net, theta, hyper, opt_code, moments, s
             sq = sgd_step(theta, G, moments[0], n_coef, hp, nesterov)
         batch_loss = loss / sw_sum * out_scale + 0.5 * alpha * sq / sw_sum
         total += batch_loss * rows.shape[0]
-    return total
+    if mode != GRADIENT:
+        return total
+    # L2 term of the full-data objective, in the same pass that reads theta.
+    norm = 1.0 / sw_total
+    reg = alpha * norm
+    sq = 0.0
+    for p in range(n_coef):
+        t = theta[p]
+        sq += t * t
+        G[p] += reg * t
+    return total * norm * out_scale + 0.5 * alpha * sq * norm
 
 
-@jit
+def train_epoch(data, order, batch_size, net, theta, hyper, opt_code, moments, step,
+                work):
+    """One epoch of minibatch training (or ``EVALUATE``); see :func:`run_epoch`."""
+    return run_epoch(data, order, batch_size, net, theta, hyper, opt_code, moments,
+                     step, work)
+
+
 def loss_gradient(data, net, theta, hyper, work, chunk):
     """Full-data loss and gradient (for L-BFGS), in chunks of ``chunk`` rows.
 
     The gradient is written to ``work``'s ``G``; the loss is returned. Both
     include the L2 term ``0.5 * alpha * ||W||^2 / sum(sw)``, and the loss is
     ``hyper[H_OUT_SCALE]`` times the data term, so that with scale 1 the pair is
-    exactly consistent (what a line search needs).
+    exactly consistent (what a line search needs). ``work`` must come from
+    ``_data.workspace(..., with_accumulator=True)`` with room for ``chunk`` rows.
     """
-    X, sp_data, sp_indices, sp_indptr, Y, sw = data
-    units, acts = net
-    Xb, A, D, G, Gtmp = work
-    off = layer_offsets(units, chunk)
-    n_coef = off[1, 0]
-    out_code = acts[acts.shape[0] - 1]
-    alpha = hyper[H_ALPHA]
-    tiny = hyper[H_TINY]
-    n = Y.shape[0]
-    sw_sum = 0.0
-    for i in range(n):
-        sw_sum += sw[i]
-    norm = 1.0 / sw_sum
-    order = np.arange(n)
-    total = 0.0
-    for start in range(0, n, chunk):
-        stop = min(start + chunk, n)
-        rows = order[start:stop]
-        P = forward(X, sp_data, sp_indices, sp_indptr, rows, units, acts, theta, off,
-                    Xb, A, tiny)
-        k = P.shape[1]
-        lo = off[2, acts.shape[0] - 1]
-        Dout = D[lo : lo + rows.shape[0] * k].reshape((rows.shape[0], k))
-        total += output_delta(P, Y, sw, rows, norm, out_code, hyper[H_CLIP_EPS], Dout)
-        backward(sp_data, sp_indices, sp_indptr, rows, units, acts, theta, off, Xb, A,
-                 D, G, start > 0, Gtmp, tiny)
-    sq = 0.0
-    reg = alpha * norm
-    for p in range(n_coef):
-        t = theta[p]
-        sq += t * t
-        G[p] += reg * t
-    return total * norm * hyper[H_OUT_SCALE] + 0.5 * alpha * sq * norm
+    n = data[4].shape[0]
+    order = np.arange(n, dtype=np.int64)
+    order.flags.writeable = False
+    moments = np.empty((0, 0), dtype=theta.dtype)
+    return run_epoch(data, order, chunk, net, theta, hyper, GRADIENT, moments,
+                     np.zeros(1, dtype=np.int64), work)
 
 
-@jit
 def predict_rows(data, rows, net, theta, tiny, Xb, A, out):
     """Output-layer activations for ``X[rows]`` into ``out``, in chunks.
 
-    The chunk size is the number of rows ``A`` has room for.
+    ``data`` is ``(X, sp_data, sp_indices, sp_indptr)``; the chunk size is the
+    number of rows ``A`` has room for.
     """
-    X, sp_data, sp_indices, sp_indptr = data
-    units, acts = net
-    cap = A.shape[0] // max(1, _sum_units(units))
-    off = layer_offsets(units, cap)
-    n = rows.shape[0]
-    for start in range(0, n, cap):
-        stop = min(start + cap, n)
-        P = forward(X, sp_data, sp_indices, sp_indptr, rows[start:stop], units, acts,
-                    theta, off, Xb, A, tiny)
-        out[start:stop, :] = P
+    if not theta.flags.writeable:
+        theta = theta.copy()  # the engine is specialised for a writable theta
+    dtype = theta.dtype
+    Y = np.empty((0, out.shape[1]), dtype=dtype)
+    sw = np.empty(0, dtype=dtype)
+    Y.flags.writeable = False
+    sw.flags.writeable = False
+    hyper = np.zeros(N_HYPER)
+    hyper[H_TINY] = tiny
+    empty = np.empty(0, dtype=dtype)
+    cap = A.shape[0] // max(1, int(np.sum(net[0][1:])))
+    run_epoch(tuple(data) + (Y, sw), rows, cap, net, theta, hyper, PREDICT, out,
+              np.zeros(1, dtype=np.int64), (Xb, A, A, empty, empty))
 
 
 @jit

@@ -85,12 +85,16 @@ def sgd_step(theta, grad, velocity, n_coef, hp, nesterov):
     sq_norm : float
         Sum of squares of the coefficients before the update.
     """
-    lr = hp[HP_LR]
-    mom = hp[HP_MOMENTUM]
-    sq = _sgd_segment(theta[:n_coef], grad[:n_coef], velocity[:n_coef], hp[HP_REG],
-                      lr, mom, nesterov)
-    _sgd_segment(theta[n_coef:], grad[n_coef:], velocity[n_coef:], hp[HP_ZERO], lr,
-                 mom, nesterov)
+    n = theta.shape[0]
+    sq = 0.0
+    # Coefficients (with the L2 term), then intercepts, through one call site.
+    for seg in range(2):
+        lo, hi = (0, n_coef) if seg == 0 else (n_coef, n)
+        reg = hp[HP_REG] if seg == 0 else hp[HP_ZERO]
+        s = _sgd_segment(theta[lo:hi], grad[lo:hi], velocity[lo:hi], reg, hp[HP_LR],
+                         hp[HP_MOMENTUM], nesterov)
+        if seg == 0:
+            sq = s
     return sq
 
 
@@ -118,16 +122,16 @@ def adam_step(theta, grad, m, v, n_coef, hp):
     See :func:`sgd_step` for the shared arguments; ``m`` and ``v`` are the first
     and second moment vectors. Returns the squared coefficient norm.
     """
-    lr = hp[HP_LR]
-    b1 = hp[HP_BETA_1]
-    c1 = hp[HP_ONE_MINUS_BETA_1]
-    b2 = hp[HP_BETA_2]
-    c2 = hp[HP_ONE_MINUS_BETA_2]
-    eps = hp[HP_EPSILON]
-    tiny = hp[HP_TINY]
-    zero = hp[HP_ZERO]
-    sq = _adam_segment(theta[:n_coef], grad[:n_coef], m[:n_coef], v[:n_coef],
-                       hp[HP_REG], lr, b1, c1, b2, c2, eps, tiny, zero)
-    _adam_segment(theta[n_coef:], grad[n_coef:], m[n_coef:], v[n_coef:], zero, lr, b1,
-                  c1, b2, c2, eps, tiny, zero)
+    n = theta.shape[0]
+    sq = 0.0
+    # Coefficients (with the L2 term), then intercepts, through one call site.
+    for seg in range(2):
+        lo, hi = (0, n_coef) if seg == 0 else (n_coef, n)
+        reg = hp[HP_REG] if seg == 0 else hp[HP_ZERO]
+        s = _adam_segment(theta[lo:hi], grad[lo:hi], m[lo:hi], v[lo:hi], reg,
+                          hp[HP_LR], hp[HP_BETA_1], hp[HP_ONE_MINUS_BETA_1],
+                          hp[HP_BETA_2], hp[HP_ONE_MINUS_BETA_2], hp[HP_EPSILON],
+                          hp[HP_TINY], hp[HP_ZERO])
+        if seg == 0:
+            sq = s
     return sq
