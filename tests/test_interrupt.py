@@ -10,6 +10,7 @@ cannot finish first.
 
 import _thread
 import io
+import signal
 import sys
 import threading
 import warnings
@@ -22,6 +23,21 @@ from skmlp import MLPClassifierNB, MLPRegressorNB
 pytestmark = pytest.mark.filterwarnings(
     "ignore::sklearn.exceptions.ConvergenceWarning"
 )
+
+
+
+@pytest.fixture(autouse=True)
+def python_sigint_handler():
+    """Ctrl-C as an interactive session sees it: Python's own SIGINT handler.
+
+    A process started in the background by a non-interactive shell (as a CI
+    runner may do) inherits SIGINT as *ignored*; then neither Ctrl-C nor
+    ``interrupt_main`` does anything and there would be nothing to test.
+    """
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
 
 rng = np.random.RandomState(0)
 X = rng.standard_normal((80, 5))
