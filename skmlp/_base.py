@@ -366,9 +366,7 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
             self._initialize(Y, layer_units, dtype)
         self.n_outputs_ = Y.shape[1]
 
-        theta = self._pack(dtype)
-        if not theta.flags.writeable or not theta.flags.c_contiguous:
-            theta = np.ascontiguousarray(theta).copy()
+        theta = self._pack(dtype)  # a new C-contiguous vector the fit owns
         self._unpack(theta, layer_units)
         data = _data.kernel_data(X, Y, sample_weight, dtype)
         net = self._net()
@@ -482,13 +480,12 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
                                            opt_code, self._moments, self._adam_t, work)
                     loss = loss_sum / n_train
                     if not np.isfinite(loss):
-                        raise _Diverged(_DIVERGED.format(
-                            what=f"the training loss became {loss}",
-                            epoch=self.n_iter_ + 1, lr=self.learning_rate_init))
+                        raise self._diverged(f"the training loss became {loss}",
+                                             self.n_iter_ + 1)
                     if not np.isfinite(theta).all():
-                        raise _Diverged(_DIVERGED.format(
-                            what="the weights became non-finite (inf or nan)",
-                            epoch=self.n_iter_ + 1, lr=self.learning_rate_init))
+                        raise self._diverged(
+                            "the weights became non-finite (inf or nan)",
+                            self.n_iter_ + 1)
                     self.n_iter_ += 1
                     self.loss_ = loss
                     self.t_ += n_train
@@ -567,9 +564,14 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
         loss = train_epoch(data, rows, rows.shape[0], net, theta, hyper, EVALUATE,
                            self._moments, self._adam_t, work)
         if not np.isfinite(loss):
-            raise _Diverged(_DIVERGED.format(
-                what="the network's outputs became non-finite after the last update",
-                epoch=self.n_iter_, lr=self.learning_rate_init))
+            raise self._diverged(
+                "the network's outputs became non-finite after the last update",
+                self.n_iter_)
+
+    def _diverged(self, what, epoch):
+        return _Diverged(
+            _DIVERGED.format(what=what, epoch=epoch, lr=self.learning_rate_init)
+        )
 
     def _validation_target(self, Y_val):
         return Y_val
@@ -677,7 +679,7 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
         units = net[0]
         cap = _data.chunk_rows(rows.shape[0], units)
         dense = Xdata[3].shape[0] == 0
-        Xb, A, _, _, _ = _data.workspace(units, cap, theta.dtype, dense, False)
+        Xb, A = _data.forward_workspace(units, cap, theta.dtype, dense)
         out = np.empty((rows.shape[0], int(units[-1])), dtype=theta.dtype)
         tiny = float(np.finfo(theta.dtype).tiny)
         # theta stays writable (a fresh packed copy, or the training vector):

@@ -71,14 +71,20 @@ def chunk_rows(n_rows, units):
     return int(max(1, min(n_rows, max(_MIN_CHUNK, _CHUNK_ELEMENTS // width))))
 
 
+def forward_workspace(units, cap, dtype, dense):
+    """Allocate ``(Xb, A)``, all a forward pass of ``cap`` rows needs."""
+    units = np.asarray(units)
+    Xb = np.empty(cap * int(units[0]) if dense else 0, dtype=dtype)
+    A = np.empty(cap * int(units[1:].sum()), dtype=dtype)
+    return Xb, A
+
+
 def workspace(units, cap, dtype, dense, with_accumulator):
     """Allocate ``(Xb, A, D, G, Gtmp)`` for batches of at most ``cap`` rows."""
+    Xb, A = forward_workspace(units, cap, dtype, dense)
     units = np.asarray(units)
-    n_act = cap * int(units[1:].sum())
     n_params = int((units[:-1] * units[1:]).sum() + units[1:].sum())
-    Xb = np.empty(cap * int(units[0]) if dense else 0, dtype=dtype)
-    A = np.empty(n_act, dtype=dtype)
-    D = np.empty(n_act, dtype=dtype)
+    D = np.empty_like(A)
     G = np.empty(n_params, dtype=dtype)
     Gtmp = np.empty(n_params if with_accumulator else 0, dtype=dtype)
     return Xb, A, D, G, Gtmp
