@@ -8,6 +8,8 @@ all share one compiled kernel per dtype, and the kernels cannot write to the
 user's data even by mistake.
 """
 
+from typing import NamedTuple
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -15,6 +17,35 @@ import scipy.sparse as sp
 # numbers of workspace (16 MiB in float64), and never fewer than 64 rows.
 _CHUNK_ELEMENTS = 1 << 21
 _MIN_CHUNK = 64
+
+
+class KernelData(NamedTuple):
+    """Training input as the engine takes it (see :mod:`skmlp._epoch`)."""
+
+    X: np.ndarray  # dense X, or an empty (0, n_features) placeholder when sparse
+    sp_data: np.ndarray  # CSR arrays, empty when X is dense
+    sp_indices: np.ndarray
+    sp_indptr: np.ndarray
+    Y: np.ndarray  # targets as a 2-D array of the model's dtype
+    sw: np.ndarray  # sample weights
+
+    @property
+    def dense(self):
+        return self.sp_indptr.shape[0] == 0
+
+    @property
+    def n_rows(self):
+        return self.Y.shape[0]
+
+
+class Work(NamedTuple):
+    """Workspaces allocated once per fit (see :func:`workspace`)."""
+
+    Xb: np.ndarray  # gathered input rows of a batch (dense X only)
+    A: np.ndarray  # activations of every non-input layer
+    D: np.ndarray  # deltas, same layout as A
+    G: np.ndarray  # gradient, same layout as theta
+    Gtmp: np.ndarray  # accumulator for chunked full-batch gradients (L-BFGS)
 
 
 def readonly(a):
@@ -62,7 +93,7 @@ def kernel_data(X, Y, sample_weight, dtype):
         sw = np.ones(Y.shape[0], dtype=dtype)
     else:
         sw = np.ascontiguousarray(sample_weight, dtype=dtype)
-    return kernel_X(X, dtype) + (Y, readonly(sw))
+    return KernelData(*kernel_X(X, dtype), Y, readonly(sw))
 
 
 def chunk_rows(n_rows, units):
@@ -87,4 +118,4 @@ def workspace(units, cap, dtype, dense, with_accumulator):
     D = np.empty_like(A)
     G = np.empty(n_params, dtype=dtype)
     Gtmp = np.empty(n_params if with_accumulator else 0, dtype=dtype)
-    return Xb, A, D, G, Gtmp
+    return Work(Xb, A, D, G, Gtmp)

@@ -64,6 +64,27 @@ H_TINY = 9
 N_HYPER = 10
 
 
+def hyper_array(dtype, *, learning_rate=0.0, momentum=0.9, nesterov=True, beta_1=0.9,
+                beta_2=0.999, epsilon=1e-8, alpha=0.0, out_scale=1.0):
+    """The engine's ``hyper`` array: every scalar :func:`run_epoch` reads.
+
+    The one place that fills the ``H_*`` slots, for the estimators and the tests.
+    ``dtype`` (the model's) sets the probability clip and the subnormal limit.
+    """
+    h = np.zeros(N_HYPER, dtype=np.float64)
+    h[H_LR] = learning_rate
+    h[H_MOMENTUM] = momentum
+    h[H_NESTEROV] = float(nesterov)
+    h[H_BETA_1] = beta_1
+    h[H_BETA_2] = beta_2
+    h[H_EPSILON] = epsilon
+    h[H_ALPHA] = alpha
+    h[H_OUT_SCALE] = out_scale
+    h[H_CLIP_EPS] = np.finfo(dtype).eps
+    h[H_TINY] = np.finfo(dtype).tiny
+    return h
+
+
 @jit
 def run_epoch(data, order, batch_size, net, theta, hyper, mode, moments, step, work):
     """Run one pass over ``X[order]`` in batches of ``batch_size`` rows.
@@ -207,7 +228,7 @@ def loss_gradient(data, net, theta, hyper, work, chunk):
                      np.zeros(1, dtype=np.int64), work)
 
 
-def predict_rows(data, rows, net, theta, tiny, Xb, A, out):
+def predict_rows(data, rows, net, theta, Xb, A, out):
     """Output-layer activations for ``X[rows]`` into ``out``, in chunks.
 
     ``data`` is ``(X, sp_data, sp_indices, sp_indptr)``; the chunk size is the
@@ -220,8 +241,7 @@ def predict_rows(data, rows, net, theta, tiny, Xb, A, out):
     sw = np.empty(0, dtype=dtype)
     Y.flags.writeable = False
     sw.flags.writeable = False
-    hyper = np.zeros(N_HYPER)
-    hyper[H_TINY] = tiny
+    hyper = hyper_array(dtype)
     empty = np.empty(0, dtype=dtype)
     cap = A.shape[0] // max(1, int(np.sum(net[0][1:])))
     run_epoch(tuple(data) + (Y, sw), rows, cap, net, theta, hyper, PREDICT, out,

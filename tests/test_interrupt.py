@@ -121,9 +121,9 @@ def test_interrupted_lbfgs_fit_reports_completed_iterations(monkeypatch):
 def test_interrupt_during_epoch_kernel_leaves_consistent_state(solver, monkeypatch):
     # Ctrl-C pressed while the compiled epoch runs: the interrupt is pending when
     # the kernel returns, and is raised at the next bytecode boundary.
-    import skmlp._base
+    import skmlp._stochastic
 
-    real = skmlp._base.train_epoch
+    real = skmlp._stochastic.train_epoch
     calls = []
 
     def train_epoch_then_ctrl_c(*args):
@@ -133,7 +133,7 @@ def test_interrupt_during_epoch_kernel_leaves_consistent_state(solver, monkeypat
             _thread.interrupt_main()
         return out
 
-    monkeypatch.setattr(skmlp._base, "train_epoch", train_epoch_then_ctrl_c)
+    monkeypatch.setattr(skmlp._stochastic, "train_epoch", train_epoch_then_ctrl_c)
     params = dict(hidden_layer_sizes=(6,), solver=solver, max_iter=MAX_ITER,
                   random_state=0, n_iter_no_change=MAX_ITER)
     est = MLPRegressorNB(**params)

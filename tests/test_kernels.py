@@ -405,20 +405,8 @@ def test_adam_step_flushes_subnormal_moments_to_zero(dtype):
 
 
 # ------------------------------------------------------- compiled entry points
-def _hyper(dtype, *, lr, alpha, momentum=0.9, nesterov=True, beta_1=0.9,
-           beta_2=0.999, epsilon=1e-8, out_scale=1.0):
-    h = np.zeros(_epoch.N_HYPER)
-    h[_epoch.H_LR] = lr
-    h[_epoch.H_MOMENTUM] = momentum
-    h[_epoch.H_NESTEROV] = float(nesterov)
-    h[_epoch.H_BETA_1] = beta_1
-    h[_epoch.H_BETA_2] = beta_2
-    h[_epoch.H_EPSILON] = epsilon
-    h[_epoch.H_ALPHA] = alpha
-    h[_epoch.H_OUT_SCALE] = out_scale
-    h[_epoch.H_CLIP_EPS] = eps(dtype)
-    h[_epoch.H_TINY] = tiny(dtype)
-    return h
+def _hyper(dtype, *, lr, alpha, **kw):
+    return _epoch.hyper_array(dtype, learning_rate=lr, alpha=alpha, **kw)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -469,6 +457,6 @@ def test_predict_rows_in_chunks_matches_reference(dtype, sparse):
     Xb, A, _, _, _ = _data.workspace(units, cap, dtype, not sparse, False)
     out = np.full((rows.shape[0], 2), np.nan, dtype=dtype)
     _epoch.predict_rows((Xd, spd, spi, spp), _data.readonly(rows), (units, acts),
-                        _data.readonly(theta), tiny(dtype), Xb, A, out)
+                        _data.readonly(theta), Xb, A, out)
     np.testing.assert_allclose(out, ref.forward(X[rows], theta, units, acts)[-1],
                                **tol(dtype))

@@ -1,0 +1,92 @@
+"""The L-BFGS driver: SciPy's L-BFGS-B over the compiled full-data loss and gradient."""
+
+import warnings
+
+import numpy as np
+import scipy.optimize
+from sklearn.exceptions import ConvergenceWarning
+
+from . import _data
+from ._callbacks import fit_events
+from ._epoch import H_OUT_SCALE, loss_gradient
+from ._threads import blas_threads_for
+
+
+class LbfgsDiverged(ValueError):
+    """The L-BFGS objective or the weights stopped being finite."""
+
+
+_DIVERGED_LBFGS = (
+    "Training diverged: {what} at L-BFGS iteration {iteration}. Scale the inputs "
+    "(for example with sklearn.preprocessing.StandardScaler) and the targets, or "
+    "increase alpha. The estimator was left as it was before this call "
+    "(unfitted if it was)."
+)
+
+
+def fit_lbfgs(est, data, theta, net):
+    """Minimise the regularised loss over ``theta`` in place; set ``loss_``, ``n_iter_``.
+
+    The objective handed to L-BFGS must be consistent with its gradient, so the
+    data term is not averaged over outputs there (see docs/user_guide.md); the
+    reported ``loss_`` is then evaluated in scikit-learn's convention.
+    """
+    dtype = theta.dtype
+    chunk = _data.chunk_rows(data.n_rows, net[0])
+    work = _data.workspace(net[0], chunk, dtype, data.dense, True)
+    hyper = est._hyper(dtype, 0.0)
+    out_scale = hyper[H_OUT_SCALE]
+    hyper[H_OUT_SCALE] = 1.0
+    n_iter = 0
+    accepted = theta.astype(np.float64)
+
+    def fun(x):
+        theta[:] = x
+        loss = loss_gradient(data, net, theta, hyper, work, chunk)
+        return loss, work.G.astype(np.float64)
+
+    def callback(intermediate_result):
+        nonlocal n_iter, accepted
+        n_iter += 1
+        accepted = intermediate_result.x.copy()
+        events.iteration(n_iter, intermediate_result.fun)
+        if events.stop_requested():
+            raise StopIteration  # SciPy ends the minimisation at this iterate
+
+    with blas_threads_for(net[0], chunk), fit_events(est) as events:
+        try:
+            res = scipy.optimize.minimize(
+                fun, theta.astype(np.float64), method="L-BFGS-B", jac=True,
+                callback=callback,
+                options={"maxfun": est.max_fun, "maxiter": est.max_iter,
+                         "gtol": est.tol},
+            )
+            x = res.x
+            interrupted = events.stop_requested()
+            if interrupted:
+                warnings.warn("Training interrupted by user.")
+        except KeyboardInterrupt:
+            warnings.warn("Training interrupted by user.")
+            x = accepted  # the last iterate L-BFGS accepted
+            interrupted = True
+        theta[:] = x
+        hyper[H_OUT_SCALE] = out_scale
+        est.loss_ = float(loss_gradient(data, net, theta, hyper, work, chunk))
+    if not np.isfinite(est.loss_) or not np.isfinite(theta).all():
+        raise LbfgsDiverged(_DIVERGED_LBFGS.format(
+            what=f"the loss became {est.loss_}", iteration=n_iter))
+    est.n_iter_ = n_iter if interrupted else _check_result(res, est.max_iter)
+
+
+def _check_result(res, max_iter):
+    if res.status != 0:
+        msg = res.message.decode("latin1") if isinstance(res.message, bytes) else res.message
+        warnings.warn(
+            f"lbfgs failed to converge after {res.nit} iteration(s) (status="
+            f"{res.status}): {msg}. Increase the number of iterations (max_iter) "
+            "or scale the data as shown in "
+            "https://scikit-learn.org/stable/modules/preprocessing.html",
+            ConvergenceWarning,
+            stacklevel=3,
+        )
+    return min(int(res.nit), max_iter)
