@@ -28,6 +28,7 @@ import math
 
 import numpy as np
 
+from ._data import KernelData, Work
 from ._jit import jit
 from ._kernels import backward, forward, layer_offsets, output_delta
 from ._optim import (
@@ -164,7 +165,12 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, moments, step, w
         P = forward(X, sp_data, sp_indices, sp_indptr, rows, units, acts, theta, off,
                     Xb, A, tiny)
         if mode == PREDICT:
-            moments[start:stop, :] = P
+            # An explicit loop, not ``moments[start:stop] = P``: a slice assignment
+            # between arrays compiles Numba's shape-mismatch error formatting,
+            # which cost about 5 s of every cold first fit.
+            for i in range(P.shape[0]):
+                for j in range(P.shape[1]):
+                    moments[start + i, j] = P[i, j]
             continue
         k = P.shape[1]
         lo = off[2, acts.shape[0] - 1]
@@ -244,8 +250,9 @@ def predict_rows(data, rows, net, theta, Xb, A, out):
     hyper = hyper_array(dtype)
     empty = np.empty(0, dtype=dtype)
     cap = A.shape[0] // max(1, int(np.sum(net[0][1:])))
-    run_epoch(tuple(data) + (Y, sw), rows, cap, net, theta, hyper, PREDICT, out,
-              np.zeros(1, dtype=np.int64), (Xb, A, A, empty, empty))
+    # The same named tuples as training, so this is the same specialisation.
+    run_epoch(KernelData(*data, Y, sw), rows, cap, net, theta, hyper, PREDICT, out,
+              np.zeros(1, dtype=np.int64), Work(Xb, A, A, empty, empty))
 
 
 @jit
