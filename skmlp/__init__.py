@@ -1,7 +1,16 @@
 """skmlp: scikit-learn-compatible multilayer perceptrons trained in Numba kernels."""
 
 from ._estimators import MLPClassifierNB, MLPRegressorNB
+from ._schedules import CosineAnnealing, ExponentialDecay, ReduceLROnPlateau, StepDecay
 
 __version__ = "0.1.0"
 
-__all__ = ["MLPClassifierNB", "MLPRegressorNB", "__version__"]
+__all__ = [
+    "CosineAnnealing",
+    "ExponentialDecay",
+    "MLPClassifierNB",
+    "MLPRegressorNB",
+    "ReduceLROnPlateau",
+    "StepDecay",
+    "__version__",
+]

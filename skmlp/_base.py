@@ -18,7 +18,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from . import _data, _network
+from . import _data, _network, _schedules
 from ._epoch import hyper_array, predict_rows
 from ._lbfgs import fit_lbfgs
 from ._network import ACTIVATION_CODES  # noqa: F401  (tests and users look here)
@@ -26,8 +26,13 @@ from ._stochastic import StochasticTrainer
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 
+# scikit-learn's sentence, first, so that code matching on its message still works.
+SKLEARN_NONFINITE = (
+    "Solver produced non-finite parameter weights. The input data may contain "
+    "large values and need to be preprocessed."
+)
 _DIVERGED = (
-    "Training diverged: {what} at epoch {epoch}. Lower learning_rate_init "
+    SKLEARN_NONFINITE + " Training diverged: {what} at epoch {epoch}. Lower learning_rate_init "
     "(currently {lr}), scale the inputs (for example with "
     "sklearn.preprocessing.StandardScaler) or increase alpha. The estimator was "
     "left as it was before this call (unfitted if it was)."
@@ -46,7 +51,7 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
             "array-like",
             Interval(Integral, 1, None, closed="left"),
         ],
-        "activation": [StrOptions({"identity", "logistic", "tanh", "relu"})],
+        "activation": [StrOptions(set(_network.HIDDEN_ACTIVATIONS)), list, tuple],
         "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
@@ -74,6 +79,13 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
             Options(Real, {np.inf}),
         ],
         "max_fun": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left"), list, tuple],
+        "weight_init": [StrOptions(set(_network.WEIGHT_INITS))],
+        "learning_rate_schedule": [
+            None,
+            StrOptions(set(_schedules.SCHEDULE_NAMES)),
+            _schedules.Schedule,
+        ],
     }
 
     @abstractmethod
@@ -103,6 +115,9 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
         epsilon,
         n_iter_no_change,
         max_fun,
+        dropout,
+        weight_init,
+        learning_rate_schedule,
     ):
         self.activation = activation
         self.solver = solver
@@ -128,6 +143,9 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
         self.epsilon = epsilon
         self.n_iter_no_change = n_iter_no_change
         self.max_fun = max_fun
+        self.dropout = dropout
+        self.weight_init = weight_init
+        self.learning_rate_schedule = learning_rate_schedule
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -147,14 +165,19 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
         return _network.hidden_sizes(self)
 
     def _hidden_activations(self, n_hidden):
-        return _network.hidden_activations(self.activation, n_hidden)
+        return _network.hidden_activations(self, n_hidden)
 
-    def _net(self):
-        """``(units, acts)`` int64 arrays describing the fitted network."""
+    def _net(self, training=False):
+        """The kernels' :class:`~skmlp._data.Net` for the fitted network.
+
+        Dropout rates only matter (and are only read) when ``training``.
+        """
         self._check_fitted_weights()
         units = _network.fitted_units(self.coefs_)
-        hidden = self._hidden_activations(len(units) - 2)
-        return _network.net_arrays(units, hidden, self.out_activation_)
+        n_hidden = len(units) - 2
+        rates = _network.dropout_rates(self, n_hidden) if training else None
+        return _network.net_arrays(units, self._hidden_activations(n_hidden),
+                                   self.out_activation_, rates)
 
     def _check_fitted_weights(self):
         _network.check_fitted_weights(self.coefs_, self.intercepts_,
@@ -176,14 +199,17 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
         self.n_layers_ = len(layer_units)
         self.out_activation_ = self._output_activation()
         hidden = self._hidden_activations(len(layer_units) - 2)
-        self.coefs_, self.intercepts_ = _network.glorot_uniform(
-            self._random_state, layer_units, hidden, dtype)
+        if not hidden and isinstance(self.activation, str):
+            hidden = [self.activation]  # no hidden layer: scikit-learn's factor rule
+        self.coefs_, self.intercepts_ = _network.initial_weights(
+            self.weight_init, self._random_state, layer_units, hidden, dtype)
         self._best_theta = self._pack(dtype).copy()
         if self.solver in _STOCHASTIC_SOLVERS:
             self._init_stochastic_state()
 
     def _init_stochastic_state(self):
         self.loss_curve_ = []
+        self.validation_loss_curve_ = None
         self._no_improvement_count = 0
         if self.early_stopping:
             self.validation_scores_ = []
@@ -196,7 +222,8 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
 
     # -------------------------------------------------------------------- fit
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, *, X_val=None, y_val=None,
+            sample_weight_val=None):
         """Fit the model to data matrix X and target(s) y.
 
         Parameters
@@ -211,12 +238,32 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
         sample_weight : array-like of shape (n_samples,), default=None
             Sample weights.
 
+        X_val : {array-like, sparse matrix} of shape (n_val, n_features), \
+                default=None
+            Validation data (stochastic solvers). With ``early_stopping=True``
+            it replaces the internal split (all of X is trained on); without,
+            it is only monitored (``validation_scores_``,
+            ``validation_loss_curve_``). In a :class:`~sklearn.pipeline.Pipeline`,
+            pass ``transform_input=["X_val"]`` (metadata routing enabled) so
+            that the preceding steps transform it.
+
+        y_val : array-like of shape (n_val,) or (n_val, n_outputs), default=None
+            Targets of ``X_val``.
+
+        sample_weight_val : array-like of shape (n_val,), default=None
+            Sample weights of ``X_val``.
+
         Returns
         -------
         self : object
             The fitted estimator.
         """
-        return self._fit(X, y, sample_weight=sample_weight, incremental=False)
+        if (X_val is None) != (y_val is None):
+            raise ValueError("X_val and y_val must be given together (or neither).")
+        if sample_weight_val is not None and X_val is None:
+            raise ValueError("sample_weight_val needs X_val and y_val.")
+        val = None if X_val is None else (X_val, y_val, sample_weight_val)
+        return self._fit(X, y, sample_weight=sample_weight, incremental=False, val=val)
 
     def _check_solver(self):
         if self.solver not in _STOCHASTIC_SOLVERS:
@@ -242,20 +289,37 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
             self.__dict__.update(snapshot)
             raise
 
-    def _fit(self, X, y, sample_weight=None, incremental=False):
+    def _fit(self, X, y, sample_weight=None, incremental=False, val=None):
         with self._restore_on_error():
-            return self._fit_unsafe(X, y, sample_weight, incremental)
+            return self._fit_unsafe(X, y, sample_weight, incremental, val)
 
-    def _fit_unsafe(self, X, y, sample_weight, incremental):
+    def _check_training_params(self, n_hidden, incremental, val):
+        """Check what the declarative constraints cannot, before any work."""
+        self._hidden_activations(n_hidden)
+        rates = _network.dropout_rates(self, n_hidden)
+        if self.solver == "lbfgs":
+            if any(rates):
+                raise ValueError(
+                    "dropout needs a stochastic solver: L-BFGS needs a deterministic "
+                    "objective. Use solver='adam' or 'sgd', or dropout=0."
+                )
+            if val is not None:
+                raise ValueError(
+                    "X_val needs a stochastic solver (there are no epochs to "
+                    "validate with solver='lbfgs'). Use solver='adam' or 'sgd'."
+                )
+        _schedules.check_schedule(self)
+
+    def _fit_unsafe(self, X, y, sample_weight, incremental, val=None):
         hidden = self._hidden_sizes()
+        self._check_training_params(len(hidden), incremental, val)
         first_pass = not hasattr(self, "coefs_") or (
             not self.warm_start and not incremental
         )
         X, Y = self._validate_input(X, y, incremental, reset=first_pass)
-        if sample_weight is not None:
-            sample_weight = _check_weights(sample_weight, X)
         if Y.ndim == 1:
             Y = Y.reshape(-1, 1)
+        sample_weight = self._training_weights(X, Y, sample_weight, incremental)
         layer_units = [X.shape[1], *hidden, Y.shape[1]]
 
         if first_pass:
@@ -279,13 +343,50 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
         theta = self._pack(dtype)  # a new C-contiguous vector the fit owns
         self._unpack(theta, layer_units)
         data = _data.kernel_data(X, Y, sample_weight, dtype)
-        net = self._net()
+        net = self._net(training=True)
+        if val is not None:
+            val = self._validation_data(*val, dtype)
 
         if self.solver in _STOCHASTIC_SOLVERS:
-            StochasticTrainer(self, data, theta, net, Y, sample_weight, incremental).run()
+            StochasticTrainer(self, data, theta, net, Y, sample_weight, incremental,
+                              val).run()
         else:
             fit_lbfgs(self, data, theta, net)
         return self
+
+    def _training_weights(self, X, Y, sample_weight, incremental):
+        """Validated sample weights (None for uniform), class weights multiplied in."""
+        if sample_weight is not None:
+            sample_weight = _check_weights(sample_weight, X)
+        class_w = self._class_sample_weight(Y, incremental)
+        if class_w is not None:
+            class_w = class_w.astype(X.dtype)
+            sample_weight = class_w if sample_weight is None else sample_weight * class_w
+            sample_weight = _check_weights(sample_weight, X)
+        return sample_weight
+
+    def _class_sample_weight(self, Y, incremental):
+        """Per-sample weights from ``class_weight`` (classifiers), or None."""
+        return None
+
+    def _validation_data(self, X_val, y_val, sample_weight_val, dtype):
+        """``(KernelData, y_true, sample_weight)`` for validation data given to fit."""
+        X_val = validate_data(self, X_val, accept_sparse=["csr", "csc"], reset=False,
+                              dtype=(np.float64, np.float32))
+        Y_val = self._encode_targets(y_val)
+        if Y_val.ndim == 1:
+            Y_val = Y_val.reshape(-1, 1)
+        if Y_val.shape[0] != X_val.shape[0]:
+            raise ValueError(
+                f"X_val has {X_val.shape[0]} samples but y_val has {Y_val.shape[0]}."
+            )
+        if Y_val.shape[1] != self.n_outputs_:
+            raise ValueError(
+                f"y_val has {Y_val.shape[1]} output(s) where y has {self.n_outputs_}."
+            )
+        sw = self._training_weights(X_val, Y_val, sample_weight_val, False)
+        data = _data.kernel_data(X_val, Y_val, sw, dtype)
+        return data, self._validation_target(Y_val), sw
 
     def _hyper(self, dtype, learning_rate):
         # scikit-learn reports the squared error averaged over outputs.
@@ -320,14 +421,10 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
     # ---------------------------------------------------------------- predict
     def _raw_predict(self, Xdata, net, theta, rows):
         """Output activations for ``X[rows]`` from the kernel's view of X."""
-        units = net[0]
-        cap = _data.chunk_rows(rows.shape[0], units)
-        dense = Xdata[3].shape[0] == 0
-        Xb, A = _data.forward_workspace(units, cap, theta.dtype, dense)
-        out = np.empty((rows.shape[0], int(units[-1])), dtype=theta.dtype)
+        out = np.empty((rows.shape[0], int(net.units[-1])), dtype=theta.dtype)
         # theta stays writable (a fresh packed copy, or the training vector):
         # the one compiled engine is specialised for a writable theta.
-        predict_rows(Xdata, _data.readonly(rows), net, theta, Xb, A, out)
+        predict_rows(Xdata, _data.readonly(rows), net, theta, out)
         return out
 
     def _forward_pass_fast(self, X, check_input=True):

@@ -13,6 +13,11 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from ._kernels import GELU, SILU
+
+# Activations whose derivative is computed from the pre-activation.
+PREACTIVATION_CODES = (GELU, SILU)
+
 # Rows per chunk when predicting or evaluating the full-batch loss: about 2**21
 # numbers of workspace (16 MiB in float64), and never fewer than 64 rows.
 _CHUNK_ELEMENTS = 1 << 21
@@ -38,6 +43,14 @@ class KernelData(NamedTuple):
         return self.Y.shape[0]
 
 
+class Net(NamedTuple):
+    """The network as the kernels see it (see :mod:`skmlp._kernels`)."""
+
+    units: np.ndarray  # int64, units per layer, input first
+    acts: np.ndarray  # int64, activation code per non-input layer
+    keep: np.ndarray  # float64, dropout keep probability per non-input layer
+
+
 class Work(NamedTuple):
     """Workspaces allocated once per fit (see :func:`workspace`)."""
 
@@ -46,6 +59,10 @@ class Work(NamedTuple):
     D: np.ndarray  # deltas, same layout as A
     G: np.ndarray  # gradient, same layout as theta
     Gtmp: np.ndarray  # accumulator for chunked full-batch gradients (L-BFGS)
+    Z: np.ndarray  # pre-activations, only for layers whose derivative needs them
+    M: np.ndarray  # dropout masks, only for layers with dropout
+    Ad: np.ndarray  # dropped-out activations, same layout as M
+    off: np.ndarray  # int64 (5, n_layers - 1): where each layer starts in each buffer
 
 
 def readonly(a):
@@ -102,20 +119,56 @@ def chunk_rows(n_rows, units):
     return int(max(1, min(n_rows, max(_MIN_CHUNK, _CHUNK_ELEMENTS // width))))
 
 
-def forward_workspace(units, cap, dtype, dense):
-    """Allocate ``(Xb, A)``, all a forward pass of ``cap`` rows needs."""
-    units = np.asarray(units)
-    Xb = np.empty(cap * int(units[0]) if dense else 0, dtype=dtype)
-    A = np.empty(cap * int(units[1:].sum()), dtype=dtype)
-    return Xb, A
+def layout(net, cap):
+    """Region offsets of every layer, and the sizes of the buffers they index.
+
+    Returns
+    -------
+    off : ndarray of shape (5, n_layers - 1), int64
+        Row 0: coefficient offsets in theta; row 1: intercept offsets in theta;
+        row 2: offsets in the activation/delta buffers (``cap`` rows per layer);
+        row 3: offsets in the pre-activation buffer; row 4: offsets in the
+        dropout buffers.
+    sizes : tuple of int
+        Entries of the activation, pre-activation and dropout buffers.
+    """
+    units = [int(u) for u in net.units]
+    n_trans = len(units) - 1
+    off = np.zeros((5, n_trans), dtype=np.int64)
+    w = 0
+    b = sum(units[i] * units[i + 1] for i in range(n_trans))
+    a = z = d = 0
+    for i in range(n_trans):
+        n_out = units[i + 1]
+        off[:, i] = (w, b, a, z, d)
+        w += units[i] * n_out
+        b += n_out
+        a += cap * n_out
+        if net.acts[i] in PREACTIVATION_CODES:
+            z += cap * n_out
+        if net.keep[i] < 1.0:
+            d += cap * n_out
+    return off, (a, z, d)
 
 
-def workspace(units, cap, dtype, dense, with_accumulator):
-    """Allocate ``(Xb, A, D, G, Gtmp)`` for batches of at most ``cap`` rows."""
-    Xb, A = forward_workspace(units, cap, dtype, dense)
-    units = np.asarray(units)
+def workspace(net, cap, dtype, dense, with_accumulator=False, forward_only=False):
+    """Allocate the :class:`Work` buffers for batches of at most ``cap`` rows.
+
+    ``forward_only`` (prediction) leaves out everything but the input gather,
+    the activations and the pre-activations; ``with_accumulator`` (chunked
+    full-batch gradients) adds ``Gtmp``.
+    """
+    units = np.asarray(net.units)
+    off, (n_a, n_z, n_d) = layout(net, cap)
     n_params = int((units[:-1] * units[1:]).sum() + units[1:].sum())
-    D = np.empty_like(A)
-    G = np.empty(n_params, dtype=dtype)
-    Gtmp = np.empty(n_params if with_accumulator else 0, dtype=dtype)
-    return Work(Xb, A, D, G, Gtmp)
+    empty = np.empty(0, dtype=dtype)
+    Xb = np.empty(cap * int(units[0]) if dense else 0, dtype=dtype)
+    A = np.empty(n_a, dtype=dtype)
+    Z = np.empty(n_z, dtype=dtype)
+    if forward_only:
+        return Work(Xb, A, A, empty, empty, Z, empty, empty, off)
+    return Work(
+        Xb, A, np.empty_like(A), np.empty(n_params, dtype=dtype),
+        np.empty(n_params if with_accumulator else 0, dtype=dtype), Z,
+        np.empty(n_d, dtype=dtype), np.empty(n_d, dtype=dtype), off,
+    )

@@ -19,18 +19,22 @@ passes the same types (one compiled specialisation per dtype):
   targets as a 2-D float array and the sample weights. The Python layer passes
   them as read-only views, so read-only input (joblib memmaps) needs no second
   compilation.
-- ``net = (units, acts)``: see :mod:`skmlp._kernels`.
-- ``work = (Xb, A, D, G, Gtmp)``: workspaces allocated once per fit.
-- ``hyper``: float64 array of scalars, indexed by the ``H_*`` constants below.
+- ``net = (units, acts, keep)``: see :mod:`skmlp._kernels`.
+- ``work``: workspaces and their layout, allocated once per fit
+  (``_data.workspace``).
+- ``hyper``: float64 array of scalars, indexed by the ``H_*`` constants below
+  and filled by :func:`hyper_array`.
+- ``counters``: int64 array of shape (2,), advanced in place: Adam's update
+  count, then the dropout generator's 64-bit state.
 """
 
 import math
 
 import numpy as np
 
-from ._data import KernelData, Work
+from ._data import KernelData, chunk_rows, workspace
 from ._jit import jit
-from ._kernels import backward, forward, layer_offsets, output_delta
+from ._kernels import backward, forward, output_delta
 from ._optim import (
     ADAM,
     HP_BETA_1,
@@ -87,12 +91,13 @@ def hyper_array(dtype, *, learning_rate=0.0, momentum=0.9, nesterov=True, beta_1
 
 
 @jit
-def run_epoch(data, order, batch_size, net, theta, hyper, mode, moments, step, work):
+def run_epoch(data, order, batch_size, net, theta, hyper, mode, moments, counters,
+              work):
     """Run one pass over ``X[order]`` in batches of ``batch_size`` rows.
 
     Parameters
     ----------
-    data, net, work, hyper : tuples and array
+    data, net, work, hyper, counters : tuples and arrays
         See the module docstring.
     order : ndarray of shape (n_rows,), int64
         Sample indices in the order this pass visits them.
@@ -101,15 +106,15 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, moments, step, w
     theta : ndarray of shape (n_params,)
         Packed parameters, updated in place when training.
     mode : int
-        ``_optim.SGD`` or ``_optim.ADAM``: train (one optimizer step per batch).
-        ``EVALUATE``: loss only. ``GRADIENT``: loss and gradient over all rows
-        into ``work``'s ``G``. ``PREDICT``: outputs into ``moments``.
+        ``_optim.SGD`` or ``_optim.ADAM``: train (one optimizer step per batch,
+        dropout active). ``EVALUATE``: loss only (and the outputs into
+        ``moments`` when it has one row per visited sample). ``GRADIENT``: loss
+        and gradient over all rows into ``work.G``. ``PREDICT``: outputs into
+        ``moments``.
     moments : ndarray
         Training: shape (2, n_params), SGD velocity in row 0 or Adam's first
-        and second moments. ``PREDICT``: the output array, shape
-        (n_rows, n_outputs) (same type, so no second compilation).
-    step : ndarray of shape (1,), int64
-        Adam's update counter, advanced in place.
+        and second moments. ``PREDICT`` and ``EVALUATE``: the output array,
+        shape (n_rows, n_outputs) (same type, so no second compilation).
 
     Returns
     -------
@@ -119,11 +124,9 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, moments, step, w
         number of rows). ``GRADIENT``: the loss, L2 term included, consistent
         with the gradient when ``hyper[H_OUT_SCALE]`` is 1. ``PREDICT``: 0.
     """
-    X, sp_data, sp_indices, sp_indptr, Y, sw = data
-    units, acts = net
-    Xb, A, D, G, Gtmp = work
-    cap = A.shape[0] // max(1, _sum_units(units))
-    off = layer_offsets(units, cap)
+    Y, sw = data.Y, data.sw
+    acts = net.acts
+    D, G, off = work.D, work.G, work.off
     n_coef = off[1, 0]
     out_code = acts[acts.shape[0] - 1]
     lr = hyper[H_LR]
@@ -143,7 +146,10 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, moments, step, w
     hp[HP_EPSILON] = hyper[H_EPSILON]
     hp[HP_TINY] = tiny
     nesterov = hyper[H_NESTEROV] != 0.0
+    train = mode >= 0
+    rng = counters[1:]
     n = order.shape[0]
+    keep_outputs = mode == PREDICT or (mode == EVALUATE and moments.shape[0] == n)
     sw_total = 0.0
     if mode == GRADIENT:
         for i in range(n):
@@ -153,50 +159,51 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, moments, step, w
     for start in range(0, n, batch_size):
         stop = min(start + batch_size, n)
         rows = order[start:stop]
+        nb = rows.shape[0]
         sw_sum = 0.0
         if mode != PREDICT:
-            for i in range(rows.shape[0]):
+            for i in range(nb):
                 sw_sum += sw[rows[i]]
-            if sw_sum == 0.0:
+            if sw_sum == 0.0 and not keep_outputs:
                 # A batch of zero-weight samples carries no gradient (and would
                 # divide by zero): it contributes nothing, as if it were absent.
                 continue
         # One call site per kernel: each site is a copy for LLVM to optimise.
-        P = forward(X, sp_data, sp_indices, sp_indptr, rows, units, acts, theta, off,
-                    Xb, A, tiny)
-        if mode == PREDICT:
-            # An explicit loop, not ``moments[start:stop] = P``: a slice assignment
-            # between arrays compiles Numba's shape-mismatch error formatting,
-            # which cost about 5 s of every cold first fit.
-            for i in range(P.shape[0]):
+        P = forward(data, rows, net, theta, work, rng, train, tiny)
+        if keep_outputs:
+            # An explicit loop, not ``moments[start:stop] = P``: a slice
+            # assignment between arrays compiles Numba's shape-mismatch error
+            # formatting, which cost about 5 s of every cold first fit.
+            for i in range(nb):
                 for j in range(P.shape[1]):
                     moments[start + i, j] = P[i, j]
-            continue
+            if mode == PREDICT or sw_sum == 0.0:
+                continue
         k = P.shape[1]
         lo = off[2, acts.shape[0] - 1]
-        Dout = D[lo : lo + rows.shape[0] * k].reshape((rows.shape[0], k))
+        Dout = D[lo : lo + nb * k].reshape((nb, k))
         norm = 1.0 / (sw_total if mode == GRADIENT else sw_sum)
         loss = output_delta(P, Y, sw, rows, norm, out_code, clip_eps, Dout)
         if mode == EVALUATE:
-            total += loss / sw_sum * out_scale * rows.shape[0]
+            total += loss / sw_sum * out_scale * nb
             continue
-        backward(sp_data, sp_indices, sp_indptr, rows, units, acts, theta, off, Xb, A,
-                 D, G, have_grad and mode == GRADIENT, Gtmp, tiny)
+        backward(data, rows, net, theta, work, have_grad and mode == GRADIENT, train,
+                 tiny)
         if mode == GRADIENT:
             total += loss
             have_grad = True
             continue
         hp[HP_REG] = alpha / sw_sum
         if mode == ADAM:
-            step[0] += 1
-            t = step[0]
+            counters[0] += 1
+            t = counters[0]
             hp[HP_LR] = lr * math.sqrt(1.0 - beta_2**t) / (1.0 - beta_1**t)
             sq = adam_step(theta, G, moments[0], moments[1], n_coef, hp)
         else:
             hp[HP_LR] = lr
             sq = sgd_step(theta, G, moments[0], n_coef, hp, nesterov)
         batch_loss = loss / sw_sum * out_scale + 0.5 * alpha * sq / sw_sum
-        total += batch_loss * rows.shape[0]
+        total += batch_loss * nb
     if mode != GRADIENT:
         return total
     # L2 term of the full-data objective, in the same pass that reads theta.
@@ -210,35 +217,52 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, moments, step, w
     return total * norm * out_scale + 0.5 * alpha * sq * norm
 
 
-def train_epoch(data, order, batch_size, net, theta, hyper, opt_code, moments, step,
+def new_counters():
+    """A fresh ``counters`` array: no Adam step taken, dropout generator unseeded."""
+    return np.zeros(2, dtype=np.int64)
+
+
+def train_epoch(data, order, batch_size, net, theta, hyper, opt_code, moments, counters,
                 work):
     """One epoch of minibatch training (or ``EVALUATE``); see :func:`run_epoch`."""
     return run_epoch(data, order, batch_size, net, theta, hyper, opt_code, moments,
-                     step, work)
+                     counters, work)
 
 
 def loss_gradient(data, net, theta, hyper, work, chunk):
     """Full-data loss and gradient (for L-BFGS), in chunks of ``chunk`` rows.
 
-    The gradient is written to ``work``'s ``G``; the loss is returned. Both
-    include the L2 term ``0.5 * alpha * ||W||^2 / sum(sw)``, and the loss is
+    The gradient is written to ``work.G``; the loss is returned. Both include
+    the L2 term ``0.5 * alpha * ||W||^2 / sum(sw)``, and the loss is
     ``hyper[H_OUT_SCALE]`` times the data term, so that with scale 1 the pair is
     exactly consistent (what a line search needs). ``work`` must come from
     ``_data.workspace(..., with_accumulator=True)`` with room for ``chunk`` rows.
     """
-    n = data[4].shape[0]
+    n = data.Y.shape[0]
     order = np.arange(n, dtype=np.int64)
     order.flags.writeable = False
     moments = np.empty((0, 0), dtype=theta.dtype)
     return run_epoch(data, order, chunk, net, theta, hyper, GRADIENT, moments,
-                     np.zeros(1, dtype=np.int64), work)
+                     new_counters(), work)
 
 
-def predict_rows(data, rows, net, theta, Xb, A, out):
+def evaluate_rows(data, rows, net, theta, hyper, work, out):
+    """Loss over ``X[rows]`` (the caller divides by the rows) and outputs into ``out``.
+
+    No dropout and no update: what a validation pass needs, in one pass.
+    ``work`` must have room for ``rows.shape[0]`` rows or more; ``out`` has shape
+    ``(len(rows), n_outputs)``.
+    """
+    cap = work.A.shape[0] // max(1, int(np.sum(net.units[1:])))
+    return run_epoch(data, rows, cap, net, theta, hyper, EVALUATE, out, new_counters(),
+                     work)
+
+
+def predict_rows(data, rows, net, theta, out, cap=None):
     """Output-layer activations for ``X[rows]`` into ``out``, in chunks.
 
-    ``data`` is ``(X, sp_data, sp_indices, sp_indptr)``; the chunk size is the
-    number of rows ``A`` has room for.
+    ``data`` is ``(X, sp_data, sp_indices, sp_indptr)``; chunks have ``cap``
+    rows (default: ``_data.chunk_rows``).
     """
     if not theta.flags.writeable:
         theta = theta.copy()  # the engine is specialised for a writable theta
@@ -247,17 +271,8 @@ def predict_rows(data, rows, net, theta, Xb, A, out):
     sw = np.empty(0, dtype=dtype)
     Y.flags.writeable = False
     sw.flags.writeable = False
-    hyper = hyper_array(dtype)
-    empty = np.empty(0, dtype=dtype)
-    cap = A.shape[0] // max(1, int(np.sum(net[0][1:])))
+    cap = chunk_rows(rows.shape[0], net.units) if cap is None else cap
+    work = workspace(net, cap, dtype, data[3].shape[0] == 0, forward_only=True)
     # The same named tuples as training, so this is the same specialisation.
-    run_epoch(KernelData(*data, Y, sw), rows, cap, net, theta, hyper, PREDICT, out,
-              np.zeros(1, dtype=np.int64), Work(Xb, A, A, empty, empty))
-
-
-@jit
-def _sum_units(units):
-    s = 0
-    for i in range(1, units.shape[0]):
-        s += units[i]
-    return s
+    run_epoch(KernelData(*data, Y, sw), rows, cap, net, theta, hyper_array(dtype),
+              PREDICT, out, new_counters(), work)

@@ -11,7 +11,13 @@ from sklearn.utils.multiclass import (
     type_of_target,
     unique_labels,
 )
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.validation import (
+    check_array,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
 
 from ._base import BaseMultilayerPerceptronNB
 
@@ -135,6 +141,11 @@ _COMMON_ATTRS_DOC = """
 
 
 class MLPClassifierNB(ClassifierMixin, BaseMultilayerPerceptronNB):
+    _parameter_constraints: dict = {
+        **BaseMultilayerPerceptronNB._parameter_constraints,
+        "class_weight": [dict, list, StrOptions({"balanced"}), None],
+    }
+
     __doc__ = (
         """Multi-layer perceptron classifier trained in Numba kernels.
 
@@ -196,6 +207,10 @@ class MLPClassifierNB(ClassifierMixin, BaseMultilayerPerceptronNB):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        dropout=0.0,
+        weight_init="glorot_uniform",
+        learning_rate_schedule=None,
+        class_weight=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -222,7 +237,11 @@ class MLPClassifierNB(ClassifierMixin, BaseMultilayerPerceptronNB):
             epsilon=epsilon,
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
+            dropout=dropout,
+            weight_init=weight_init,
+            learning_rate_schedule=learning_rate_schedule,
         )
+        self.class_weight = class_weight
 
     def _validate_input(self, X, y, incremental, reset):
         X, y = validate_data(
@@ -260,6 +279,49 @@ class MLPClassifierNB(ClassifierMixin, BaseMultilayerPerceptronNB):
         # bool, so that float32 X is not upcast by the targets
         y = self._label_binarizer.transform(y).astype(bool)
         return X, y
+
+    def _encode_targets(self, y):
+        """Validation labels as the training targets' indicator matrix."""
+        y = check_array(y, ensure_2d=False, dtype=None)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y)
+        _check_label_types(y)
+        unknown = np.setdiff1d(unique_labels(y), self.classes_)
+        if len(unknown):
+            raise ValueError(
+                f"y_val has classes {unknown} that are not in the training classes "
+                f"{self.classes_}."
+            )
+        return self._label_binarizer.transform(y).astype(bool)
+
+    def _class_sample_weight(self, Y, incremental):
+        """Per-sample weights from ``class_weight``, as LogisticRegression means it."""
+        cw = self.class_weight
+        if cw is None:
+            return None
+        if self._label_binarizer.y_type_ == "multilabel-indicator":
+            # Each label is a binary output: "balanced" or a list of {0: w, 1: w}.
+            if incremental and cw == "balanced":
+                raise ValueError(_PARTIAL_BALANCED)
+            return compute_sample_weight(cw, Y.astype(np.int64))
+        index = Y.argmax(axis=1) if Y.shape[1] > 1 else Y[:, 0].astype(np.int64)
+        if isinstance(cw, str):
+            if incremental:
+                raise ValueError(_PARTIAL_BALANCED)
+            return compute_sample_weight(cw, self.classes_[index])
+        if not isinstance(cw, dict):
+            raise ValueError(
+                "class_weight must be 'balanced', a dict {class: weight} or None for "
+                f"a single-output classifier; got {type(cw).__name__}."
+            )
+        unknown = [c for c in cw if c not in set(self.classes_.tolist())]
+        if unknown:
+            raise ValueError(
+                f"class_weight has classes {unknown} that are not in the training "
+                f"classes {self.classes_.tolist()}."
+            )
+        per_class = np.array([float(cw.get(c, 1.0)) for c in self.classes_.tolist()])
+        return per_class[index]
 
     def _output_activation(self):
         if self._label_binarizer.y_type_ == "multiclass":
@@ -465,6 +527,9 @@ class MLPRegressorNB(RegressorMixin, BaseMultilayerPerceptronNB):
         epsilon=1e-8,
         n_iter_no_change=10,
         max_fun=15000,
+        dropout=0.0,
+        weight_init="glorot_uniform",
+        learning_rate_schedule=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -491,6 +556,9 @@ class MLPRegressorNB(RegressorMixin, BaseMultilayerPerceptronNB):
             epsilon=epsilon,
             n_iter_no_change=n_iter_no_change,
             max_fun=max_fun,
+            dropout=dropout,
+            weight_init=weight_init,
+            learning_rate_schedule=learning_rate_schedule,
         )
 
     def _validate_input(self, X, y, incremental, reset):
@@ -521,6 +589,13 @@ class MLPRegressorNB(RegressorMixin, BaseMultilayerPerceptronNB):
                     "the number of outputs."
                 )
         return X, y
+
+    def _encode_targets(self, y):
+        """Validation targets, checked as training targets are."""
+        y = _numeric_target(check_array(y, ensure_2d=False, dtype=None))
+        if self.loss == "poisson" and np.any(y < 0):
+            raise ValueError("y_val has negative values, which loss='poisson' refuses.")
+        return y.astype(np.float64)
 
     def _output_activation(self):
         return "exp" if self.loss == "poisson" else "identity"
@@ -577,6 +652,13 @@ class MLPRegressorNB(RegressorMixin, BaseMultilayerPerceptronNB):
         # fitted estimator; a kernel must never see an unchecked value.
         self._validate_params()
         return self._fit(X, y, sample_weight=sample_weight, incremental=True)
+
+
+_PARTIAL_BALANCED = (
+    "class_weight='balanced' needs the class frequencies of the whole training "
+    "set, which partial_fit never sees. Compute them once (for example with "
+    "sklearn.utils.class_weight.compute_class_weight) and pass a dict."
+)
 
 
 def _check_label_types(y):

@@ -2,18 +2,24 @@
 
 Conventions shared by every function here:
 
-- The network is described by two int64 arrays. ``units`` has one entry per layer,
-  input and output included (``[n_features, *hidden_layer_sizes, n_outputs]``);
-  ``acts`` has one activation code per non-input layer, the last one being the
-  output activation. Per-layer codes are what later lets every hidden layer
-  choose its own activation without a new kernel.
+- The network is ``net = (units, acts, keep)``: ``units`` (int64) has one entry
+  per layer, input and output included (``[n_features, *hidden_layer_sizes,
+  n_outputs]``); ``acts`` (int64) one activation code per non-input layer, the
+  last one being the output activation; ``keep`` (float64) the probability of
+  keeping each non-input layer's units under dropout (1.0: no dropout; the
+  output layer's is always 1.0).
 - All weights and intercepts live in one flat vector ``theta`` laid out as
   scikit-learn's ``_pack`` does: every coefficient matrix (row-major) first, then
   every intercept vector. Views into it are made with :func:`layer_offsets`.
-- Per-layer workspaces (activations ``A``, deltas ``D``) are flat buffers owned by
+- Per-layer workspaces (``work``, see ``_data.Work``) are flat buffers owned by
   the caller, with room for ``cap`` rows per layer; a batch of ``nb <= cap`` rows
   uses the first ``nb * units[l]`` entries of layer ``l``'s region, so every view
-  is C-contiguous and no kernel allocates per batch.
+  is C-contiguous and no kernel allocates per batch. ``work.off`` holds the
+  start of each layer's region in every buffer (computed once in Python by
+  ``_data.layout``): row 0 coefficients and row 1 intercepts in theta, row 2
+  activations and deltas, row 3 pre-activations (only layers whose derivative
+  needs them), row 4 dropout masks and dropped activations (only layers with
+  dropout).
 - Input rows are addressed through an index array ``rows``; dense X is gathered
   into a workspace, sparse CSR X is multiplied row by row without densifying.
 - Nothing here validates input: the Python layer has done that before any call.
@@ -32,41 +38,17 @@ TANH = 2
 RELU = 3
 SOFTMAX = 4
 EXP = 5
+LEAKY_RELU = 6
+ELU = 7
+GELU = 8
+SILU = 9
 
-
-@jit
-def layer_offsets(units, cap):
-    """Start offsets of each layer's coefficients, intercepts and workspace rows.
-
-    Parameters
-    ----------
-    units : ndarray of shape (n_layers,), int64
-        Units per layer, input layer first.
-    cap : int
-        Rows reserved per layer in the activation and delta buffers.
-
-    Returns
-    -------
-    offsets : ndarray of shape (3, n_layers - 1), int64
-        Row 0: coefficient offsets in theta; row 1: intercept offsets in theta;
-        row 2: offsets in the activation/delta buffers.
-    """
-    n_trans = units.shape[0] - 1
-    off = np.empty((3, n_trans), dtype=np.int64)
-    n_coef = 0
-    for i in range(n_trans):
-        n_coef += units[i] * units[i + 1]
-    w = 0
-    b = n_coef
-    a = 0
-    for i in range(n_trans):
-        off[0, i] = w
-        off[1, i] = b
-        off[2, i] = a
-        w += units[i] * units[i + 1]
-        b += units[i + 1]
-        a += cap * units[i + 1]
-    return off
+LEAKY_SLOPE = 0.01  # negative-side slope of leaky_relu (PyTorch's and Keras's)
+ELU_ALPHA = 1.0  # saturation value of elu for large negative inputs
+_INV_SQRT2 = 1.0 / math.sqrt(2.0)
+_INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
+# Dropout draws 53-bit integers; a unit is kept when its draw is below keep * 2**53.
+_TWO_53 = 9007199254740992.0
 
 
 @jit
@@ -108,12 +90,15 @@ def sparse_rows_tdot(data, indices, indptr, rows, D, out):
 
 
 @jit
-def bias_activation(Z, b, code, tiny):
+def bias_activation(Z, b, code, tiny, Zpre):
     """Add the intercept ``b`` to every row of ``Z`` and apply activation ``code``.
 
     One pass over memory. Values whose magnitude falls below ``tiny`` (the
     smallest normal number of the dtype) are flushed to zero for the saturating
     outputs, because subnormal numbers make the following BLAS calls crawl.
+    For GELU and SiLU, whose derivative cannot be written from the output, the
+    pre-activation is also stored in ``Zpre`` (same shape); other codes never
+    touch it.
     """
     nb, n = Z.shape
     if code == IDENTITY:
@@ -143,6 +128,32 @@ def bias_activation(Z, b, code, tiny):
         for i in range(nb):
             for j in range(n):
                 Z[i, j] = math.exp(Z[i, j] + b[j])
+    elif code == LEAKY_RELU:
+        for i in range(nb):
+            for j in range(n):
+                v = Z[i, j] + b[j]
+                if v < 0:
+                    v = LEAKY_SLOPE * v
+                Z[i, j] = v
+    elif code == ELU:
+        for i in range(nb):
+            for j in range(n):
+                v = Z[i, j] + b[j]
+                if v < 0:
+                    v = ELU_ALPHA * math.expm1(v)
+                Z[i, j] = v
+    elif code == GELU:
+        for i in range(nb):
+            for j in range(n):
+                v = Z[i, j] + b[j]
+                Zpre[i, j] = v
+                Z[i, j] = 0.5 * v * (1.0 + math.erf(v * _INV_SQRT2))
+    elif code == SILU:
+        for i in range(nb):
+            for j in range(n):
+                v = Z[i, j] + b[j]
+                Zpre[i, j] = v
+                Z[i, j] = v / (1.0 + math.exp(-v))
     else:  # SOFTMAX
         for i in range(nb):
             m = -np.inf
@@ -165,13 +176,15 @@ def bias_activation(Z, b, code, tiny):
 
 
 @jit
-def activation_derivative(D, A, code, tiny):
+def activation_derivative(D, A, Zpre, code, tiny):
     """Multiply the back-propagated ``D`` by the activation's derivative, in place.
 
-    The derivative is written in terms of the layer's output ``A`` (as in
-    scikit-learn), so pre-activations are never stored. One loop per code keeps
-    each loop branch-free for the vectoriser; results below ``tiny`` are flushed
-    to zero so that subnormal deltas never reach the next matrix product.
+    The derivative is written in terms of the layer's output ``A`` where the
+    maths allows (as in scikit-learn; for leaky ReLU and ELU too), so most
+    pre-activations are never stored; GELU and SiLU read theirs from ``Zpre``.
+    One loop per code keeps each loop branch-free for the vectoriser; results
+    below ``tiny`` are flushed to zero so that subnormal deltas never reach the
+    next matrix product.
     """
     nb, n = D.shape
     if code == RELU:
@@ -190,37 +203,105 @@ def activation_derivative(D, A, code, tiny):
                 a = A[i, j]
                 d = D[i, j] * a * (1.0 - a)
                 D[i, j] = d if abs(d) >= tiny else 0.0
+    elif code == LEAKY_RELU:
+        for i in range(nb):
+            for j in range(n):
+                D[i, j] = D[i, j] if A[i, j] > 0 else D[i, j] * LEAKY_SLOPE
+    elif code == ELU:
+        # elu'(z) = 1 for z > 0, else elu(z) + alpha
+        for i in range(nb):
+            for j in range(n):
+                a = A[i, j]
+                d = D[i, j] if a > 0 else D[i, j] * (a + ELU_ALPHA)
+                D[i, j] = d if abs(d) >= tiny else 0.0
+    elif code == GELU:
+        for i in range(nb):
+            for j in range(n):
+                z = Zpre[i, j]
+                cdf = 0.5 * (1.0 + math.erf(z * _INV_SQRT2))
+                pdf = _INV_SQRT_2PI * math.exp(-0.5 * z * z)
+                d = D[i, j] * (cdf + z * pdf)
+                D[i, j] = d if abs(d) >= tiny else 0.0
+    elif code == SILU:
+        for i in range(nb):
+            for j in range(n):
+                z = Zpre[i, j]
+                sg = 1.0 / (1.0 + math.exp(-z))
+                d = D[i, j] * (sg * (1.0 + z * (1.0 - sg)))
+                D[i, j] = d if abs(d) >= tiny else 0.0
 
 
 @jit
-def forward(X, sp_data, sp_indices, sp_indptr, rows, units, acts, theta, off, Xb, A,
-            tiny):
+def dropout(A, keep, state, M, Ad):
+    """Inverted dropout of the activations ``A`` into ``Ad``; the mask into ``M``.
+
+    Each unit is kept with probability ``keep`` and then scaled by ``1 / keep``
+    (so no rescaling is needed at prediction time). ``M`` receives ``1 / keep``
+    or 0, which the backward pass multiplies into the deltas. The random numbers
+    come from a SplitMix64 sequence whose 64-bit state is ``state[0]`` (stored
+    as int64, advanced in place): seeded once per fit from ``random_state``, it
+    gives the same masks in every process and thread.
+    """
+    nb, n = A.shape
+    threshold = np.uint64(keep * _TWO_53)
+    scale = 1.0 / keep
+    s = np.uint64(state[0])
+    for i in range(nb):
+        for j in range(n):
+            s += np.uint64(0x9E3779B97F4A7C15)
+            z = s
+            z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+            z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+            z = z ^ (z >> np.uint64(31))
+            m = scale if (z >> np.uint64(11)) < threshold else 0.0
+            M[i, j] = m
+            Ad[i, j] = A[i, j] * m
+    state[0] = np.int64(s)
+
+
+@jit
+def _region(buf, start, nb, n):
+    """The C-contiguous ``(nb, n)`` view of ``buf`` starting at ``start``."""
+    return buf[start : start + nb * n].reshape((nb, n))
+
+
+@jit
+def forward(data, rows, net, theta, work, rng, train, tiny):
     """Forward pass of the rows ``rows`` of X through the network.
 
-    Returns the output layer's activations, a view into ``A``. ``Xb`` is the
-    gather workspace for dense X (unused for sparse X, whose ``sp_indptr`` is
-    non-empty).
+    Returns the output layer's activations, a view into ``work.A``. Dense X is
+    gathered into ``work.Xb``; sparse X (non-empty ``sp_indptr``) is multiplied
+    row by row. With ``train``, hidden layers with ``keep < 1`` are dropped out
+    (their dropped activations feed the next layer), drawing from ``rng``.
     """
+    X, sp_data, sp_indices, sp_indptr = data[0], data[1], data[2], data[3]
+    units, acts, keep = net
+    Xb, A, Zp, M, Ad, off = work.Xb, work.A, work.Z, work.M, work.Ad, work.off
     nb = rows.shape[0]
     n_trans = units.shape[0] - 1
     sparse = sp_indptr.shape[0] > 0
     # Sparse X never touches the gather workspace, which may then be empty.
-    n_in0 = 0 if sparse else nb * units[0]
-    prev = Xb[:n_in0].reshape((n_in0 // units[0], units[0]))
+    prev = _region(Xb, 0, 0 if sparse else nb, units[0])
     if not sparse:
         gather_rows(X, rows, prev)
     for layer in range(n_trans):
         n_in = units[layer]
         n_out = units[layer + 1]
-        W = theta[off[0, layer] : off[0, layer] + n_in * n_out].reshape((n_in, n_out))
+        W = _region(theta, off[0, layer], n_in, n_out)
         b = theta[off[1, layer] : off[1, layer] + n_out]
-        Z = A[off[2, layer] : off[2, layer] + nb * n_out].reshape((nb, n_out))
+        Z = _region(A, off[2, layer], nb, n_out)
         if layer == 0 and sparse:
             sparse_rows_dot(sp_data, sp_indices, sp_indptr, rows, W, Z)
         else:
             np.dot(prev, W, Z)
-        bias_activation(Z, b, acts[layer], tiny)
+        code = acts[layer]
+        pre = _region(Zp, off[3, layer], nb if code >= GELU else 0, n_out)
+        bias_activation(Z, b, code, tiny, pre)
         prev = Z
+        if train and keep[layer] < 1.0:
+            mask = _region(M, off[4, layer], nb, n_out)
+            prev = _region(Ad, off[4, layer], nb, n_out)
+            dropout(Z, keep[layer], rng, mask, prev)
     return prev
 
 
@@ -270,15 +351,19 @@ def output_delta(P, Y, sw, rows, norm, out_code, eps, D):
 
 
 @jit
-def backward(sp_data, sp_indices, sp_indptr, rows, units, acts, theta, off, Xb, A, D,
-             G, accumulate, Gtmp, tiny):
-    """Back-propagate the output delta (already in ``D``) and fill the gradient.
+def backward(data, rows, net, theta, work, accumulate, train, tiny):
+    """Back-propagate the output delta (already in ``work.D``) and fill the gradient.
 
-    ``G`` receives ``A_prev.T @ D`` for coefficients and column sums of ``D``
-    for intercepts, layer by layer (no L2 term: the optimizer or the loss
+    ``work.G`` receives ``A_prev.T @ D`` for coefficients and column sums of
+    ``D`` for intercepts, layer by layer (no L2 term: the optimizer or the loss
     kernel adds it in the same pass that reads theta). With ``accumulate``, the
-    products go through ``Gtmp`` and are added to ``G`` instead of overwriting it.
+    products go through ``work.Gtmp`` and are added to ``G`` instead of
+    overwriting it. With ``train``, dropped-out layers use the activations and
+    masks that :func:`forward` left in the workspace.
     """
+    sp_data, sp_indices, sp_indptr = data[1], data[2], data[3]
+    units, acts, keep = net
+    Xb, A, D, G, Gtmp, Zp, M, Ad, off = work
     nb = rows.shape[0]
     n_trans = units.shape[0] - 1
     sparse = sp_indptr.shape[0] > 0
@@ -287,18 +372,18 @@ def backward(sp_data, sp_indices, sp_indptr, rows, units, acts, theta, off, Xb, 
         n_out = units[layer + 1]
         wo = off[0, layer]
         bo = off[1, layer]
-        ao = off[2, layer]
-        Dl = D[ao : ao + nb * n_out].reshape((nb, n_out))
+        Dl = _region(D, off[2, layer], nb, n_out)
+        dropped = False
         if layer == 0:
-            n_x = 0 if sparse else nb * n_in
-            Aprev = Xb[:n_x].reshape((n_x // n_in, n_in))
+            Aprev = _region(Xb, 0, 0 if sparse else nb, n_in)
         else:
-            po = off[2, layer - 1]
-            Aprev = A[po : po + nb * n_in].reshape((nb, n_in))
-        gW = G[wo : wo + n_in * n_out].reshape((n_in, n_out))
-        target = gW
-        if accumulate:
-            target = Gtmp[wo : wo + n_in * n_out].reshape((n_in, n_out))
+            dropped = train and keep[layer - 1] < 1.0
+            if dropped:
+                Aprev = _region(Ad, off[4, layer - 1], nb, n_in)
+            else:
+                Aprev = _region(A, off[2, layer - 1], nb, n_in)
+        gW = _region(G, wo, n_in, n_out)
+        target = _region(Gtmp, wo, n_in, n_out) if accumulate else gW
         if layer == 0 and sparse:
             sparse_rows_tdot(sp_data, sp_indices, sp_indptr, rows, Dl, target)
         else:
@@ -313,8 +398,15 @@ def backward(sp_data, sp_indices, sp_indptr, rows, units, acts, theta, off, Xb, 
             for j in range(n_out):
                 G[bo + j] += Dl[i, j]
         if layer > 0:
-            W = theta[wo : wo + n_in * n_out].reshape((n_in, n_out))
-            po = off[2, layer - 1]
-            Dprev = D[po : po + nb * n_in].reshape((nb, n_in))
+            W = _region(theta, wo, n_in, n_out)
+            Dprev = _region(D, off[2, layer - 1], nb, n_in)
             np.dot(Dl, W.T, Dprev)
-            activation_derivative(Dprev, Aprev, acts[layer - 1], tiny)
+            if dropped:
+                mask = _region(M, off[4, layer - 1], nb, n_in)
+                for i in range(nb):
+                    for j in range(n_in):
+                        Dprev[i, j] *= mask[i, j]
+            code = acts[layer - 1]
+            pre = _region(Zp, off[3, layer - 1], nb if code >= GELU else 0, n_in)
+            activation_derivative(Dprev, _region(A, off[2, layer - 1], nb, n_in), pre,
+                                  code, tiny)

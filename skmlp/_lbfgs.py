@@ -17,7 +17,9 @@ class LbfgsDiverged(ValueError):
 
 
 _DIVERGED_LBFGS = (
-    "Training diverged: {what} at L-BFGS iteration {iteration}. Scale the inputs "
+    # scikit-learn's sentence first, so that code matching on its message works.
+    "Solver produced non-finite parameter weights. The input data may contain "
+    "large values and need to be preprocessed. Training diverged: {what} at L-BFGS iteration {iteration}. Scale the inputs "
     "(for example with sklearn.preprocessing.StandardScaler) and the targets, or "
     "increase alpha. The estimator was left as it was before this call "
     "(unfitted if it was)."
@@ -32,8 +34,8 @@ def fit_lbfgs(est, data, theta, net):
     reported ``loss_`` is then evaluated in scikit-learn's convention.
     """
     dtype = theta.dtype
-    chunk = _data.chunk_rows(data.n_rows, net[0])
-    work = _data.workspace(net[0], chunk, dtype, data.dense, True)
+    chunk = _data.chunk_rows(data.n_rows, net.units)
+    work = _data.workspace(net, chunk, dtype, data.dense, with_accumulator=True)
     hyper = est._hyper(dtype, 0.0)
     out_scale = hyper[H_OUT_SCALE]
     hyper[H_OUT_SCALE] = 1.0
@@ -53,7 +55,7 @@ def fit_lbfgs(est, data, theta, net):
         if events.stop_requested():
             raise StopIteration  # SciPy ends the minimisation at this iterate
 
-    with blas_threads_for(net[0], chunk), fit_events(est) as events:
+    with blas_threads_for(net.units, chunk), fit_events(est) as events:
         try:
             res = scipy.optimize.minimize(
                 fun, theta.astype(np.float64), method="L-BFGS-B", jac=True,

@@ -6,12 +6,24 @@ vector ``theta`` laid out as scikit-learn's ``_pack`` does (every coefficient
 matrix row-major, then every intercept vector).
 """
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.utils._param_validation import InvalidParameterError
 
-from ._kernels import EXP, IDENTITY, LOGISTIC, RELU, SOFTMAX, TANH
+from ._data import Net
+from ._kernels import (
+    ELU,
+    EXP,
+    GELU,
+    IDENTITY,
+    LEAKY_RELU,
+    LOGISTIC,
+    RELU,
+    SILU,
+    SOFTMAX,
+    TANH,
+)
 
 # Names a user may give, and the output activations the estimators choose.
 ACTIVATION_CODES = {
@@ -21,8 +33,15 @@ ACTIVATION_CODES = {
     "relu": RELU,
     "softmax": SOFTMAX,
     "exp": EXP,
+    "leaky_relu": LEAKY_RELU,
+    "elu": ELU,
+    "gelu": GELU,
+    "silu": SILU,
 }
-HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
+SKLEARN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
+HIDDEN_ACTIVATIONS = SKLEARN_ACTIVATIONS + ("leaky_relu", "elu", "gelu", "silu")
+WEIGHT_INITS = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
+                "truncated_normal")
 
 
 def hidden_sizes(estimator):
@@ -41,15 +60,52 @@ def hidden_sizes(estimator):
     return [int(s) for s in sizes]
 
 
-def hidden_activations(activation, n_hidden):
-    """One activation name per hidden layer."""
-    return [activation] * n_hidden
+def _per_layer(estimator, name, value, n_hidden):
+    """A scalar repeated per hidden layer, or a list checked for its length."""
+    if isinstance(value, (list, tuple)):
+        if len(value) != n_hidden:
+            raise ValueError(
+                f"{name} has {len(value)} entries but the network has {n_hidden} "
+                f"hidden layer(s) (hidden_layer_sizes={estimator.hidden_layer_sizes!r}):"
+                f" give one {name} per hidden layer, or a single value for all."
+            )
+        return list(value)
+    return [value] * n_hidden
 
 
-def net_arrays(units, hidden_acts, out_activation):
-    """``(units, acts)`` int64 arrays for the kernels."""
+def hidden_activations(estimator, n_hidden):
+    """One activation name per hidden layer (``activation`` may be a list)."""
+    acts = _per_layer(estimator, "activation", estimator.activation, n_hidden)
+    bad = [a for a in acts if not isinstance(a, str) or a not in HIDDEN_ACTIVATIONS]
+    if bad:
+        raise InvalidParameterError(
+            f"The 'activation' parameter of {type(estimator).__name__} must be one "
+            f"of {HIDDEN_ACTIVATIONS} or a list of them, one per hidden layer. "
+            f"Got {bad[0]!r} instead."
+        )
+    return acts
+
+
+def dropout_rates(estimator, n_hidden):
+    """One dropout rate per hidden layer, each in [0, 1)."""
+    rates = _per_layer(estimator, "dropout", estimator.dropout, n_hidden)
+    for r in rates:
+        if isinstance(r, bool) or not isinstance(r, Real) or not 0.0 <= r < 1.0:
+            raise InvalidParameterError(
+                f"The 'dropout' parameter of {type(estimator).__name__} must be a "
+                "float in [0, 1) or a list of them, one per hidden layer. Got "
+                f"{estimator.dropout!r} instead."
+            )
+    return [float(r) for r in rates]
+
+
+def net_arrays(units, hidden_acts, out_activation, rates=None):
+    """The kernels' :class:`~skmlp._data.Net` for these layers."""
     acts = [ACTIVATION_CODES[a] for a in hidden_acts] + [ACTIVATION_CODES[out_activation]]
-    return np.asarray(units, dtype=np.int64), np.asarray(acts, dtype=np.int64)
+    rates = [0.0] * len(hidden_acts) if rates is None else rates
+    keep = [1.0 - r for r in rates] + [1.0]
+    return Net(np.asarray(units, dtype=np.int64), np.asarray(acts, dtype=np.int64),
+               np.asarray(keep, dtype=np.float64))
 
 
 def fitted_units(coefs):
@@ -57,23 +113,61 @@ def fitted_units(coefs):
     return [coefs[0].shape[0]] + [c.shape[1] for c in coefs]
 
 
-def glorot_uniform(random_state, layer_units, hidden_acts, dtype):
-    """scikit-learn's initial weights: Glorot uniform, drawn in its order.
+def initial_weights(method, random_state, layer_units, hidden_acts, dtype):
+    """Draw initial ``(coefs, intercepts)`` with initialiser ``method``.
 
-    Drawing from the same stream in the same order (coefficients then
-    intercepts, layer by layer) means that with the same seed skmlp and
-    scikit-learn start from the same weights. The factor is 2 for logistic
-    layers and 6 otherwise, as in scikit-learn (which uses the hidden
-    activation for every layer, the output layer included).
+    ``"glorot_uniform"`` is scikit-learn's: Glorot uniform for coefficients and
+    intercepts, drawn in its order (coefficients then intercepts, layer by
+    layer) from the same stream, so that with the same seed skmlp and
+    scikit-learn start from the same weights. Its bound is
+    ``sqrt(factor / (fan_in + fan_out))`` with factor 2 for logistic layers and
+    6 otherwise; scikit-learn applies the hidden activation's factor to every
+    layer, output included, and so does skmlp with one activation. With one
+    activation per layer, each layer's weights take the factor of the layer
+    they feed (the output layer: of the last hidden layer).
+
+    The other initialisers draw coefficients and set intercepts to zero, as
+    Keras and PyTorch users expect: ``"glorot_normal"`` (std
+    ``sqrt(2 / (fan_in + fan_out))``), ``"he_uniform"`` (bound
+    ``sqrt(6 / fan_in)``), ``"he_normal"`` (std ``sqrt(2 / fan_in)``) and
+    ``"truncated_normal"`` (std ``2 / sqrt(fan_in)``, redrawn beyond two
+    standard deviations: the tutorial skmlp grew from).
     """
-    factor = 2.0 if hidden_acts and hidden_acts[0] == "logistic" else 6.0
+    n_layers = len(layer_units) - 1
+    feeds = (list(hidden_acts) + list(hidden_acts[-1:]))[:n_layers] or ["identity"]
     coefs, intercepts = [], []
-    for fan_in, fan_out in zip(layer_units[:-1], layer_units[1:]):
-        bound = np.sqrt(factor / (fan_in + fan_out))
-        coefs.append(random_state.uniform(-bound, bound, (fan_in, fan_out)))
-        intercepts.append(random_state.uniform(-bound, bound, fan_out))
+    for i, (fan_in, fan_out) in enumerate(zip(layer_units[:-1], layer_units[1:])):
+        rs = random_state
+        if method == "glorot_uniform":
+            act = hidden_acts[0] if len(set(hidden_acts)) == 1 else feeds[i]
+            bound = np.sqrt((2.0 if act == "logistic" else 6.0) / (fan_in + fan_out))
+            coefs.append(rs.uniform(-bound, bound, (fan_in, fan_out)))
+            intercepts.append(rs.uniform(-bound, bound, fan_out))
+            continue
+        shape = (fan_in, fan_out)
+        if method == "glorot_normal":
+            W = rs.normal(0.0, np.sqrt(2.0 / (fan_in + fan_out)), shape)
+        elif method == "he_uniform":
+            bound = np.sqrt(6.0 / fan_in)
+            W = rs.uniform(-bound, bound, shape)
+        elif method == "he_normal":
+            W = rs.normal(0.0, np.sqrt(2.0 / fan_in), shape)
+        else:  # truncated_normal
+            W = _truncated_normal(rs, 2.0 / np.sqrt(fan_in), shape)
+        coefs.append(W)
+        intercepts.append(np.zeros(fan_out))
     return ([c.astype(dtype, copy=False) for c in coefs],
             [b.astype(dtype, copy=False) for b in intercepts])
+
+
+def _truncated_normal(random_state, std, shape):
+    """Normal draws with the ones beyond two standard deviations drawn again."""
+    W = random_state.standard_normal(shape)
+    bad = np.abs(W) > 2.0
+    while bad.any():
+        W[bad] = random_state.standard_normal(int(bad.sum()))
+        bad = np.abs(W) > 2.0
+    return W * std
 
 
 def pack(coefs, intercepts, dtype):

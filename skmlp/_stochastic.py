@@ -20,18 +20,20 @@ from sklearn.model_selection import train_test_split
 
 from . import _data
 from ._callbacks import fit_events
-from ._epoch import EVALUATE, train_epoch
+from ._epoch import EVALUATE, evaluate_rows, new_counters, train_epoch
 from ._optim import ADAM, SGD
 from ._schedules import SklearnRule
 from ._threads import blas_threads_for
 
 
 class Validation(NamedTuple):
-    """Held-out rows for early stopping."""
+    """Validation rows: held out of the training data, or given as ``X_val``."""
 
-    rows: np.ndarray  # indices into the training data
+    data: _data.KernelData  # the training data, or X_val's
+    rows: np.ndarray  # indices into ``data``
     y_true: np.ndarray  # targets in the form the score function takes
     sample_weight: np.ndarray  # or None
+    work: _data.Work  # forward workspace with room for all rows
 
 
 class Checkpoint(NamedTuple):
@@ -62,9 +64,12 @@ class StochasticTrainer:
         Validated sample weights.
     incremental : bool
         True for ``partial_fit``: one epoch, state carried over between calls.
+    given_val : tuple or None
+        ``(KernelData, y_true, sample_weight)`` of validation data given to fit.
     """
 
-    def __init__(self, est, data, theta, net, Y, sample_weight, incremental):
+    def __init__(self, est, data, theta, net, Y, sample_weight, incremental,
+                 given_val=None):
         if est.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         self.est = est
@@ -72,13 +77,13 @@ class StochasticTrainer:
         self.theta = theta
         self.net = net
         self.incremental = incremental
-        self.rule = SklearnRule(est)
         self._init_state(theta, incremental)
-        self.idx_train, self.val = self._split(Y, sample_weight)
+        self.rule = SklearnRule(est, est._schedule_state)
+        est._schedule_state = self.rule.state
+        self.idx_train, self.val = self._split(Y, sample_weight, given_val)
         self.n_train = self.idx_train.shape[0]
         self.batch_size = est._batch_size(self.n_train)
-        self.work = _data.workspace(net[0], self.batch_size, theta.dtype, data.dense,
-                                    False)
+        self.work = _data.workspace(net, self.batch_size, theta.dtype, data.dense)
         self.opt_code = ADAM if est.solver == "adam" else SGD
         # scikit-learn shuffles the previous epoch's order again (composing
         # permutations); partial_fit on blocks of the same size keeps doing so
@@ -102,14 +107,27 @@ class StochasticTrainer:
             est.best_validation_score_ = -np.inf
         if not incremental or not hasattr(est, "_moments"):
             est._moments = np.zeros((2, theta.shape[0]), dtype=theta.dtype)
-            est._adam_t = np.zeros(1, dtype=np.int64)
+            est._counters = new_counters()
             est._learning_rate = float(est.learning_rate_init)
+            est._schedule_state = None
+            if np.any(self.net.keep < 1.0):
+                # The dropout generator's seed: drawn only when dropout is on, so
+                # that without it the stream (and scikit-learn parity) is untouched.
+                est._counters[1] = est._random_state.randint(np.iinfo(np.int64).max)
 
-    def _split(self, Y, sample_weight):
-        """Training row indices and the early-stopping validation set (or None)."""
+    def _split(self, Y, sample_weight, given_val):
+        """Training row indices and the validation set (or None)."""
         est = self.est
+        all_rows = np.arange(Y.shape[0], dtype=np.int64)
+        if given_val is not None:
+            est.validation_loss_curve_ = []
+            if est.validation_scores_ is None:
+                est.validation_scores_ = []
+            vdata, y_true, sw = given_val
+            return all_rows, self._validation(vdata, np.arange(vdata.n_rows), y_true, sw)
         if not est.early_stopping:
-            return np.arange(Y.shape[0], dtype=np.int64), None
+            est.validation_loss_curve_ = None
+            return all_rows, None
         idx_train, idx_val = train_test_split(
             np.arange(Y.shape[0]),
             random_state=est._random_state,
@@ -123,8 +141,18 @@ class StochasticTrainer:
             )
         idx_val = idx_val.astype(np.int64)
         sw_val = None if sample_weight is None else sample_weight[idx_val]
-        return idx_train.astype(np.int64), Validation(
-            idx_val, est._validation_target(Y[idx_val]), sw_val)
+        est.validation_loss_curve_ = []
+        return idx_train.astype(np.int64), self._validation(
+            self.data, idx_val, est._validation_target(Y[idx_val]), sw_val)
+
+    def _validation(self, data, rows, y_true, sample_weight):
+        # All rows in chunks of chunk_rows, as a predict call over them would
+        # use: the same product shapes give bitwise the same outputs.
+        cap = _data.chunk_rows(rows.shape[0], self.net.units)
+        work = _data.workspace(self.net, cap, self.theta.dtype, data.dense,
+                               forward_only=True)
+        rows = _data.readonly(np.ascontiguousarray(rows, dtype=np.int64))
+        return Validation(data, rows, y_true, sample_weight, work)
 
     def _checkpoint(self):
         est = self.est
@@ -135,15 +163,18 @@ class StochasticTrainer:
     def run(self):
         """Train until a stopping rule fires, then check the final weights."""
         est = self.est
-        with blas_threads_for(self.net[0], self.batch_size), fit_events(est) as events:
+        with blas_threads_for(self.net.units, self.batch_size), fit_events(est) as events:
             self.events = events
             try:
                 est.n_iter_ = 0
                 for _ in range(est.max_iter):
                     loss = self.step()
+                    if loss is None:  # diverged under early stopping
+                        break
                     self.record(loss)
-                    self.validate()
-                    est._learning_rate = self.rule.after_epoch(est._learning_rate, est.t_)
+                    metric = self.validate()
+                    est._learning_rate = self.rule.after_epoch(
+                        est._learning_rate, est.t_, len(est.loss_curve_), metric)
                     if self.should_stop():
                         break
             except KeyboardInterrupt:
@@ -157,7 +188,11 @@ class StochasticTrainer:
         self.check_final_outputs()
 
     def step(self):
-        """Shuffle, then train one epoch in the compiled engine; the mean loss."""
+        """Shuffle, then train one epoch in the compiled engine; the mean loss.
+
+        Divergence raises (the fit is rolled back), except with early stopping,
+        where it ends training on the best weights seen (returns None).
+        """
         est = self.est
         if est.shuffle:
             # scikit-learn's call: both libraries draw the same orders.
@@ -165,15 +200,43 @@ class StochasticTrainer:
         order = _data.readonly(np.ascontiguousarray(self.idx_train[self.sample_order]))
         hyper = est._hyper(self.theta.dtype, est._learning_rate)
         loss_sum = train_epoch(self.data, order, self.batch_size, self.net, self.theta,
-                               hyper, self.opt_code, est._moments, est._adam_t,
+                               hyper, self.opt_code, est._moments, est._counters,
                                self.work)
         loss = loss_sum / self.n_train
+        what = None
         if not np.isfinite(loss):
-            raise est._diverged(f"the training loss became {loss}", est.n_iter_ + 1)
-        if not np.isfinite(self.theta).all():
-            raise est._diverged("the weights became non-finite (inf or nan)",
-                                est.n_iter_ + 1)
-        return loss
+            what = f"the training loss became {loss}"
+        elif not np.isfinite(self.theta).all():
+            what = "the weights became non-finite (inf or nan)"
+        if what is None:
+            return loss
+        if not est.early_stopping:
+            raise est._diverged(what, est.n_iter_ + 1)
+        self.stop_diverged(what, loss)
+        return None
+
+    def stop_diverged(self, what, loss):
+        """End training at a divergence under early stopping (scikit-learn #29504).
+
+        The epoch is recorded with its non-finite loss and a NaN validation
+        score; ``fit`` then restores the best weights, so the model never
+        predicts NaN, and a ConvergenceWarning names the epoch.
+        """
+        est = self.est
+        est.n_iter_ += 1
+        est.t_ += self.n_train
+        est.loss_ = float(loss) if np.isfinite(loss) else float("nan")
+        est.loss_curve_.append(est.loss_)
+        est.validation_scores_.append(float("nan"))
+        est.validation_loss_curve_.append(float("nan"))
+        est._sample_order = self.sample_order
+        warnings.warn(
+            f"Training diverged at epoch {est.n_iter_}: {what}. Training stopped and "
+            "the weights of the best validation score were restored. Lower "
+            f"learning_rate_init (currently {est.learning_rate_init}) or scale the "
+            "inputs.",
+            ConvergenceWarning,
+        )
 
     def record(self, loss):
         """Update the fitted attributes after a finished epoch."""
@@ -187,22 +250,40 @@ class StochasticTrainer:
         self.events.iteration(est.n_iter_, loss)
 
     def validate(self):
-        """Score the validation set (early stopping) or track the best loss."""
+        """Score the validation data, track the best loss or score.
+
+        Returns the value a plateau schedule monitors (lower is better): the
+        validation loss when there is validation data, else the training loss.
+        """
         est = self.est
-        if self.val is None:
+        metric = est.loss_curve_[-1]
+        if self.val is not None:
+            score, metric = self.score_validation()
+        if not est.early_stopping:
             improved = est.loss_curve_[-1] <= est.best_loss_ - est.tol
             if est.loss_curve_[-1] < est.best_loss_:
                 est.best_loss_ = est.loss_curve_[-1]
         else:
-            raw = est._raw_predict(self.data[:4], self.net, self.theta, self.val.rows)
-            score = est._score_raw(raw, self.val.y_true, self.val.sample_weight)
-            est.validation_scores_.append(score)
-            self.events.validation(score)
             improved = score >= est.best_validation_score_ + est.tol
             if score > est.best_validation_score_:
                 est.best_validation_score_ = score
                 est._best_theta = self.theta.copy()
         est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
+        return metric
+
+    def score_validation(self):
+        """One pass over the validation rows: record and return score and loss."""
+        est, val = self.est, self.val
+        out = np.empty((val.rows.shape[0], int(self.net.units[-1])), self.theta.dtype)
+        hyper = est._hyper(self.theta.dtype, 0.0)
+        loss_sum = evaluate_rows(val.data, val.rows, self.net, self.theta, hyper,
+                                 val.work, out)
+        loss = float(loss_sum / val.rows.shape[0])
+        score = est._score_raw(out, val.y_true, val.sample_weight)
+        est.validation_scores_.append(score)
+        est.validation_loss_curve_.append(loss)
+        self.events.validation(score)
+        return score, loss
 
     def should_stop(self):
         """Apply the stopping rules after an epoch; True ends training."""
@@ -254,8 +335,9 @@ class StochasticTrainer:
         rows = self.idx_train[self.sample_order[-self.batch_size:]]
         rows = _data.readonly(np.ascontiguousarray(rows, dtype=np.int64))
         hyper = est._hyper(self.theta.dtype, 0.0)
+        no_outputs = np.empty((0, 0), dtype=self.theta.dtype)
         loss = train_epoch(self.data, rows, rows.shape[0], self.net, self.theta, hyper,
-                           EVALUATE, est._moments, est._adam_t, self.work)
+                           EVALUATE, no_outputs, new_counters(), self.work)
         if not np.isfinite(loss):
             raise est._diverged(
                 "the network's outputs became non-finite after the last update",

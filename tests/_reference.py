@@ -10,9 +10,11 @@ the textbook (or scikit-learn's ``neural_network/_base.py`` and
 import numpy as np
 import scipy.sparse as sp
 
-IDENTITY, LOGISTIC, TANH, RELU, SOFTMAX, EXP = range(6)
+from scipy.special import erf
 
-HIDDEN_CODES = {"identity": IDENTITY, "logistic": LOGISTIC, "tanh": TANH, "relu": RELU}
+IDENTITY, LOGISTIC, TANH, RELU, SOFTMAX, EXP, LEAKY_RELU, ELU, GELU, SILU = range(10)
+LEAKY_SLOPE = 0.01
+ELU_ALPHA = 1.0
 
 
 # ----------------------------------------------------------------- activations
@@ -33,20 +35,40 @@ def activation(Z, code):
         return e / e.sum(axis=1, keepdims=True)
     if code == EXP:
         return np.exp(Z)
+    if code == LEAKY_RELU:
+        return np.where(Z > 0, Z, LEAKY_SLOPE * Z)
+    if code == ELU:
+        return np.where(Z > 0, Z, ELU_ALPHA * (np.exp(Z) - 1.0))
+    if code == GELU:
+        return 0.5 * Z * (1.0 + erf(Z / np.sqrt(2.0)))
+    if code == SILU:
+        return Z / (1.0 + np.exp(-Z))
     raise ValueError(code)
 
 
-def activation_derivative(A, code):
-    """d activation / d pre-activation, written in terms of the output ``A``."""
-    A = np.asarray(A, dtype=np.float64)
+def activation_derivative(Z, code):
+    """d activation / d pre-activation at the pre-activation ``Z`` (textbook forms)."""
+    Z = np.asarray(Z, dtype=np.float64)
     if code == IDENTITY:
-        return np.ones_like(A)
+        return np.ones_like(Z)
     if code == LOGISTIC:
-        return A * (1.0 - A)
+        s = 1.0 / (1.0 + np.exp(-Z))
+        return s * (1.0 - s)
     if code == TANH:
-        return 1.0 - A**2
+        return 1.0 - np.tanh(Z) ** 2
     if code == RELU:
-        return (A > 0).astype(np.float64)
+        return (Z > 0).astype(np.float64)
+    if code == LEAKY_RELU:
+        return np.where(Z > 0, 1.0, LEAKY_SLOPE)
+    if code == ELU:
+        return np.where(Z > 0, 1.0, ELU_ALPHA * np.exp(Z))
+    if code == GELU:
+        cdf = 0.5 * (1.0 + erf(Z / np.sqrt(2.0)))
+        pdf = np.exp(-0.5 * Z**2) / np.sqrt(2.0 * np.pi)
+        return cdf + Z * pdf
+    if code == SILU:
+        s = 1.0 / (1.0 + np.exp(-Z))
+        return s * (1.0 + Z * (1.0 - s))
     raise ValueError(code)
 
 
@@ -88,13 +110,22 @@ def _dense(X):
     return np.asarray(X, dtype=np.float64)
 
 
-def forward(X, theta, units, acts):
-    """Activations of every layer, input layer first, in float64."""
+def forward(X, theta, units, acts, masks=None):
+    """Activations of every layer, input layer first, in float64.
+
+    ``masks[l]`` (optional, one per non-input layer, None for no dropout) is
+    multiplied into layer ``l + 1``'s activations before the next layer: the
+    returned activations are the dropped ones, which is what the next layer and
+    the gradient see.
+    """
     coefs, intercepts = unpack(theta, units)
     activations = [_dense(X)]
-    for W, b, code in zip(coefs, intercepts, acts):
+    for i, (W, b, code) in enumerate(zip(coefs, intercepts, acts)):
         Z = activations[-1] @ W + b
-        activations.append(activation(Z, code))
+        A = activation(Z, code)
+        if masks is not None and masks[i] is not None:
+            A = A * masks[i]
+        activations.append(A)
     return activations
 
 
@@ -153,18 +184,22 @@ def objective(theta, X, Y, sw, units, acts, alpha, eps):
 
 
 # -------------------------------------------------------------------- backward
-def backward(activations, D_out, theta, units, acts):
+def backward(activations, D_out, theta, units, acts, masks=None):
     """Gradient (packed like theta, no L2 term) from the output delta ``D_out``.
 
+    ``activations`` and ``masks`` as :func:`forward` gives and takes them.
     Returns ``(grad, deltas)`` where ``deltas[l]`` is the delta of layer ``l + 1``.
     """
-    coefs, _ = unpack(theta, units)
+    coefs, intercepts = unpack(theta, units)
     n_layers = len(units) - 1
     deltas = [None] * n_layers
     deltas[-1] = np.asarray(D_out, dtype=np.float64)
     for layer in range(n_layers - 1, 0, -1):
         back = deltas[layer] @ coefs[layer].T
-        deltas[layer - 1] = back * activation_derivative(activations[layer], acts[layer - 1])
+        if masks is not None and masks[layer - 1] is not None:
+            back = back * masks[layer - 1]
+        Z = activations[layer - 1] @ coefs[layer - 1] + intercepts[layer - 1]
+        deltas[layer - 1] = back * activation_derivative(Z, acts[layer - 1])
     coef_grads = [activations[layer].T @ deltas[layer] for layer in range(n_layers)]
     intercept_grads = [deltas[layer].sum(axis=0) for layer in range(n_layers)]
     return pack(coef_grads, intercept_grads), deltas

@@ -1,8 +1,8 @@
 """Analytic gradients of the compiled loss against central finite differences.
 
 ``skmlp._epoch.loss_gradient`` returns the full-batch objective and writes its
-gradient to ``work[3]``; both are evaluated in float64 for every hidden
-activation x every output/loss pair, with an L2 penalty, sample weights (some of
+gradient to ``work.G``; both are evaluated in float64 for every hidden
+activation (and lists mixing them per layer) x every output/loss pair, with an L2 penalty, sample weights (some of
 them zero) and a chunk size that does not divide the number of samples, so the
 accumulation across chunks is part of what is checked.
 """
@@ -18,7 +18,10 @@ import _reference as ref
 from skmlp import MLPClassifierNB, MLPRegressorNB, _data
 from skmlp._epoch import H_OUT_SCALE, loss_gradient
 
-HIDDEN = ["identity", "logistic", "tanh", "relu"]
+HIDDEN = ["identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu",
+          ["gelu", "relu"], ["tanh", "silu"], ["leaky_relu", "elu"]]
+# Activations with a kink at 0 (finite differences across it are meaningless).
+KINKED = {"relu", "leaky_relu"}
 HIDDEN_SIZES = (5, 3)
 N_SAMPLES, N_FEATURES, CHUNK = 23, 4, 7
 STEP = 1e-6
@@ -96,7 +99,8 @@ def _relu_margin(theta, X, units, acts):
 
 def _theta_away_from_kinks(units, acts, X, rng, hidden):
     theta = ref.random_theta(units, rng, scale=0.8)
-    if hidden != "relu":
+    names = [hidden] if isinstance(hidden, str) else hidden
+    if not KINKED.intersection(names):
         return theta
     # A perturbation of STEP moves every pre-activation by far less than 1e-3,
     # so with this margin no ReLU unit crosses its kink during the differences.
@@ -108,19 +112,18 @@ def _theta_away_from_kinks(units, acts, X, rng, hidden):
 
 
 def _compiled(X, Y2d, sw, est, chunk):
-    units, acts = est._net()
+    net = est._net()
     data = _data.kernel_data(X, Y2d, sw, np.float64)
-    work = _data.workspace(units, chunk, np.float64, dense=not sp.issparse(X),
+    work = _data.workspace(net, chunk, np.float64, dense=not sp.issparse(X),
                            with_accumulator=True)
     hyper = est._hyper(np.float64, 0.0)
     # Loss and gradient of the same function (scikit-learn averages the reported
     # squared error over outputs but differentiates the sum).
     hyper[H_OUT_SCALE] = 1.0
-    net = (units, acts)
 
     def f(theta):
         loss = loss_gradient(data, net, theta, hyper, work, chunk)
-        return loss, work[3].copy()
+        return loss, work.G.copy()
 
     return f
 
@@ -138,7 +141,7 @@ def _finite_differences(f, theta):
 
 @pytest.mark.parametrize("weighted", [False, True], ids=["unweighted", "weighted"])
 @pytest.mark.parametrize("kind", KINDS)
-@pytest.mark.parametrize("hidden", HIDDEN)
+@pytest.mark.parametrize("hidden", HIDDEN, ids=str)
 def test_gradient_matches_finite_differences(hidden, kind, weighted):
     rng = np.random.RandomState(0)
     est, X, Y2d = _fitted(kind, hidden, alpha=0.3, rng=rng)
@@ -146,7 +149,7 @@ def test_gradient_matches_finite_differences(hidden, kind, weighted):
     if weighted:
         sw = rng.uniform(0.2, 3.0, N_SAMPLES)
         sw[[2, 9]] = 0.0
-    units, acts = est._net()
+    units, acts = est._net()[:2]
     theta = _theta_away_from_kinks(units, acts, X, rng, hidden)
     f = _compiled(X, Y2d, sw, est, CHUNK)
 
@@ -156,11 +159,12 @@ def test_gradient_matches_finite_differences(hidden, kind, weighted):
     np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-8)
     # The gradient is not trivially zero (the comparison above is meaningful).
     assert np.abs(grad).max() > 1e-3
-    # The loss is the reference objective, L2 term included.
+    # Loss and gradient are the reference's back-propagation, L2 term included.
     w = np.ones(N_SAMPLES) if sw is None else sw
-    expected = ref.objective(theta, X, Y2d, w, units, acts, est.alpha,
-                             np.finfo(np.float64).eps)
-    np.testing.assert_allclose(loss, expected, rtol=1e-12)
+    expected_loss, expected_grad = ref.loss_gradient(
+        theta, X, Y2d, w, units, acts, est.alpha, np.finfo(np.float64).eps)
+    np.testing.assert_allclose(loss, expected_loss, rtol=1e-12)
+    np.testing.assert_allclose(grad, expected_grad, rtol=1e-10, atol=1e-13)
 
 
 @pytest.mark.parametrize("kind", ["softmax-multiclass", "identity-multioutput"])
@@ -171,7 +175,7 @@ def test_sparse_gradient_matches_finite_differences(hidden, kind):
     X[rng.uniform(size=X.shape) < 0.5] = 0.0
     Xs = sp.csr_matrix(X)
     sw = rng.uniform(0.2, 3.0, N_SAMPLES)
-    units, acts = est._net()
+    units, acts = est._net()[:2]
     theta = _theta_away_from_kinks(units, acts, X, rng, hidden)
 
     loss, grad = _compiled(Xs, Y2d, sw, est, CHUNK)(theta)
@@ -188,7 +192,7 @@ def test_gradient_does_not_depend_on_chunk_size(kind):
     rng = np.random.RandomState(2)
     est, X, Y2d = _fitted(kind, "tanh", alpha=0.3, rng=rng)
     sw = rng.uniform(0.2, 3.0, N_SAMPLES)
-    units, acts = est._net()
+    units, acts = est._net()[:2]
     theta = ref.random_theta(units, rng, scale=0.8)
     results = [_compiled(X, Y2d, sw, est, chunk)(theta) for chunk in (1, 7, N_SAMPLES)]
     for loss, grad in results[1:]:

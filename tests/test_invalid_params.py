@@ -197,14 +197,29 @@ def _constraint_key(c):
     return (type(c).__name__, str(c))
 
 
+# Parameters skmlp adds, and scikit-learn parameters whose allowed values skmlp
+# extends (activation: four more names, and one per hidden layer).
+ADDED = {"dropout", "weight_init", "learning_rate_schedule", "class_weight"}
+EXTENDED = {"activation"}
+
+
 def test_constraints_match_sklearn():
-    """Same parameters, same allowed values as scikit-learn's MLP."""
+    """scikit-learn's parameters, with the same allowed values, plus additions.
+
+    Additions extend, never rename: every scikit-learn parameter keeps every
+    value it accepts there.
+    """
     for Est in (MLPClassifierNB, MLPRegressorNB):
         ours = {k: sorted(map(repr, map(_constraint_key, v)))
                 for k, v in Est._parameter_constraints.items()}
         theirs = {k: sorted(map(repr, map(_constraint_key, v)))
                   for k, v in SKLEARN[Est]._parameter_constraints.items()}
-        assert ours == theirs
+        assert set(ours) - set(theirs) <= ADDED
+        assert set(theirs) <= set(ours)
+        for k in set(theirs) - EXTENDED:
+            assert ours[k] == theirs[k], k
+        sk_names = SKLEARN[Est]._parameter_constraints["activation"][0].options
+        assert sk_names <= Est._parameter_constraints["activation"][0].options
 
 
 def test_failed_partial_fit_leaves_no_classes():

@@ -12,10 +12,10 @@ from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOpti
 
 import _reference as ref
 from skmlp import _data, _epoch, _kernels, _optim
-from skmlp._base import ACTIVATION_CODES
+from skmlp._network import ACTIVATION_CODES, net_arrays
 
 DTYPES = [np.float32, np.float64]
-HIDDEN = ["identity", "logistic", "tanh", "relu"]
+HIDDEN = ["identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu"]
 OUTPUTS = ["softmax", "logistic", "identity", "exp"]
 
 
@@ -41,7 +41,12 @@ def test_activation_codes_agree_with_the_reference():
         "relu": ref.RELU,
         "softmax": ref.SOFTMAX,
         "exp": ref.EXP,
+        "leaky_relu": ref.LEAKY_RELU,
+        "elu": ref.ELU,
+        "gelu": ref.GELU,
+        "silu": ref.SILU,
     }
+    assert (_kernels.LEAKY_SLOPE, _kernels.ELU_ALPHA) == (ref.LEAKY_SLOPE, ref.ELU_ALPHA)
 
 
 # ----------------------------------------------------------------- activations
@@ -54,9 +59,14 @@ def test_bias_activation_matches_reference(dtype, name):
     b = rng.standard_normal(5).astype(dtype)
     expected = ref.activation(Z.astype(np.float64) + b, code)
     out = Z.copy()
-    _kernels.bias_activation(out, b, code, tiny(dtype))
+    pre = np.full_like(Z, np.nan)
+    _kernels.bias_activation(out, b, code, tiny(dtype), pre)
     assert out.dtype == dtype
     np.testing.assert_allclose(out, expected, **tol(dtype))
+    if code in _data.PREACTIVATION_CODES:
+        np.testing.assert_allclose(pre, Z.astype(np.float64) + b, **tol(dtype))
+    else:
+        assert np.isnan(pre).all()  # only the layers that need it keep it
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -69,7 +79,7 @@ def test_bias_activation_flushes_subnormal_outputs_to_zero(dtype, name):
     z = np.log(float(fi.tiny)) - 0.5  # exp(z) is about 0.6 * tiny: subnormal
     Z = np.array([[z, 0.0], [0.0, z]], dtype=dtype)
     b = np.zeros(2, dtype=dtype)
-    _kernels.bias_activation(Z, b, code, float(fi.tiny))
+    _kernels.bias_activation(Z, b, code, float(fi.tiny), np.empty((0, 0), dtype))
     small = np.array([[True, False], [False, True]])
     assert np.all(Z[small] == 0.0)
     assert np.all(Z[~small] > 0.4)
@@ -80,13 +90,16 @@ def test_bias_activation_flushes_subnormal_outputs_to_zero(dtype, name):
 def test_activation_derivative_matches_reference(dtype, name):
     rng = np.random.RandomState(1)
     code = ACTIVATION_CODES[name]
-    A = ref.activation(2 * rng.standard_normal((6, 4)), code).astype(dtype)
+    Z = (2 * rng.standard_normal((6, 4))).astype(dtype)
+    A = ref.activation(Z, code).astype(dtype)
     if name == "relu":
         assert (A == 0).any() and (A > 0).any()
     D = rng.standard_normal((6, 4)).astype(dtype)
-    expected = D.astype(np.float64) * ref.activation_derivative(A, code)
+    # The reference differentiates at the pre-activation; the kernel reads the
+    # output where the maths allows and the stored pre-activation otherwise.
+    expected = D.astype(np.float64) * ref.activation_derivative(Z, code)
     out = D.copy()
-    _kernels.activation_derivative(out, A, code, tiny(dtype))
+    _kernels.activation_derivative(out, A, Z, code, tiny(dtype))
     np.testing.assert_allclose(out, expected, **tol(dtype))
 
 
@@ -178,11 +191,17 @@ def test_reference_loss_matches_sklearn_loss_functions(out_name, sk_loss, k):
 
 
 # -------------------------------------------------------- forward and backward
-def _network(hidden, out_name, k):
-    units = np.array([6, 5, 4, k], dtype=np.int64)
-    h = ACTIVATION_CODES[hidden]
-    acts = np.array([h, h, ACTIVATION_CODES[out_name]], dtype=np.int64)
-    return units, acts
+def _network(hidden, out_name, k, dropout=(0.0, 0.0)):
+    """A 6-5-4-k Net; ``hidden`` is one name or one per hidden layer."""
+    hidden = [hidden, hidden] if isinstance(hidden, str) else list(hidden)
+    return net_arrays([6, 5, 4, k], hidden, out_name, list(dropout))
+
+
+def _kdata(Xk, dtype, Y=None, sw=None):
+    """KernelData from kernel_X's 4 arrays (empty targets for forward-only use)."""
+    Y = np.empty((0, 1), dtype=dtype) if Y is None else Y
+    sw = np.empty(0, dtype=dtype) if sw is None else sw
+    return _data.KernelData(*Xk, _data.readonly(Y), _data.readonly(sw))
 
 
 def _inputs(dtype, sparse, rng, n=13, n_features=6):
@@ -206,72 +225,113 @@ def _layer_view(buf, off, units, layer, nb):
 @pytest.mark.parametrize("hidden", HIDDEN)
 def test_forward_matches_reference(dtype, sparse, out_name, hidden):
     rng = np.random.RandomState(5)
-    units, acts = _network(hidden, out_name, 3)
-    X, (Xd, spd, spi, spp) = _inputs(dtype, sparse, rng)
+    net = _network(hidden, out_name, 3)
+    units, acts = net.units, net.acts
+    X, Xk = _inputs(dtype, sparse, rng)
     theta = ref.random_theta(units, rng).astype(dtype)
     rows = np.array([5, 3, 12, 0, 7, 1], dtype=np.int64)
     cap = rows.shape[0] + 3  # the workspace may be larger than the batch
-    off = _kernels.layer_offsets(units, cap)
-    Xb, A, _, _, _ = _data.workspace(units, cap, dtype, not sparse, False)
+    work = _data.workspace(net, cap, dtype, not sparse)
 
-    out = _kernels.forward(Xd, spd, spi, spp, rows, units, acts, theta, off, Xb, A,
-                           tiny(dtype))
+    out = _kernels.forward(_kdata(Xk, dtype), rows, net, theta, work,
+                           np.zeros(1, np.int64), True, tiny(dtype))
 
     expected = ref.forward(X[rows], theta, units, acts)
     assert out.dtype == dtype
     np.testing.assert_allclose(out, expected[-1], **tol(dtype))
     for layer in range(len(units) - 1):
         np.testing.assert_allclose(
-            _layer_view(A, off, units, layer, rows.shape[0]), expected[layer + 1],
-            **tol(dtype),
+            _layer_view(work.A, work.off, units, layer, rows.shape[0]),
+            expected[layer + 1], **tol(dtype),
         )
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
 @pytest.mark.parametrize("accumulate", [False, True], ids=["overwrite", "accumulate"])
-@pytest.mark.parametrize("hidden", HIDDEN)
-def test_backward_matches_reference(dtype, sparse, accumulate, hidden):
+@pytest.mark.parametrize("hidden", HIDDEN + [("gelu", "tanh"), ("relu", "silu")])
+@pytest.mark.parametrize("dropout", [(0.0, 0.0), (0.5, 0.25)], ids=["full", "dropout"])
+def test_backward_matches_reference(dtype, sparse, accumulate, hidden, dropout):
     rng = np.random.RandomState(6)
-    units, acts = _network(hidden, "identity", 2)
-    X, (Xd, spd, spi, spp) = _inputs(dtype, sparse, rng)
+    net = _network(hidden, "identity", 2, dropout)
+    units, acts = net.units, net.acts
+    X, Xk = _inputs(dtype, sparse, rng)
     theta = ref.random_theta(units, rng).astype(dtype)
     rows = np.array([4, 11, 3, 8, 0], dtype=np.int64)
     nb = rows.shape[0]
     cap = nb + 2
-    off = _kernels.layer_offsets(units, cap)
-    Xb, A, D, G, Gtmp = _data.workspace(units, cap, dtype, not sparse, True)
-    _kernels.forward(Xd, spd, spi, spp, rows, units, acts, theta, off, Xb, A,
-                     tiny(dtype))
+    work = _data.workspace(net, cap, dtype, not sparse, with_accumulator=True)
+    data = _kdata(Xk, dtype)
+    rng_state = np.array([12345], dtype=np.int64)
+    _kernels.forward(data, rows, net, theta, work, rng_state, True, tiny(dtype))
     D_out = rng.standard_normal((nb, 2)).astype(dtype)
-    _layer_view(D, off, units, len(units) - 2, nb)[:] = D_out
-    G0 = rng.standard_normal(G.shape[0]).astype(dtype)
-    G[:] = G0 if accumulate else np.nan
+    _layer_view(work.D, work.off, units, len(units) - 2, nb)[:] = D_out
+    G0 = rng.standard_normal(work.G.shape[0]).astype(dtype)
+    work.G[:] = G0 if accumulate else np.nan
 
-    _kernels.backward(spd, spi, spp, rows, units, acts, theta, off, Xb, A, D, G,
-                      accumulate, Gtmp, tiny(dtype))
+    _kernels.backward(data, rows, net, theta, work, accumulate, True, tiny(dtype))
 
-    activations = ref.forward(X[rows], theta, units, acts)
-    expected_grad, expected_deltas = ref.backward(activations, D_out, theta, units, acts)
+    # The masks the kernel drew, read back from its workspace.
+    masks = [None] * (len(units) - 1)
+    for layer, rate in enumerate(dropout):
+        if rate > 0:
+            start = int(work.off[4, layer])
+            n = int(units[layer + 1])
+            masks[layer] = work.M[start : start + nb * n].reshape(nb, n).astype(float)
+            scale = float(dtype(1.0) / dtype(1.0 - rate))
+            assert set(np.unique(masks[layer])) <= {0.0, scale}
+    activations = ref.forward(X[rows], theta, units, acts, masks)
+    expected_grad, expected_deltas = ref.backward(activations, D_out, theta, units,
+                                                  acts, masks)
     if accumulate:
         expected_grad = expected_grad + G0
-    np.testing.assert_allclose(G, expected_grad, **tol(dtype))
+    np.testing.assert_allclose(work.G, expected_grad, **tol(dtype))
     for layer in range(len(units) - 1):
         np.testing.assert_allclose(
-            _layer_view(D, off, units, layer, nb), expected_deltas[layer], **tol(dtype)
+            _layer_view(work.D, work.off, units, layer, nb), expected_deltas[layer],
+            **tol(dtype)
         )
 
 
-def test_layer_offsets_follow_sklearn_pack_layout():
-    units = np.array([4, 3, 5, 2], dtype=np.int64)
+def test_layout_follows_sklearn_pack_layout_and_sizes_only_needed_buffers():
+    net = net_arrays([4, 3, 5, 6, 2], ["gelu", "relu", "silu"], "softmax",
+                     [0.0, 0.5, 0.2])
+    units = net.units
     cap = 7
-    off = _kernels.layer_offsets(units, cap)
+    off, (n_a, n_z, n_d) = _data.layout(net, cap)
     theta = np.arange(ref.n_coef(units) + units[1:].sum(), dtype=np.float64)
     coefs, intercepts = ref.unpack(theta, units)
-    for layer in range(3):
+    for layer in range(4):
         assert off[0, layer] == coefs[layer].ravel()[0]
         assert off[1, layer] == intercepts[layer][0]
         assert off[2, layer] == cap * units[1 : layer + 1].sum()
+    assert n_a == cap * units[1:].sum()
+    # Pre-activations for the GELU and SiLU layers only; dropout buffers for
+    # the two layers with a rate.
+    assert n_z == cap * (3 + 6) and list(off[3, [0, 2]]) == [0, cap * 3]
+    assert n_d == cap * (5 + 6) and list(off[4, [1, 2]]) == [0, cap * 5]
+
+
+@pytest.mark.parametrize("keep", [0.3, 0.8])
+def test_dropout_keeps_the_expected_fraction_and_is_seeded(keep):
+    A = np.ones((400, 250))
+    M = np.empty_like(A)
+    Ad = np.empty_like(A)
+    state = np.array([7], dtype=np.int64)
+    _kernels.dropout(A, keep, state, M, Ad)
+    kept = M != 0
+    n = A.size
+    # Binomial(n, keep): 5 standard deviations.
+    assert abs(kept.sum() - keep * n) < 5 * np.sqrt(n * keep * (1 - keep))
+    np.testing.assert_array_equal(M[kept], 1.0 / keep)
+    np.testing.assert_array_equal(Ad, A * M)
+    assert state[0] != 7  # the generator advanced
+    # Same seed, same masks; the next draw differs.
+    M2, state2 = np.empty_like(A), np.array([7], dtype=np.int64)
+    _kernels.dropout(A, keep, state2, M2, np.empty_like(A))
+    np.testing.assert_array_equal(M, M2)
+    _kernels.dropout(A, keep, state2, M2, np.empty_like(A))
+    assert not np.array_equal(M, M2)
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -414,7 +474,8 @@ def _hyper(dtype, *, lr, alpha, **kw):
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 def test_train_epoch_matches_reference_minibatch_loop(dtype, sparse, solver):
     rng = np.random.RandomState(11)
-    units, acts = _network("tanh", "softmax", 3)
+    net = _network("tanh", "softmax", 3)
+    units, acts = net.units, net.acts
     X, Xk = _inputs(dtype, sparse, rng, n=13)
     Y = np.eye(3)[rng.randint(0, 3, 13)].astype(dtype)
     sw = rng.uniform(0.2, 3.0, 13).astype(dtype)
@@ -422,10 +483,10 @@ def test_train_epoch_matches_reference_minibatch_loop(dtype, sparse, solver):
     sw[order[:4]] = 0.0  # the first batch weighs nothing: it is skipped
     batch_size = 4  # batches of 4, 4, 4 and a remainder of 1
     theta = ref.random_theta(units, rng).astype(dtype)
-    data = Xk + (_data.readonly(Y), _data.readonly(sw))
-    work = _data.workspace(units, batch_size, dtype, not sparse, False)
+    data = _kdata(Xk, dtype, Y, sw)
+    work = _data.workspace(net, batch_size, dtype, not sparse)
     moments = np.zeros((2, theta.shape[0]), dtype=dtype)
-    step = np.zeros(1, dtype=np.int64)
+    step = _epoch.new_counters()
     opt = _optim.ADAM if solver == "adam" else _optim.SGD
     lr, alpha = 0.05, 0.3
     hyper = _hyper(dtype, lr=lr, alpha=alpha)
@@ -434,7 +495,7 @@ def test_train_epoch_matches_reference_minibatch_loop(dtype, sparse, solver):
     ref_theta = theta.astype(np.float64)
     for epoch in range(2):  # the second epoch starts from carried-over moments
         total = _epoch.train_epoch(data, _data.readonly(order), batch_size,
-                                   (units, acts), theta, hyper, opt, moments, step, work)
+                                   net, theta, hyper, opt, moments, step, work)
         ref_theta, ref_total, state = ref.train_epoch(
             X, Y, sw, order, batch_size, ref_theta, units, acts, solver=solver,
             alpha=alpha, lr=lr, state=state, eps=eps(dtype))
@@ -449,14 +510,13 @@ def test_train_epoch_matches_reference_minibatch_loop(dtype, sparse, solver):
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
 def test_predict_rows_in_chunks_matches_reference(dtype, sparse):
     rng = np.random.RandomState(12)
-    units, acts = _network("relu", "logistic", 2)
-    X, (Xd, spd, spi, spp) = _inputs(dtype, sparse, rng, n=13)
+    net = _network("relu", "logistic", 2, dropout=(0.5, 0.5))  # ignored here
+    units, acts = net.units, net.acts
+    X, Xk = _inputs(dtype, sparse, rng, n=13)
     theta = ref.random_theta(units, rng).astype(dtype)
     rows = np.array([12, 0, 5, 5, 3, 9, 1, 7], dtype=np.int64)
-    cap = 3  # chunks of 3, 3 and 2 rows
-    Xb, A, _, _, _ = _data.workspace(units, cap, dtype, not sparse, False)
     out = np.full((rows.shape[0], 2), np.nan, dtype=dtype)
-    _epoch.predict_rows((Xd, spd, spi, spp), _data.readonly(rows), (units, acts),
-                        _data.readonly(theta), Xb, A, out)
+    # chunks of 3, 3 and 2 rows
+    _epoch.predict_rows(Xk, _data.readonly(rows), net, _data.readonly(theta), out, cap=3)
     np.testing.assert_allclose(out, ref.forward(X[rows], theta, units, acts)[-1],
                                **tol(dtype))

@@ -66,17 +66,10 @@ EXCLUDED = {
 
 # Failing on main today; the estimator-side fix is under way (issue 7, item 1).
 # strict=True: the moment the fix lands these XPASS and fail, so the marks must go.
-XFAIL = {
-    "test_mlp_diverging_loss": (
-        "issue 7: being fixed -- with early_stopping=True a diverging SGD fit must "
-        "finish, record a NaN validation score and keep the best weights"
-    ),
-    "test_nonfinite_params": (
-        "issue 7: being fixed -- the non-finite-weights ValueError must contain "
-        "scikit-learn's sentence 'Solver produced non-finite parameter weights. "
-        "The input data may contain large values and need to be preprocessed.'"
-    ),
-}
+# Tests of scikit-learn's suite skmlp fails today: {name: reason} (strict xfails).
+# Empty since issue 7: divergence under early stopping keeps the best weights,
+# and the non-finite error message carries scikit-learn's sentence.
+XFAIL = {}
 
 _SWAP = {
     sk_test_mlp.MLPClassifier: MLPClassifierNB,
