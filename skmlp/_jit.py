@@ -15,6 +15,16 @@ and floating-point flags are decided once:
 - ``fastmath``: contraction and reassociation let LLVM fuse and vectorise the
   elementwise loops. ``nnan`` and ``ninf`` are deliberately *not* enabled: the
   estimator layer must still see NaN and infinity to report divergence.
+
+:func:`jit_inline` is for the middle layer of the call tree (the forward and
+backward passes, the optimizer steps), which the engine calls from one place.
+Numba compiles every ``@njit`` function into its own LLVM module, optimises
+it, and optimises it again inside every caller that links it in: a leaf called
+through two levels was optimised three times. Inlining the middle layer at
+Numba-IR level (``inline="always"``) removes one level: a cold first fit
+compiled in about 25% less CPU time (measured: 9.5-9.9 s -> 6.9-7.6 s, import
++ fit + predict_proba on iris, empty cache). Inlining the leaves too made one
+huge function and was slower again (11.0 s).
 """
 
 import numba
@@ -26,4 +36,15 @@ def jit(func):
     """Compile ``func`` with skmlp's Numba options (cached, nogil, safe fastmath)."""
     return numba.njit(
         cache=True, nogil=True, error_model="numpy", fastmath=set(FASTMATH)
+    )(func)
+
+
+def jit_inline(func):
+    """:func:`jit`, inlined at Numba-IR level into its compiled callers.
+
+    Called from Python (the kernel tests do), it compiles as any function.
+    """
+    return numba.njit(
+        cache=True, nogil=True, error_model="numpy", fastmath=set(FASTMATH),
+        inline="always",
     )(func)

@@ -29,7 +29,7 @@ import math
 
 import numpy as np
 
-from ._jit import jit
+from ._jit import jit, jit_inline
 
 # Activation codes. Names live in Python (see ``_base.ACTIVATION_CODES``).
 IDENTITY = 0
@@ -259,13 +259,13 @@ def dropout(A, keep, state, M, Ad):
     state[0] = np.int64(s)
 
 
-@jit
+@jit_inline
 def _region(buf, start, nb, n):
     """The C-contiguous ``(nb, n)`` view of ``buf`` starting at ``start``."""
     return buf[start : start + nb * n].reshape((nb, n))
 
 
-@jit
+@jit_inline
 def forward(data, rows, net, theta, work, rng, train, tiny):
     """Forward pass of the rows ``rows`` of X through the network.
 
@@ -350,7 +350,7 @@ def output_delta(P, Y, sw, rows, norm, out_code, eps, D):
     return total
 
 
-@jit
+@jit_inline
 def backward(data, rows, net, theta, work, accumulate, train, tiny):
     """Back-propagate the output delta (already in ``work.D``) and fill the gradient.
 

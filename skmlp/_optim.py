@@ -22,7 +22,7 @@ Speed notes (measured on the MNIST network, 266k parameters per step):
 
 import math
 
-from ._jit import jit
+from ._jit import jit, jit_inline
 
 SGD = 0
 ADAM = 1
@@ -63,7 +63,7 @@ def _sgd_segment(theta, grad, velocity, reg, lr, momentum, nesterov):
     return sq
 
 
-@jit
+@jit_inline
 def sgd_step(theta, grad, velocity, n_coef, hp, nesterov):
     """One SGD step, in place.
 
@@ -115,7 +115,7 @@ def _adam_segment(theta, grad, m, v, reg, lr_t, b1, c1, b2, c2, eps, tiny, zero)
     return sq
 
 
-@jit
+@jit_inline
 def adam_step(theta, grad, m, v, n_coef, hp):
     """One Adam step, in place; ``hp[HP_LR]`` is the bias-corrected step size.
 
