@@ -19,7 +19,8 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from . import _data, _network, _schedules
-from ._epoch import hyper_array, predict_rows
+from ._compile_notice import compile_notice
+from ._epoch import hyper_array, predict_rows, run_epoch
 from ._lbfgs import fit_lbfgs
 from ._network import ACTIVATION_CODES  # noqa: F401  (tests and users look here)
 from ._stochastic import StochasticTrainer
@@ -347,11 +348,12 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
         if val is not None:
             val = self._validation_data(*val, dtype)
 
-        if self.solver in _STOCHASTIC_SOLVERS:
-            StochasticTrainer(self, data, theta, net, Y, sample_weight, incremental,
-                              val).run()
-        else:
-            fit_lbfgs(self, data, theta, net)
+        with compile_notice(run_epoch, dtype):
+            if self.solver in _STOCHASTIC_SOLVERS:
+                StochasticTrainer(self, data, theta, net, Y, sample_weight, incremental,
+                                  val).run()
+            else:
+                fit_lbfgs(self, data, theta, net)
         return self
 
     def _training_weights(self, X, Y, sample_weight, incremental):
@@ -424,7 +426,8 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
         out = np.empty((rows.shape[0], int(net.units[-1])), dtype=theta.dtype)
         # theta stays writable (a fresh packed copy, or the training vector):
         # the one compiled engine is specialised for a writable theta.
-        predict_rows(Xdata, _data.readonly(rows), net, theta, out)
+        with compile_notice(run_epoch, theta.dtype):
+            predict_rows(Xdata, _data.readonly(rows), net, theta, out)
         return out
 
     def _forward_pass_fast(self, X, check_input=True):

@@ -1,0 +1,67 @@
+"""One line on stderr while the compiled engine is being compiled.
+
+The first fit (or predict) of a dtype in a fresh environment compiles the engine
+for several seconds; without a word this reads as a hang. Before the engine's
+first call of a dtype in a process, the on-disk cache is consulted: when it
+holds no machine code for the dtype, a line says what is happening and that
+it happens once. When it cannot be told (a cache format this code does not
+know), a timer says it after :data:`DELAY` seconds instead, so a slow cache
+load on a busy machine is announced too. ``SKMLP_QUIET=1`` silences it.
+"""
+
+import os
+import sys
+import threading
+import time
+from contextlib import contextmanager
+
+import numpy as np
+
+DELAY = 1.5  # seconds before the timer's message, when the cache cannot be read
+
+_seen = set()
+_lock = threading.Lock()
+
+
+def _cached(dispatcher, dtype):
+    """True / False: whether the disk cache holds the engine for ``dtype``; None: unknown."""
+    try:
+        index = dispatcher._cache._cache_file._load_index()
+        name = np.dtype(dtype).name
+        return any(f"array({name}, 1d, C)" in str(key[0]) for key in index)
+    except Exception:  # a Numba whose cache internals differ: fall back to the timer
+        return None
+
+
+@contextmanager
+def compile_notice(dispatcher, dtype, out=None):
+    """Say on ``out`` (stderr) when the engine is compiled for ``dtype`` in this block."""
+    key = np.dtype(dtype).name
+    with _lock:
+        first = key not in _seen
+        _seen.add(key)
+    if not first or os.environ.get("SKMLP_QUIET"):
+        yield
+        return
+    out = sys.stderr if out is None else out
+    message = (
+        f"skmlp: compiling the {key} kernels (once; the machine code is cached on "
+        "disk for later runs and processes)..."
+    )
+    cached = _cached(dispatcher, dtype)
+    timer = None
+    start = time.perf_counter()
+    if cached is False:
+        print(message, file=out, flush=True)
+    elif cached is None:
+        timer = threading.Timer(DELAY, lambda: print(message, file=out, flush=True))
+        timer.daemon = True
+        timer.start()
+    try:
+        yield
+    finally:
+        if timer is not None:
+            timer.cancel()
+        if cached is False:
+            print(f"skmlp: compiled in {time.perf_counter() - start:.1f} s.", file=out,
+                  flush=True)

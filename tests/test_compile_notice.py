@@ -1,0 +1,78 @@
+"""The first use of a dtype says, on stderr, that the engine is being compiled.
+
+A stand-in dispatcher replaces Numba's, so no test here compiles anything:
+what is checked is when the line appears and when it does not.
+"""
+
+import io
+import time
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from skmlp import _compile_notice
+
+
+def _dispatcher(cached_dtypes=(), broken=False):
+    def load_index():
+        if broken:
+            raise RuntimeError("a cache format this code does not know")
+        return {(f"(array({d}, 1d, C), int64)", "magic"): "file" for d in cached_dtypes}
+
+    cache_file = SimpleNamespace(_load_index=load_index)
+    return SimpleNamespace(_cache=SimpleNamespace(_cache_file=cache_file))
+
+
+@pytest.fixture(autouse=True)
+def fresh_process(monkeypatch):
+    # Each test starts as a new process would: no dtype announced yet.
+    monkeypatch.setattr(_compile_notice, "_seen", set())
+    monkeypatch.delenv("SKMLP_QUIET", raising=False)
+
+
+def test_a_missing_cache_entry_is_announced_before_and_after():
+    out = io.StringIO()
+    with _compile_notice.compile_notice(_dispatcher(["float32"]), np.float64, out):
+        during = out.getvalue()
+    assert "compiling the float64 kernels" in during and "once" in during
+    assert "compiled in" in out.getvalue()
+
+
+def test_announced_once_per_dtype_and_process():
+    out = io.StringIO()
+    d = _dispatcher()
+    for _ in range(3):
+        with _compile_notice.compile_notice(d, np.float64, out):
+            pass
+    assert out.getvalue().count("compiling the float64") == 1
+    with _compile_notice.compile_notice(d, np.float32, out):
+        pass
+    assert out.getvalue().count("compiling the float32") == 1
+
+
+def test_cached_engine_is_silent():
+    out = io.StringIO()
+    with _compile_notice.compile_notice(_dispatcher(["float64"]), np.float64, out):
+        pass
+    assert out.getvalue() == ""
+
+
+def test_quiet_environment_variable_silences_it(monkeypatch):
+    monkeypatch.setenv("SKMLP_QUIET", "1")
+    out = io.StringIO()
+    with _compile_notice.compile_notice(_dispatcher(), np.float64, out):
+        pass
+    assert out.getvalue() == ""
+
+
+def test_unreadable_cache_falls_back_to_a_timer(monkeypatch):
+    monkeypatch.setattr(_compile_notice, "DELAY", 0.05)
+    fast, slow = io.StringIO(), io.StringIO()
+    with _compile_notice.compile_notice(_dispatcher(broken=True), np.float64, fast):
+        pass
+    _compile_notice._seen.clear()
+    with _compile_notice.compile_notice(_dispatcher(broken=True), np.float64, slow):
+        time.sleep(0.5)
+    assert fast.getvalue() == ""
+    assert "compiling the float64 kernels" in slow.getvalue()
