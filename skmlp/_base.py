@@ -16,11 +16,11 @@ import numpy as np
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
-from sklearn.utils.validation import _check_sample_weight, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from . import _data, _network, _schedules
+from . import _data, _network, _predict, _schedules
 from ._compile_notice import compile_notice
-from ._epoch import hyper_array, predict_rows, run_epoch
+from ._epoch import hyper_array, run_epoch
 from ._lbfgs import fit_lbfgs
 from ._network import ACTIVATION_CODES  # noqa: F401  (tests and users look here)
 from ._stochastic import StochasticTrainer
@@ -421,37 +421,18 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
         return None
 
     # ---------------------------------------------------------------- predict
+    def _require_fitted(self):
+        """NotFittedError unless fitted; one attribute lookup when fitted."""
+        if "coefs_" not in self.__dict__:
+            check_is_fitted(self)  # raises scikit-learn's NotFittedError
+
     def _raw_predict(self, Xdata, net, theta, rows):
         """Output activations for ``X[rows]`` from the kernel's view of X."""
-        out = np.empty((rows.shape[0], int(net.units[-1])), dtype=theta.dtype)
-        # theta stays writable (a fresh packed copy, or the training vector):
-        # the one compiled engine is specialised for a writable theta.
-        with compile_notice(run_epoch, theta.dtype):
-            predict_rows(Xdata, _data.readonly(rows), net, theta, out)
-        return out
+        return _predict.raw_outputs(Xdata, net, theta, rows)
 
     def _forward_pass_fast(self, X, check_input=True):
         """Output-layer activations for X (validated unless ``check_input``)."""
-        if check_input:
-            # "numeric" (as scikit-learn's predict) refuses strings; the kernel
-            # view below converts to the model's dtype.
-            X = validate_data(self, X, accept_sparse=["csr", "csc"], reset=False)
-        dtype = self.coefs_[0].dtype
-        theta = self._pack(dtype)
-        Xdata = _data.kernel_X(X, dtype)
-        n = X.shape[0]
-        out = self._raw_predict(Xdata, self._net(), theta, np.arange(n, dtype=np.int64))
-        bad = ~np.isfinite(out).all(axis=1)
-        if bad.any():
-            warnings.warn(
-                f"{type(self).__name__} produced non-finite outputs (nan or inf) "
-                f"for {int(bad.sum())} of {n} samples: their features are far "
-                "outside the range the model can represent. Scale the inputs "
-                "as in training (for example with StandardScaler).",
-                RuntimeWarning,
-                stacklevel=3,
-            )
-        return out
+        return _predict.forward_pass(self, X, check_input)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

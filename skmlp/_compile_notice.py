@@ -36,13 +36,17 @@ def _cached(dispatcher, dtype):
 @contextmanager
 def compile_notice(dispatcher, dtype, out=None):
     """Say on ``out`` (stderr) when the engine is compiled for ``dtype`` in this block."""
-    key = np.dtype(dtype).name
+    key = np.dtype(dtype)
+    if key in _seen:  # every call after the first: one set lookup
+        yield
+        return
     with _lock:
         first = key not in _seen
         _seen.add(key)
     if not first or os.environ.get("SKMLP_QUIET"):
         yield
         return
+    key = key.name
     out = sys.stderr if out is None else out
     message = (
         f"skmlp: compiling the {key} kernels (once; the machine code is cached on "

@@ -151,22 +151,31 @@ def layout(net, cap):
     return off, (a, z, d)
 
 
-def workspace(net, cap, dtype, dense, with_accumulator=False, forward_only=False):
+def workspace(net, cap, dtype, dense, with_accumulator=False, forward_only=False,
+              unit_layout=None):
     """Allocate the :class:`Work` buffers for batches of at most ``cap`` rows.
 
     ``forward_only`` (prediction) leaves out everything but the input gather,
     the activations and the pre-activations; ``with_accumulator`` (chunked
-    full-batch gradients) adds ``Gtmp``.
+    full-batch gradients) adds ``Gtmp``. ``unit_layout`` is ``layout(net, 1)``
+    when the caller keeps it (predict does): every buffer offset scales with
+    ``cap``, so it need not be recomputed.
     """
-    units = np.asarray(net.units)
-    off, (n_a, n_z, n_d) = layout(net, cap)
-    n_params = int((units[:-1] * units[1:]).sum() + units[1:].sum())
+    units = net.units
+    if unit_layout is None:
+        off, (n_a, n_z, n_d) = layout(net, cap)
+    else:
+        off1, sizes1 = unit_layout
+        off = off1.copy()
+        off[2:] *= cap
+        n_a, n_z, n_d = (cap * s for s in sizes1)
     empty = np.empty(0, dtype=dtype)
     Xb = np.empty(cap * int(units[0]) if dense else 0, dtype=dtype)
     A = np.empty(n_a, dtype=dtype)
     Z = np.empty(n_z, dtype=dtype)
     if forward_only:
         return Work(Xb, A, A, empty, empty, Z, empty, empty, off)
+    n_params = int((units[:-1] * units[1:]).sum() + units[1:].sum())
     return Work(
         Xb, A, np.empty_like(A), np.empty(n_params, dtype=dtype),
         np.empty(n_params if with_accumulator else 0, dtype=dtype), Z,

@@ -217,6 +217,9 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, moments, counter
     return total * norm * out_scale + 0.5 * alpha * sq * norm
 
 
+_NO_COUNTERS = np.zeros(2, dtype=np.int64)  # predict never advances them
+
+
 def new_counters():
     """A fresh ``counters`` array: no Adam step taken, dropout generator unseeded."""
     return np.zeros(2, dtype=np.int64)
@@ -258,21 +261,37 @@ def evaluate_rows(data, rows, net, theta, hyper, work, out):
                      work)
 
 
-def predict_rows(data, rows, net, theta, out, cap=None):
+# Read-only inputs of every predict call, made once per dtype and output width.
+_PREDICT_CONSTANTS = {}
+
+
+def _predict_constants(dtype, n_out):
+    key = (np.dtype(dtype), n_out)
+    c = _PREDICT_CONSTANTS.get(key)
+    if c is None:
+        Y = np.empty((0, n_out), dtype=dtype)
+        sw = np.empty(0, dtype=dtype)
+        hyper = hyper_array(dtype)
+        for a in (Y, sw, hyper):
+            a.flags.writeable = False
+        c = _PREDICT_CONSTANTS[key] = (Y, sw, hyper)
+    return c
+
+
+def predict_rows(data, rows, net, theta, out, cap=None, unit_layout=None):
     """Output-layer activations for ``X[rows]`` into ``out``, in chunks.
 
     ``data`` is ``(X, sp_data, sp_indices, sp_indptr)``; chunks have ``cap``
-    rows (default: ``_data.chunk_rows``).
+    rows (default: ``_data.chunk_rows``). ``unit_layout``: see
+    ``_data.workspace``.
     """
     if not theta.flags.writeable:
         theta = theta.copy()  # the engine is specialised for a writable theta
     dtype = theta.dtype
-    Y = np.empty((0, out.shape[1]), dtype=dtype)
-    sw = np.empty(0, dtype=dtype)
-    Y.flags.writeable = False
-    sw.flags.writeable = False
+    Y, sw, hyper = _predict_constants(dtype, out.shape[1])
     cap = chunk_rows(rows.shape[0], net.units) if cap is None else cap
-    work = workspace(net, cap, dtype, data[3].shape[0] == 0, forward_only=True)
+    work = workspace(net, cap, dtype, data[3].shape[0] == 0, forward_only=True,
+                     unit_layout=unit_layout)
     # The same named tuples as training, so this is the same specialisation.
-    run_epoch(KernelData(*data, Y, sw), rows, cap, net, theta, hyper_array(dtype),
-              PREDICT, out, new_counters(), work)
+    run_epoch(KernelData(*data, Y, sw), rows, cap, net, theta, hyper, PREDICT, out,
+              _NO_COUNTERS, work)

@@ -14,7 +14,6 @@ from sklearn.utils.multiclass import (
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.validation import (
     check_array,
-    check_is_fitted,
     column_or_1d,
     validate_data,
 )
@@ -360,7 +359,7 @@ class MLPClassifierNB(ClassifierMixin, BaseMultilayerPerceptronNB):
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
             The predicted classes.
         """
-        check_is_fitted(self)
+        self._require_fitted()
         return self._labels_from_output(self._forward_pass_fast(X))
 
     @available_if(lambda est: est._check_solver())
@@ -428,7 +427,7 @@ class MLPClassifierNB(ClassifierMixin, BaseMultilayerPerceptronNB):
         y_prob : ndarray of shape (n_samples, n_classes)
             Probability of each class, in the order of ``classes_``.
         """
-        check_is_fitted(self)
+        self._require_fitted()
         y_pred = self._forward_pass_fast(X)
         if len(self.classes_) == 1:
             # one class seen in training: every prediction is that class
@@ -621,7 +620,7 @@ class MLPRegressorNB(RegressorMixin, BaseMultilayerPerceptronNB):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             The predicted values.
         """
-        check_is_fitted(self)
+        self._require_fitted()
         y_pred = self._forward_pass_fast(X)
         if y_pred.shape[1] == 1:
             return y_pred.ravel()

@@ -177,6 +177,28 @@ def pack(coefs, intercepts, dtype):
     ).astype(dtype, copy=False)
 
 
+def packed_base(coefs, intercepts):
+    """The packed vector the fitted arrays are views of, or None.
+
+    True after a fit (``coefs_`` and ``intercepts_`` are views of the vector the
+    fit trained) when nothing was replaced by hand; the vector must be writable
+    and laid out as :func:`pack` lays it out.
+    """
+    base = coefs[0].base
+    if (not isinstance(base, np.ndarray) or base.ndim != 1 or not base.flags.c_contiguous
+            or not base.flags.writeable or base.dtype != coefs[0].dtype):
+        return None
+    start = base.__array_interface__["data"][0]
+    size = base.dtype.itemsize
+    pos = 0
+    for a in (*coefs, *intercepts):
+        if (a.base is not base or not a.flags.c_contiguous
+                or a.__array_interface__["data"][0] != start + pos * size):
+            return None
+        pos += a.size
+    return base if pos == base.shape[0] else None
+
+
 def unpack(theta, units):
     """``(coefs, intercepts)``: views of ``theta`` for layer sizes ``units``."""
     coefs, intercepts = [], []

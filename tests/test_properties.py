@@ -78,7 +78,7 @@ def fit_or_diverge(est, X, y, sw=None):
     try:
         est.fit(X, y, sample_weight=sw)
     except ValueError as e:
-        assert str(e).startswith("Training diverged"), e
+        assert "Training diverged" in str(e), e
         return False
     return True
 
@@ -194,7 +194,7 @@ def test_partial_fit_properties(data):
         try:
             est.partial_fit(Xb, yb, classes=classes)
         except ValueError as e:
-            assert str(e).startswith("Training diverged"), e
+            assert "Training diverged" in str(e), e
     if not hasattr(est, "coefs_"):
         return
     proba = est.predict_proba(X.astype(np.float64))

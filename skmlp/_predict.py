@@ -1,0 +1,102 @@
+"""The predict path: prepared weights, a cheap check for plain input, the engine call.
+
+A small ``predict_proba`` request costs more in Python than in arithmetic:
+scikit-learn's input validation alone takes about 150 us, and packing the
+weights and building the network arrays and workspace layout another 50 us.
+Here, a plain C-contiguous array of the model's dtype with the right number of
+finite features is checked with a few attribute reads; anything else
+(including every input that must raise) goes through ``validate_data`` and gets
+scikit-learn's errors and warnings. The packed weights, network arrays and
+layout are prepared once per fitted state.
+"""
+
+import math
+import warnings
+import weakref
+
+import numpy as np
+from sklearn.utils.validation import validate_data
+
+from . import _data, _network
+from ._compile_notice import compile_notice
+from ._epoch import predict_rows, run_epoch
+
+# Prepared state per estimator, outside the estimator's __dict__ (predict must
+# leave it unchanged, and it must not be pickled): estimator -> (the fitted
+# arrays it was built from, activation setting, theta, net, layout for 1 row).
+_PREPARED = weakref.WeakKeyDictionary()
+
+
+def prepared(est):
+    """``(theta, net, unit_layout)`` for predicting with the fitted weights.
+
+    When ``coefs_`` and ``intercepts_`` are views of one packed vector (after
+    fit, and after loading), that vector is the engine's theta: nothing is
+    copied and in-place edits of the fitted arrays are seen. The entry is
+    reused while the same array objects and activation setting stay in place.
+    Arrays set by hand are packed into a copy on every call instead (never
+    cached: the copy would miss later in-place edits).
+    """
+    coefs, intercepts = est.coefs_, est.intercepts_
+    acts = (est.activation if isinstance(est.activation, str)
+            else tuple(est.activation), est.out_activation_)
+    arrays = (*coefs, *intercepts)
+    entry = _PREPARED.get(est)
+    if (entry is not None and entry[1] == acts and len(entry[0]) == len(arrays)
+            and all(a is b for a, b in zip(entry[0], arrays))):
+        return entry[2:]
+    net = est._net()
+    unit_layout = _data.layout(net, 1)
+    theta = _network.packed_base(coefs, intercepts)
+    if theta is None:
+        return est._pack(coefs[0].dtype), net, unit_layout
+    _PREPARED[est] = (arrays, acts, theta, net, unit_layout)
+    return theta, net, unit_layout
+
+
+def plain_input(est, X, dtype):
+    """Whether X may skip ``validate_data``: what it would accept without a change."""
+    return (
+        type(X) is np.ndarray
+        and X.ndim == 2
+        and X.dtype == dtype
+        and X.flags.c_contiguous
+        and X.shape[0] > 0
+        and X.shape[1] == est.n_features_in_
+        and not hasattr(est, "feature_names_in_")
+        and math.isfinite(X.sum())  # NaN/inf (or overflow): the full check's error
+    )
+
+
+def raw_outputs(Xdata, net, theta, rows, unit_layout=None):
+    """Output activations for ``X[rows]`` from the kernel's view of X."""
+    out = np.empty((rows.shape[0], int(net.units[-1])), dtype=theta.dtype)
+    # theta stays writable (the fit's vector, or a fresh packed copy): the one
+    # compiled engine is specialised for a writable theta.
+    with compile_notice(run_epoch, theta.dtype):
+        predict_rows(Xdata, _data.readonly(rows), net, theta, out,
+                     unit_layout=unit_layout)
+    return out
+
+
+def forward_pass(est, X, check_input=True):
+    """Output-layer activations for X (validated unless ``check_input``)."""
+    theta, net, unit_layout = prepared(est)
+    if check_input and not plain_input(est, X, theta.dtype):
+        # "numeric" (as scikit-learn's predict) refuses strings; the kernel
+        # view below converts to the model's dtype.
+        X = validate_data(est, X, accept_sparse=["csr", "csc"], reset=False)
+    n = X.shape[0]
+    rows = np.arange(n, dtype=np.int64)
+    out = raw_outputs(_data.kernel_X(X, theta.dtype), net, theta, rows, unit_layout)
+    if not math.isfinite(out.sum()):
+        bad = ~np.isfinite(out).all(axis=1)
+        warnings.warn(
+            f"{type(est).__name__} produced non-finite outputs (nan or inf) "
+            f"for {int(bad.sum())} of {n} samples: their features are far "
+            "outside the range the model can represent. Scale the inputs "
+            "as in training (for example with StandardScaler).",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    return out
