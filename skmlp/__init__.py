@@ -1,7 +1,9 @@
 """skmlp: scikit-learn-compatible multilayer perceptrons trained in Numba kernels."""
 
-from ._estimators import MLPClassifierNB, MLPRegressorNB
-
+# The project's one version number. pyproject.toml reads it statically
+# ([tool.setuptools.dynamic]), so keep it a plain string literal assigned here.
 __version__ = "0.1.0"
+
+from ._estimators import MLPClassifierNB, MLPRegressorNB  # noqa: E402
 
 __all__ = ["MLPClassifierNB", "MLPRegressorNB", "__version__"]
