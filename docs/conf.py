@@ -10,7 +10,6 @@ run the MNIST example on real data (it prints a message and skips otherwise).
 """
 
 import os
-import warnings
 
 # ``python -m sphinx`` run from the repository root imports the working tree's
 # skmlp; ``sphinx-build`` imports the installed one.
@@ -43,8 +42,6 @@ exclude_patterns = ["_build", "examples", "Thumbs.db", ".DS_Store"]
 autosummary_generate = True
 # The class template (_templates/autosummary/class.rst) lists the methods.
 numpydoc_show_class_members = False
-numpydoc_class_members_toctree = False
-
 
 
 def _skip_members_of_scikit_learn(app, what, name, obj, skip, options):
@@ -78,16 +75,9 @@ sphinx_gallery_conf = {
     # "Examples using this class" on each API page
     "doc_module": ("skmlp",),
     "backreferences_dir": os.path.join("generated", "backreferences"),
-    "reference_url": {"skmlp": None},
     "download_all_examples": False,
     "remove_config_comments": True,
 }
-
-# Examples set their own warning filters where they expect warnings; these
-# come from Matplotlib's Agg backend being selected by sphinx-gallery.
-warnings.filterwarnings(
-    "ignore", category=UserWarning, message="FigureCanvasAgg is non-interactive"
-)
 
 # --- HTML --------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
