@@ -1,11 +1,14 @@
-"""Command line: ``python -m skmlp demo``."""
+"""Command line: ``python -m skmlp demo`` and ``python -m skmlp --version``."""
 
 import argparse
 import sys
 
 
 def main(argv=None):
+    from . import __version__
+
     parser = argparse.ArgumentParser(prog="python -m skmlp", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"skmlp {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser(
         "demo",
