@@ -53,8 +53,9 @@ def make_figures(res, fig_dir):
             ax.plot(xs, [p["ratios"][lib] for p in pts], "o-", color=COLORS.get(lib),
                     label="skmlp / %s" % _name(lib))
         ax.axhline(1.0, color="grey", lw=0.8)
+        ax.set_yscale("log")
         _log_x(ax, xs)
-        ax.set_ylabel("time ratio (below 1: skmlp faster)")
+        ax.set_ylabel("time ratio, log scale (below 1: skmlp faster)")
         ax.set_xlabel("batch size" if s["kind"] == "batch" else "hidden width w")
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
