@@ -1,18 +1,20 @@
-"""In-process benchmark cases: training, prediction, epoch-by-epoch times, scaling.
+"""In-process benchmark cases: training, prediction, epoch times, sweeps, dropout.
 
 Each function returns a JSON-ready dict. Timing is always side by side: the
-libraries alternate inside every repeat (see :mod:`benchmarks.timing`).
+libraries alternate inside every repeat, in a seeded random order per round
+(see :mod:`benchmarks.timing`).
 """
 
 import numpy as np
 
-from .machine import ForeignLoad, load_average
-from .models import accuracy, fit_fn, make_estimator, mlp_params, predict_proba_fn
-from .timing import alternate, quiet, ratio, timed
+from .machine import ForeignLoad, gemm_chain_throughput, load_average
+from .models import (accuracy, final_loss, fit_fn, make_estimator, mlp_params,
+                     predict_proba_fn, warmup_fn)
+from .timing import alternate, order_seed, quiet, ratio, timed
 
 MNIST_HIDDEN = (300, 100)
 TABULAR_HIDDEN = (64, 64)
-# Rows used by the warm-up fit that compiles (or loads) skmlp's kernels.
+# Rows used by the warm-up fit that compiles (or loads) every library's code.
 WARMUP_ROWS = 2000
 
 MNIST_FIT_CASES = [
@@ -20,8 +22,8 @@ MNIST_FIT_CASES = [
      "solver": "adam", "batch_size": 200, "dtype": "float64"},
     {"id": "mnist_adam_b200_f32", "label": "MNIST adam, batch 200, float32",
      "solver": "adam", "batch_size": 200, "dtype": "float32"},
-    {"id": "mnist_sgd_b50_f64", "label": "MNIST sgd (nesterov), batch 50, float64",
-     "solver": "sgd", "batch_size": 50, "dtype": "float64"},
+    {"id": "mnist_sgd_b50_f64", "label": "MNIST plain sgd (momentum 0), batch 50, float64",
+     "solver": "sgd", "batch_size": 50, "dtype": "float64", "momentum": 0.0},
 ]
 TABULAR_FIT_CASES = [
     {"id": "tabular_adam_b200", "label": "tabular adam, batch 200, float64",
@@ -29,6 +31,7 @@ TABULAR_FIT_CASES = [
     {"id": "tabular_adam_b32", "label": "tabular adam, batch 32, float64",
      "solver": "adam", "batch_size": 32, "dtype": "float64"},
 ]
+PREDICT_ROWS = [1, 100, 10000]
 
 
 def layer_units(n_features, hidden, n_classes):
@@ -56,11 +59,45 @@ def flops_train(units):
     return 2 * weights + 2 * weights + 2 * deltas
 
 
+def warm_rows(n, batch_size):
+    """Rows of the warm-up fit: about ``WARMUP_ROWS``, ending with a short last
+    batch of the same size as the timed fit's (so that any code specialised on
+    the last batch is warm too)."""
+    batch = min(int(batch_size), n)
+    rest = n % batch
+    rows = max(1, WARMUP_ROWS // batch) * batch + rest
+    return min(n, rows)
+
+
+def skmlp_blas_policy(units, batch_size):
+    """BLAS threads skmlp's own policy chooses for this network and batch.
+
+    ``"1"`` when ``skmlp._threads`` limits BLAS to one thread, ``"default"``
+    when it leaves BLAS alone, None when the policy cannot be read (a newer
+    skmlp); the measured CPU use is reported beside it either way.
+    """
+    from contextlib import nullcontext
+
+    try:
+        from skmlp._threads import blas_threads_for
+
+        cm = blas_threads_for(units, batch_size)
+    except Exception:  # noqa: BLE001  (a private API; report "unknown")
+        return None
+    return "default" if isinstance(cm, nullcontext) else "1"
+
+
 def _libs_stats(stats, libs):
     return {lib: {k: v for k, v in stats[lib].items() if k != "result"} for lib in libs}
 
 
-def fit_case(case, data, hidden, epochs, repeats, libs, log=print):
+def _case_params(case, hidden, epochs):
+    return mlp_params(hidden, case["solver"], case["batch_size"], epochs,
+                      momentum=case.get("momentum", 0.9))
+
+
+def fit_case(case, data, hidden, epochs, repeats, libs, seed=0, gemm_chain=False,
+             log=print):
     """Time ``fit`` of every library on one case and report medians, ratios, accuracy.
 
     Parameters
@@ -75,47 +112,70 @@ def fit_case(case, data, hidden, epochs, repeats, libs, log=print):
         Epochs per fit; timed fits per library.
     libs : list of str
         Contestants, ``"skmlp"`` first.
+    seed : int
+        Base seed of the library order in each round.
+    gemm_chain : bool
+        Also measure NumPy's GEMM throughput on the products of one training
+        step of this network and batch (the case's GEMM peak).
 
     Returns
     -------
     result : dict
         The case, its network and FLOP count, per-library timing statistics,
-        GFLOP/s and test accuracy, and the ratios skmlp / other. The fitted
-        models are returned under ``"models"`` (dropped before saving).
+        GFLOP/s and test accuracy, the ratios skmlp / other, the order of
+        every round, and skmlp's BLAS thread policy. The fitted models are
+        returned under ``"models"`` (dropped before saving).
     """
     X, y, Xt, yt = data
-    params = mlp_params(hidden, case["solver"], case["batch_size"], epochs)
-    warm_params = dict(params, max_iter=1)
-    n_warm = min(WARMUP_ROWS, X.shape[0])
+    params = _case_params(case, hidden, epochs)
+    n_warm = warm_rows(X.shape[0], case["batch_size"])
     contestants = {lib: fit_fn(lib, params, X, y) for lib in libs}
-    warmups = {lib: fit_fn(lib, warm_params, X[:n_warm], y[:n_warm]) for lib in libs}
+    warmups = {lib: warmup_fn(lib, params, X, y, n_warm) for lib in libs}
     log("%s: %d rows, %d epoch(s), %d repeats" % (case["label"], X.shape[0], epochs,
                                                    repeats))
-    with ForeignLoad() as foreign:
-        stats = alternate(contestants, repeats, warmups, log=log)
+    seed = order_seed(seed, case["id"])
     units = layer_units(X.shape[1], hidden, len(np.unique(y)))
+    chain = []
+
+    def measure_chain():
+        # Before and after the timed rounds; the better one is the case's peak,
+        # so that one busy moment does not understate it.
+        if gemm_chain:
+            chain.append(gemm_chain_throughput(units, case["batch_size"], X.dtype.name,
+                                               flops_train(units)))
+
+    measure_chain()
+    with ForeignLoad() as foreign:
+        stats = alternate(contestants, repeats, warmups, log=log, seed=seed)
+    measure_chain()
     flops = flops_train(units) * X.shape[0] * epochs
     out = dict(case)
     out.update(units=units, n_train=int(X.shape[0]), n_test=int(Xt.shape[0]),
                epochs=epochs, repeats=repeats, params=_jsonable(params),
-               gflop=flops / 1e9, libs=_libs_stats(stats, libs))
+               gflop=flops / 1e9, libs=_libs_stats(stats, libs),
+               orders=stats["orders"], order_seed=seed,
+               skmlp_blas_threads=skmlp_blas_policy(units, case["batch_size"]))
     for lib in libs:
         model = stats[lib]["result"]
         out["libs"][lib]["gflops"] = flops / stats[lib]["median"] / 1e9
         out["libs"][lib]["accuracy"] = accuracy(lib, model, Xt, yt)
-        if lib != "torch":
-            out["libs"][lib]["final_loss"] = float(model.loss_)
+        out["libs"][lib]["final_loss"] = final_loss(lib, model)
     out["ratios"] = {o: ratio(stats, o) for o in libs if o != "skmlp"}
     out["paired_ratios"] = stats.get("paired_ratios", {})
     out["load_average"] = load_average()
     out["foreign_cores"] = foreign.cores
+    if chain:
+        out["gemm_chain_gflops"] = max(chain)
+        out["gemm_chain_measurements"] = chain
     out["models"] = {lib: stats[lib]["result"] for lib in libs}
     for lib in libs:
-        log("  %-7s median %.3fs  %.2f GFLOP/s  acc %.4f  cpu %.2f" % (
+        log("  %-8s median %.3fs  %.2f GFLOP/s  acc %.4f  cpu %.2f" % (
             lib, stats[lib]["median"], out["libs"][lib]["gflops"],
             out["libs"][lib]["accuracy"], stats[lib]["cpu_util"]))
-    log("  ratios skmlp/other: %s; other processes used %s cores" % (
-        {k: round(v, 3) for k, v in out["ratios"].items()}, _cores(foreign.cores)))
+    log("  ratios skmlp/other: %s; other processes used %s cores%s" % (
+        {k: round(v, 3) for k, v in out["ratios"].items()}, _cores(foreign.cores),
+        "; GEMM of these shapes %.1f GFLOP/s" % out["gemm_chain_gflops"]
+        if gemm_chain else ""))
     return out
 
 
@@ -123,42 +183,50 @@ def _cores(c):
     return "?" if c is None else "%.2f" % c
 
 
-def predict_case(label, models, X, repeats, units, log=print):
-    """Time ``predict_proba`` of already fitted models on ``X``."""
+def predict_case(label, models, X, repeats, units, rows=PREDICT_ROWS, seed=0,
+                 min_time=0.05, log=print):
+    """Time ``predict_proba`` of already fitted models on the first rows of ``X``.
+
+    One sub-case per entry of ``rows``. Calls shorter than ``min_time`` are
+    repeated in a loop within each timed measurement (times are per call).
+    """
     libs = list(models)
-    contestants = {lib: predict_proba_fn(lib, models[lib], X) for lib in libs}
-    log("%s: predict_proba on %d rows, %d repeats" % (label, X.shape[0], repeats))
-    with ForeignLoad() as foreign:
-        stats = alternate(contestants, repeats, log=None)
-    flops = flops_forward(units) * X.shape[0]
-    out = {"label": label, "n_rows": int(X.shape[0]), "repeats": repeats,
-           "dtype": X.dtype.name, "units": units, "gflop": flops / 1e9,
-           "libs": _libs_stats(stats, libs)}
-    for lib in libs:
-        s = out["libs"][lib]
-        s["rows_per_s"] = X.shape[0] / s["median"]
-        s["gflops"] = flops / s["median"] / 1e9
-    proba = {lib: np.asarray(stats[lib]["result"], dtype=np.float64) for lib in libs}
-    out["max_abs_diff_vs_sklearn"] = {
-        lib: float(np.max(np.abs(proba[lib] - proba["sklearn"])))
-        for lib in libs if lib != "sklearn" and "sklearn" in proba
-    }
-    out["argmax_agreement_vs_sklearn"] = {
-        lib: float(np.mean(proba[lib].argmax(1) == proba["sklearn"].argmax(1)))
-        for lib in libs if lib != "sklearn" and "sklearn" in proba
-    }
-    out["ratios"] = {o: ratio(stats, o) for o in libs if o != "skmlp"}
-    out["paired_ratios"] = stats.get("paired_ratios", {})
+    out = {"label": label, "dtype": X.dtype.name, "units": units, "repeats": repeats,
+           "sizes": []}
+    for n in rows:
+        Xn = np.ascontiguousarray(X[:n])
+        contestants = {lib: predict_proba_fn(lib, models[lib], Xn) for lib in libs}
+        with ForeignLoad() as foreign:
+            stats = alternate(contestants, repeats, log=None,
+                              seed=order_seed(seed, "%s-%d" % (label, n)),
+                              min_time=min_time)
+        flops = flops_forward(units) * n
+        size = {"n_rows": int(n), "gflop": flops / 1e9, "libs": _libs_stats(stats, libs),
+                "orders": stats["orders"], "order_seed": stats["order_seed"]}
+        for lib in libs:
+            s = size["libs"][lib]
+            s["rows_per_s"] = n / s["median"]
+            s["gflops"] = flops / s["median"] / 1e9
+        proba = {lib: np.asarray(stats[lib]["result"], dtype=np.float64) for lib in libs}
+        size["max_abs_diff_vs_sklearn"] = {
+            lib: float(np.max(np.abs(proba[lib] - proba["sklearn"])))
+            for lib in libs if lib != "sklearn" and "sklearn" in proba}
+        size["argmax_agreement_vs_sklearn"] = {
+            lib: float(np.mean(proba[lib].argmax(1) == proba["sklearn"].argmax(1)))
+            for lib in libs if lib != "sklearn" and "sklearn" in proba}
+        size["ratios"] = {o: ratio(stats, o) for o in libs if o != "skmlp"}
+        size["paired_ratios"] = stats.get("paired_ratios", {})
+        size["foreign_cores"] = foreign.cores
+        out["sizes"].append(size)
+        log("  %s, %d row(s): %s; skmlp/sklearn %.3f" % (
+            label, n, ", ".join("%s %.1fus" % (lib, 1e6 * size["libs"][lib]["median"])
+                                for lib in libs), size["ratios"].get("sklearn")))
     out["load_average"] = load_average()
-    out["foreign_cores"] = foreign.cores
-    for lib in libs:
-        log("  %-7s median %.4fs  %.0f rows/s" % (lib, out["libs"][lib]["median"],
-                                                  out["libs"][lib]["rows_per_s"]))
-    log("  ratios skmlp/other: %s" % {k: round(v, 3) for k, v in out["ratios"].items()})
     return out
 
 
-def epoch_times_case(label, data, hidden, solver, batch_size, epochs, log=print):
+def epoch_times_case(label, data, hidden, solver, batch_size, epochs, seed=0,
+                     log=print):
     """Wall time of each epoch, one ``partial_fit`` call per epoch, alternating.
 
     Shows whether an epoch gets slower as training goes on (subnormal numbers in
@@ -166,6 +234,8 @@ def epoch_times_case(label, data, hidden, solver, batch_size, epochs, log=print)
     ``partial_fit`` re-validates the input on every call, the same cost for both
     libraries. Test accuracy after the last epoch is reported too.
     """
+    import random
+
     X, y, Xt, yt = data
     classes = np.unique(y)
     params = mlp_params(hidden, solver, batch_size, 1)
@@ -176,9 +246,13 @@ def epoch_times_case(label, data, hidden, solver, batch_size, epochs, log=print)
         timed(lambda: warm.partial_fit(X[:n_warm], y[:n_warm], classes=classes))
     models = {lib: make_estimator(lib, params) for lib in libs}
     times = {lib: [] for lib in libs}
+    rng = random.Random(order_seed(seed, label))
+    orders = []
     log("%s: %d epochs of partial_fit on %d rows" % (label, epochs, X.shape[0]))
     for e in range(epochs):
-        order = libs if e % 2 == 0 else libs[::-1]
+        order = list(libs)
+        rng.shuffle(order)
+        orders.append(order)
         for lib in order:
             m = models[lib]
             _, wall, _ = timed(lambda: m.partial_fit(X, y, classes=classes))
@@ -187,7 +261,7 @@ def epoch_times_case(label, data, hidden, solver, batch_size, epochs, log=print)
                                                  for lib in libs)))
     out = {"label": label, "solver": solver, "batch_size": batch_size,
            "dtype": X.dtype.name, "n_train": int(X.shape[0]), "epochs": epochs,
-           "times": times, "accuracy": {}}
+           "times": times, "orders": orders, "accuracy": {}}
     with quiet():
         for lib in libs:
             out["accuracy"][lib] = float(models[lib].score(Xt, yt))
@@ -200,87 +274,104 @@ def epoch_times_case(label, data, hidden, solver, batch_size, epochs, log=print)
     return out
 
 
-def scaling_case(kind, data, hidden_list, n_list, batch_size, epochs, repeats, libs,
-                 log=print):
-    """Time per epoch over a grid of training-set sizes or hidden widths.
+def sweep_case(kind, data, values, repeats, libs, hidden=MNIST_HIDDEN, batch_size=200,
+               seed=0, log=print):
+    """Time per epoch of every library over batch sizes or hidden widths.
 
-    ``kind`` is ``"n_samples"`` (``n_list`` row counts, one network) or ``"width"``
-    (all rows, hidden sizes from ``hidden_list``).
+    ``kind`` is ``"batch"`` (``values`` are batch sizes, network ``hidden``)
+    or ``"width"`` (``values`` are widths w, network ``(w, w)``, batch
+    ``batch_size``). Adam, one epoch per fit, all rows of ``data``.
     """
     X, y = data[0], data[1]
     points = []
-    grid = n_list if kind == "n_samples" else hidden_list
-    for value in grid:
-        if kind == "n_samples":
-            n, hidden = int(value), hidden_list[0]
-        else:
-            n, hidden = X.shape[0], value
-        Xs, ys = X[:n], y[:n]
-        params = mlp_params(hidden, "adam", batch_size, epochs)
-        warm = dict(params, max_iter=1)
-        n_warm = min(WARMUP_ROWS, n)
-        stats = alternate({lib: fit_fn(lib, params, Xs, ys) for lib in libs}, repeats,
-                          {lib: fit_fn(lib, warm, Xs[:n_warm], ys[:n_warm])
-                           for lib in libs})
-        units = layer_units(X.shape[1], hidden, len(np.unique(y)))
-        flops = flops_train(units) * n * epochs
-        point = {"n_samples": n, "hidden": list(hidden), "units": units,
-                 "per_epoch": {lib: stats[lib]["median"] / epochs for lib in libs},
+    for value in values:
+        h = tuple(hidden) if kind == "batch" else (int(value), int(value))
+        b = int(value) if kind == "batch" else int(batch_size)
+        params = mlp_params(h, "adam", b, 1)
+        n_warm = warm_rows(X.shape[0], b)
+        stats = alternate({lib: fit_fn(lib, params, X, y) for lib in libs}, repeats,
+                          {lib: warmup_fn(lib, params, X, y, n_warm) for lib in libs},
+                          seed=order_seed(seed, "sweep-%s-%s" % (kind, value)))
+        units = layer_units(X.shape[1], h, len(np.unique(y)))
+        flops = flops_train(units) * X.shape[0]
+        point = {"value": int(value), "batch_size": b, "hidden": list(h), "units": units,
+                 "per_epoch": {lib: stats[lib]["median"] for lib in libs},
+                 "cpu_util": {lib: stats[lib]["cpu_util"] for lib in libs},
                  "gflops": {lib: flops / stats[lib]["median"] / 1e9 for lib in libs},
-                 "ratios": {o: ratio(stats, o) for o in libs if o != "skmlp"}}
+                 "ratios": {o: ratio(stats, o) for o in libs if o != "skmlp"},
+                 "skmlp_blas_threads": skmlp_blas_policy(units, b),
+                 "orders": stats["orders"]}
         points.append(point)
-        log("  %s n=%d hidden=%s: %s; skmlp/sklearn %.3f" % (
-            kind, n, tuple(hidden), ", ".join("%s %.3fs" % (lib, t) for lib, t in
-                                              point["per_epoch"].items()),
-            point["ratios"].get("sklearn", float("nan"))))
-    return {"kind": kind, "batch_size": batch_size, "epochs": epochs,
-            "repeats": repeats, "dtype": X.dtype.name, "points": points}
+        log("  %s %d: %s" % (kind, value, ", ".join(
+            "%s %.3fs" % (lib, t) for lib, t in point["per_epoch"].items())))
+    return {"kind": kind, "n_samples": int(X.shape[0]), "dtype": X.dtype.name,
+            "hidden": list(hidden), "batch_size": batch_size, "repeats": repeats,
+            "values": [int(v) for v in values], "points": points}
+
+
+def dropout_case(data, hidden, epochs, repeats, rate=0.2, seed=0, log=print):
+    """skmlp's epoch with ``dropout=rate`` against the same fit without dropout.
+
+    Returns None when skmlp has no ``dropout`` parameter (yet).
+    """
+    from .models import has_dropout
+
+    if not has_dropout():
+        log("dropout: skmlp has no dropout parameter yet; case skipped")
+        return None
+    X, y = data[0], data[1]
+    base = mlp_params(hidden, "adam", 200, epochs)
+    n_warm = warm_rows(X.shape[0], 200)
+    configs = {"skmlp": dict(base, dropout=0.0), "skmlp_dropout": dict(base, dropout=rate)}
+    contestants = {k: (lambda p=p: make_estimator("skmlp", p).fit(X, y))
+                   for k, p in configs.items()}
+    warmups = {k: (lambda p=p: make_estimator("skmlp", dict(p, max_iter=1)).fit(
+        X[:n_warm], y[:n_warm])) for k, p in configs.items()}
+    log("dropout %.2f vs none: MNIST adam b200 %s, %d rows, %d repeats" % (
+        rate, X.dtype.name, X.shape[0], repeats))
+    stats = alternate(contestants, repeats, warmups, log=log,
+                      seed=order_seed(seed, "dropout"))
+    out = {"rate": rate, "dtype": X.dtype.name, "n_train": int(X.shape[0]),
+           "epochs": epochs, "repeats": repeats, "hidden": list(hidden),
+           "libs": _libs_stats(stats, list(configs)), "orders": stats["orders"],
+           "ratio": stats["skmlp_dropout"]["median"] / stats["skmlp"]["median"],
+           "paired_ratio": float(np.median(
+               [d / n for d, n in zip(stats["skmlp_dropout"]["times"],
+                                      stats["skmlp"]["times"])]))}
+    log("  with/without dropout: %.3f" % out["ratio"])
+    return out
 
 
 def _jsonable(params):
     return {k: (list(v) if isinstance(v, tuple) else v) for k, v in params.items()}
 
 
-def threads_case(case, data, hidden, epochs, repeats, thread_counts, log=print):
-    """skmlp and scikit-learn with BLAS limited to each of ``thread_counts``.
+def parity_case(libs, n=2000, hidden=(32, 16), epochs=3, log=print):
+    """Check that every library trains the same network from the same weights.
 
-    Shows whether BLAS threading helps at these matrix sizes, or whether the
-    threads of different pools get in each other's way (oversubscription).
-    ``threadpoolctl`` limits every loaded BLAS, including the SciPy build that
-    Numba calls.
+    Tabular data, one full batch per epoch, no shuffling, float64: the only
+    differences left are the order of floating-point operations and where
+    Adam's epsilon enters. Reports the largest difference of ``predict_proba``
+    on held-out rows from scikit-learn's, after ``epochs`` epochs of plain
+    SGD (momentum 0) and of Adam. Untimed.
     """
-    from threadpoolctl import threadpool_limits
+    from .data import make_tabular
 
-    X, y, _, _ = data
-    params = mlp_params(hidden, case["solver"], case["batch_size"], epochs)
-    n_warm = min(WARMUP_ROWS, X.shape[0])
-
-    def limited(fn, n):
-        def call():
-            with threadpool_limits(limits=n, user_api="blas"):
-                return fn()
-        return call
-
-    contestants, warmups = {}, {}
-    for lib in ("skmlp", "sklearn"):
-        for n in thread_counts:
-            name = lib if n == thread_counts[-1] else "%s@%d" % (lib, n)
-            contestants[name] = limited(fit_fn(lib, params, X, y), n)
-            warmups[name] = limited(fit_fn(lib, dict(params, max_iter=1), X[:n_warm],
-                                           y[:n_warm]), n)
-    log("%s: BLAS threads %s, %d rows, %d repeats" % (case["label"], thread_counts,
-                                                      X.shape[0], repeats))
-    stats = alternate(contestants, repeats, warmups, log=log)
-    out = {"label": case["label"], "n_train": int(X.shape[0]), "epochs": epochs,
-           "repeats": repeats, "thread_counts": list(thread_counts), "runs": {}}
-    for lib in ("skmlp", "sklearn"):
-        for n in thread_counts:
-            name = lib if n == thread_counts[-1] else "%s@%d" % (lib, n)
-            s = stats[name]
-            out["runs"]["%s@%d" % (lib, n)] = {"lib": lib, "threads": n,
-                                                "median": s["median"], "min": s["min"],
-                                                "times": s["times"],
-                                                "cpu_util": s["cpu_util"]}
-    for name, r in out["runs"].items():
-        log("  %-12s median %.3fs  cpu %.2f" % (name, r["median"], r["cpu_util"]))
+    X, y, Xt, _ = make_tabular(n_samples=n, n_test=500, seed=1)
+    out = {"n_train": n, "hidden": list(hidden), "epochs": epochs, "dtype": "float64",
+           "max_abs_diff_vs_sklearn": {}}
+    for solver, momentum in (("sgd", 0.0), ("adam", 0.9)):
+        params = dict(mlp_params(hidden, solver, n, epochs, momentum=momentum),
+                      shuffle=False)
+        proba = {}
+        with quiet():
+            for lib in libs:
+                model = fit_fn(lib, params, X, y)()
+                proba[lib] = np.asarray(predict_proba_fn(lib, model, Xt)(), np.float64)
+        out["max_abs_diff_vs_sklearn"][solver] = {
+            lib: float(np.max(np.abs(proba[lib] - proba["sklearn"])))
+            for lib in libs if lib != "sklearn"}
+    log("parity (max |proba - sklearn's| after %d full-batch epochs): %s" % (
+        epochs, {s: {k: "%.1e" % v for k, v in d.items()}
+                 for s, d in out["max_abs_diff_vs_sklearn"].items()}))
     return out

@@ -12,6 +12,7 @@ for training, last 10,000 for testing, as in the original split).
 """
 
 import gzip
+import hashlib
 import os
 import struct
 from pathlib import Path
@@ -63,8 +64,14 @@ def read_idx(path):
 
 
 def resolve_mnist_dir(mnist_dir=None):
-    """The MNIST directory to use, or None to fall back to OpenML."""
-    for candidate in (mnist_dir, os.environ.get("SKMLP_MNIST_DIR")):
+    """``(directory, how)``: the MNIST directory to use and how it was chosen.
+
+    ``how`` names the option or variable, never the path (a path of this
+    machine has no place in a published page); ``directory`` is None when
+    falling back to OpenML.
+    """
+    for candidate, how in ((mnist_dir, "--mnist-dir"),
+                           (os.environ.get("SKMLP_MNIST_DIR"), "$SKMLP_MNIST_DIR")):
         if candidate:
             path = Path(candidate).expanduser()
             missing = [n for n in MNIST_FILES.values() if not (path / n).exists()]
@@ -73,26 +80,28 @@ def resolve_mnist_dir(mnist_dir=None):
                     f"MNIST directory {path} lacks {', '.join(missing)}; pass "
                     "--mnist-dir (or SKMLP_MNIST_DIR) pointing at the four IDX files."
                 )
-            return path
+            return path, how
     if all((DEFAULT_MNIST_DIR / n).exists() for n in MNIST_FILES.values()):
-        return DEFAULT_MNIST_DIR
-    return None
+        return DEFAULT_MNIST_DIR, "../shared/data/mnist (relative to the repository)"
+    return None, "openml:mnist_784"
 
 
 def load_mnist(mnist_dir=None, dtype=np.float64):
     """MNIST as ``(X_train, y_train, X_test, y_test, source)``.
 
     Pixels are scaled to [0, 1] in ``dtype``; labels are int64. ``source`` says
-    where the data came from (a directory or ``"openml:mnist_784"``).
+    where the data came from without naming a path: the option or variable
+    that chose the directory (or ``"openml:mnist_784"``) and a SHA-256 prefix
+    of the training images as read, so that runs on different copies of the
+    data can be told apart.
     """
-    path = resolve_mnist_dir(mnist_dir)
+    path, how = resolve_mnist_dir(mnist_dir)
     if path is not None:
         parts = {k: read_idx(path / name) for k, name in MNIST_FILES.items()}
         X_train = parts["train_images"].reshape(len(parts["train_images"]), -1)
         X_test = parts["test_images"].reshape(len(parts["test_images"]), -1)
         y_train = parts["train_labels"].astype(np.int64)
         y_test = parts["test_labels"].astype(np.int64)
-        source = str(path)
     else:
         from sklearn.datasets import fetch_openml
 
@@ -101,7 +110,8 @@ def load_mnist(mnist_dir=None, dtype=np.float64):
         X = np.asarray(X)
         y = np.asarray(y).astype(np.int64)
         X_train, X_test, y_train, y_test = X[:60000], X[60000:], y[:60000], y[60000:]
-        source = "openml:mnist_784"
+    digest = hashlib.sha256(np.ascontiguousarray(X_train, dtype=np.uint8)).hexdigest()
+    source = "%s, training images sha256 %s" % (how, digest[:12])
     scale = np.asarray(1.0 / 255.0, dtype=dtype)
     X_train = np.ascontiguousarray(X_train, dtype=dtype) * scale
     X_test = np.ascontiguousarray(X_test, dtype=dtype) * scale

@@ -11,6 +11,10 @@ small warm-up fit, the child resets the kernel's high-water mark
 (``/proc/self/clear_refs``), notes the current RSS as the baseline, fits, and
 reports ``VmHWM - baseline``. Where ``clear_refs`` is unavailable it falls back to
 ``ru_maxrss - baseline``, which can only under-count if loading peaked higher.
+
+First-fit cost: a fresh process imports the estimator, fits it on iris with its
+defaults and calls ``predict_proba``, with an empty ``NUMBA_CACHE_DIR`` (cold:
+everything compiles) or a filled one (warm), then the same in float32.
 """
 
 import argparse
@@ -51,10 +55,9 @@ def _child_memory(args):
 
     warnings.simplefilter("ignore")
     from benchmarks import models
+    from benchmarks.cases import warm_rows
     from benchmarks.data import load_mnist, make_tabular, subsample
 
-    if args.lib == "torch":
-        from benchmarks import torch_mlp  # noqa: F401
     dtype = np.dtype(args.dtype)
     if args.dataset == "mnist":
         X, y, _, _, _ = load_mnist(args.mnist_dir, dtype=dtype)
@@ -62,8 +65,9 @@ def _child_memory(args):
     else:
         X, y, _, _ = make_tabular(n_samples=args.n_train or 20000, dtype=dtype)
     hidden = [int(h) for h in args.hidden.split(",")]
-    params = models.mlp_params(hidden, args.solver, args.batch_size, args.epochs)
-    models.fit_fn(args.lib, dict(params, max_iter=1), X[:500], y[:500])()
+    params = models.mlp_params(hidden, args.solver, args.batch_size, args.epochs,
+                               momentum=args.momentum)
+    models.warmup_fn(args.lib, params, X, y, warm_rows(X.shape[0], args.batch_size))()
     gc.collect()
     exact = _reset_peak()
     base = _proc_status_kib("VmRSS")
@@ -80,44 +84,54 @@ def _child_memory(args):
 
 
 def _child_compile(args):
+    """Import, fit and predict_proba on iris, timed from a fresh process.
+
+    A new user's first minute: the estimator with its defaults (but a fixed
+    seed) on iris in float64; then, in the same process, the same in float32
+    (a second set of compiled specialisations for skmlp).
+    """
     import warnings
 
-    import numpy as np
-
     warnings.simplefilter("ignore")
-    rng = np.random.default_rng(0)
-    X = rng.standard_normal((args.n_train, 20)).astype(args.dtype)
-    y = (X[:, 0] > 0).astype(int) + (X[:, 1] > 0.5).astype(int)
     t0 = time.perf_counter()
     if args.lib == "skmlp":
         from skmlp import MLPClassifierNB as Estimator
     else:
         from sklearn.neural_network import MLPClassifier as Estimator
     t_import = time.perf_counter() - t0
-    out = {"lib": args.lib, "import_s": t_import, "n_train": args.n_train,
-           "dtype": args.dtype, "max_iter": args.epochs}
-    for run in ("first", "second"):
-        est = Estimator(max_iter=args.epochs, random_state=0, tol=0.0,
-                        n_iter_no_change=args.epochs + 10)
-        t0 = time.perf_counter()
-        est.fit(X, y)
-        out[run + "_fit_s"] = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        est.predict_proba(X)
-        out[run + "_predict_s"] = time.perf_counter() - t0
-    out["cache_dir"] = os.environ.get("NUMBA_CACHE_DIR")
+    import numpy as np
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    out = {"lib": args.lib, "import_s": t_import, "n_train": int(X.shape[0]),
+           "dataset": "iris", "params": "defaults, random_state=0"}
+    for dtype in ("float64", "float32"):
+        Xd = X.astype(dtype)
+        for run in ("first", "second"):
+            est = Estimator(random_state=0)
+            t0 = time.perf_counter()
+            est.fit(Xd, y)
+            out["%s_fit_%s_s" % (run, dtype)] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            est.predict_proba(Xd)
+            out["%s_predict_%s_s" % (run, dtype)] = time.perf_counter() - t0
+        out["epochs_%s" % dtype] = int(est.n_iter_)
+        out["accuracy_%s" % dtype] = float(np.mean(est.predict(Xd) == y))
     return out
 
 
 def main(argv=None):
+    from benchmarks.models import ALL_LIBS
+
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("what", choices=["memory", "compile"])
-    p.add_argument("--lib", required=True, choices=["skmlp", "sklearn", "torch"])
+    p.add_argument("--lib", required=True, choices=ALL_LIBS)
     p.add_argument("--dataset", default="mnist", choices=["mnist", "tabular"])
     p.add_argument("--dtype", default="float64")
     p.add_argument("--n-train", type=int, default=None)
     p.add_argument("--hidden", default="300,100")
     p.add_argument("--solver", default="adam")
+    p.add_argument("--momentum", type=float, default=0.9)
     p.add_argument("--batch-size", type=int, default=200)
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--mnist-dir", default=None)
@@ -144,66 +158,109 @@ def run_child(argv, env_extra=None, timeout=900):
     return result
 
 
-def memory_case(config, libs, mnist_dir=None, log=print):
+def memory_case(config, libs, repeats=1, mnist_dir=None, seed=0, log=print):
     """Peak RSS increase of one fit, each library in its own fresh process.
 
     ``config`` holds ``label``, ``dataset``, ``dtype``, ``n_train``, ``hidden``
-    (tuple), ``solver``, ``batch_size`` and ``epochs``.
+    (tuple), ``solver``, ``batch_size`` and ``epochs``. Every library runs
+    ``repeats`` times, in a seeded random order per round; the medians are
+    compared, and the spread (max - min) of each library says what difference
+    is within noise.
     """
+    import random
+    import statistics
+
     argv = ["memory", "--dataset", config["dataset"], "--dtype", config["dtype"],
             "--hidden", ",".join(str(h) for h in config["hidden"]),
             "--solver", config["solver"], "--batch-size", str(config["batch_size"]),
-            "--epochs", str(config["epochs"])]
+            "--epochs", str(config["epochs"]),
+            "--momentum", str(config.get("momentum", 0.9))]
     if config.get("n_train"):
         argv += ["--n-train", str(config["n_train"])]
     if mnist_dir:
         argv += ["--mnist-dir", str(mnist_dir)]
-    out = dict(config, hidden=list(config["hidden"]), libs={})
-    for lib in libs:
-        out["libs"][lib] = run_child(argv + ["--lib", lib])
-    sk = out["libs"].get("sklearn", {}).get("delta_mib")
+    out = dict(config, hidden=list(config["hidden"]), repeats=repeats, libs={},
+               runs={lib: [] for lib in libs}, orders=[])
+    rng = random.Random(seed)
+    for _ in range(repeats):
+        order = list(libs)
+        rng.shuffle(order)
+        out["orders"].append(order)
+        for lib in order:
+            out["runs"][lib].append(run_child(argv + ["--lib", lib]))
+    for lib, runs in out["runs"].items():
+        deltas = [r["delta_mib"] for r in runs]
+        out["libs"][lib] = {
+            "delta_mib": statistics.median(deltas), "min_mib": min(deltas),
+            "max_mib": max(deltas), "baseline_mib": statistics.median(
+                r["baseline_mib"] for r in runs),
+            "X_mib": runs[0]["X_mib"], "method": runs[0]["method"],
+            "fit_s": statistics.median(r["fit_s"] for r in runs)}
+    sk = out["libs"].get("sklearn")
     out["ratios"] = {}
-    if sk:
-        out["ratios"]["sklearn"] = out["libs"]["skmlp"]["delta_mib"] / sk
-    log("%s: peak RSS over baseline %s; skmlp/sklearn %s" % (
-        config["label"], ", ".join("%s %.1f MiB" % (lib, r["delta_mib"])
-                                   for lib, r in out["libs"].items()),
-        "%.2f" % out["ratios"]["sklearn"] if sk else "n/a"))
+    if sk and "skmlp" in out["libs"]:
+        sm = out["libs"]["skmlp"]
+        out["ratios"]["sklearn"] = sm["delta_mib"] / sk["delta_mib"] if sk["delta_mib"] \
+            else None
+        out["difference_mib"] = sm["delta_mib"] - sk["delta_mib"]
+        # What two processes doing the same fit differ by: the larger spread.
+        out["noise_mib"] = max(sm["max_mib"] - sm["min_mib"], sk["max_mib"] - sk["min_mib"])
+    log("%s: peak RSS over baseline (median of %d) %s%s" % (
+        config["label"], repeats, ", ".join("%s %.1f MiB" % (lib, r["delta_mib"])
+                                            for lib, r in out["libs"].items()),
+        "; skmlp - sklearn %+.1f MiB (noise %.1f)" % (out["difference_mib"],
+                                                      out["noise_mib"])
+        if "difference_mib" in out else ""))
     return out
 
 
-def compile_case(repeats=3, empty_cache=True, n_train=2000, epochs=5, log=print):
-    """First fit in a fresh process: skmlp with an empty and a warm Numba cache,
-    scikit-learn for reference.
+def compile_case(cold_repeats=1, warm_repeats=3, seed=0, log=print):
+    """First fit in fresh processes: skmlp with an empty and a warm Numba cache,
+    scikit-learn for reference (see :func:`_child_compile`).
 
-    With ``empty_cache``, skmlp's first child gets ``NUMBA_CACHE_DIR`` set to a new
-    temporary directory (nothing cached: every kernel compiles); the following
-    children reuse that directory (warm cache). Without it (``--quick``), the
-    warm children use whatever cache the package already has.
+    Every cold child gets its own new, empty ``NUMBA_CACHE_DIR``: everything
+    compiles. The warm children share the last cold child's directory, filled
+    by it; with ``cold_repeats=0`` (``--quick``) they use the package's own
+    cache instead, whatever it holds.
     """
-    common = ["compile", "--n-train", str(n_train), "--epochs", str(epochs)]
-    out = {"n_train": n_train, "n_features": 20, "epochs": epochs, "repeats": repeats,
-           "empty": [], "warm": [], "sklearn": []}
-    with tempfile.TemporaryDirectory(prefix="skmlp-numba-cache-") as cache:
-        env = {"NUMBA_CACHE_DIR": cache} if empty_cache else {}
-        if empty_cache:
-            res = run_child(common + ["--lib", "skmlp"], env)
-            out["empty"].append(res)
-            log("  skmlp empty cache: import %.2fs, first fit %.2fs, first predict "
-                "%.2fs, process %.2fs" % (res["import_s"], res["first_fit_s"],
-                                           res["first_predict_s"], res["process_s"]))
-        for r in range(repeats):
-            order = ["skmlp", "sklearn"] if r % 2 == 0 else ["sklearn", "skmlp"]
+    import random
+
+    out = {"dataset": "iris", "cold_repeats": cold_repeats, "warm_repeats": warm_repeats,
+           "cold": [], "warm": [], "sklearn": [], "orders": []}
+    caches = []
+    try:
+        for _ in range(cold_repeats):
+            cache = tempfile.mkdtemp(prefix="skmlp-numba-cache-")
+            caches.append(cache)
+            res = run_child(["compile", "--lib", "skmlp"], {"NUMBA_CACHE_DIR": cache})
+            out["cold"].append(res)
+            log("  skmlp empty cache: import %.2fs, fit %.2fs, predict_proba %.2fs; "
+                "then float32 fit %.2fs, predict_proba %.2fs" % (
+                    res["import_s"], res["first_fit_float64_s"],
+                    res["first_predict_float64_s"], res["first_fit_float32_s"],
+                    res["first_predict_float32_s"]))
+        env = {"NUMBA_CACHE_DIR": caches[-1]} if caches else {}
+        rng = random.Random(seed)
+        for _ in range(warm_repeats):
+            order = ["skmlp", "sklearn"]
+            rng.shuffle(order)
+            out["orders"].append(order)
             for lib in order:
-                res = run_child(common + ["--lib", lib], env if lib == "skmlp" else {})
+                res = run_child(["compile", "--lib", lib], env if lib == "skmlp" else {})
                 out["warm" if lib == "skmlp" else "sklearn"].append(res)
-        out["cache"] = "fresh temporary NUMBA_CACHE_DIR" if empty_cache else "package cache"
-    for key in ("empty", "warm", "sklearn"):
+    finally:
+        import shutil
+
+        for cache in caches:
+            shutil.rmtree(cache, ignore_errors=True)
+    out["cache"] = "fresh temporary NUMBA_CACHE_DIR" if caches else "package cache"
+    for key in ("cold", "warm", "sklearn"):
         if out[key]:
             out[key + "_summary"] = _median_fields(out[key])
     w, s = out["warm_summary"], out["sklearn_summary"]
-    log("  warm cache first fit %.2fs (import %.2fs) vs sklearn %.2fs (import %.2fs)" % (
-        w["first_fit_s"], w["import_s"], s["first_fit_s"], s["import_s"]))
+    log("  warm cache: import + fit %.2fs vs sklearn %.2fs" % (
+        w["import_s"] + w["first_fit_float64_s"],
+        s["import_s"] + s["first_fit_float64_s"]))
     return out
 
 

@@ -1,13 +1,14 @@
 """A plain PyTorch training loop equivalent to scikit-learn's MLPClassifier.
 
-Imported only when PyTorch is installed. The loop mirrors scikit-learn's:
+Imported only when PyTorch is selected. The loop mirrors scikit-learn's:
 
 - ``nn.Sequential`` of ``Linear`` and ``ReLU``, cross-entropy on the logits
-  (softmax + log loss), the same Glorot-uniform initial weights drawn from a
-  ``RandomState`` seeded like the estimators (so the starting point matches);
+  (softmax + log loss), the same Glorot-uniform initial weights as
+  scikit-learn (:func:`benchmarks.models.glorot_weights`);
 - each epoch visits the rows in a fresh ``torch.randperm`` order, in batches
   gathered by manual indexing (no DataLoader);
-- Adam, or SGD with momentum 0.9 and Nesterov, at the same learning rate;
+- Adam, or SGD with the same momentum (Nesterov when momentum > 0), at the
+  same learning rate;
 - L2: scikit-learn adds ``alpha / (2 * batch_rows) * ||W||^2`` to each batch's
   loss, on weights but not biases. Here that is ``weight_decay = alpha /
   batch_size`` on the weight matrices only, which is exact for full batches and
@@ -15,15 +16,18 @@ Imported only when PyTorch is installed. The loop mirrors scikit-learn's:
   bias correction in PyTorch, before it in scikit-learn: a negligible
   difference at epsilon = 1e-8.)
 
-``torch.set_num_threads(2)`` is set at import: the benchmark machine has 2 cores
-and the other libraries use 2 BLAS threads.
+PyTorch runs on as many intra-op threads as this process may use cores, the
+count BLAS uses by default for the other libraries; ``--threads`` changes it.
 """
 
 import numpy as np
 import torch
 from torch import nn
 
-TORCH_THREADS = 2
+from .machine import usable_cpus
+from .models import glorot_weights
+
+TORCH_THREADS = usable_cpus()
 torch.set_num_threads(TORCH_THREADS)
 
 
@@ -32,14 +36,11 @@ def set_threads(n):
     torch.set_num_threads(int(n))
 
 
-def _build(units, dtype, seed):
-    rng = np.random.RandomState(seed)
+def build_module(units, dtype, seed):
+    """``nn.Sequential`` of Linear/ReLU with scikit-learn's initial weights."""
     layers = []
-    for i, (fan_in, fan_out) in enumerate(zip(units[:-1], units[1:])):
-        lin = nn.Linear(fan_in, fan_out)
-        bound = np.sqrt(6.0 / (fan_in + fan_out))
-        W = rng.uniform(-bound, bound, (fan_in, fan_out))
-        b = rng.uniform(-bound, bound, fan_out)
+    for i, (W, b) in enumerate(glorot_weights(units, seed)):
+        lin = nn.Linear(W.shape[0], W.shape[1])
         with torch.no_grad():
             lin.weight.copy_(torch.from_numpy(W.T.copy()))
             lin.bias.copy_(torch.from_numpy(b))
@@ -49,15 +50,12 @@ def _build(units, dtype, seed):
     return nn.Sequential(*layers).to(dtype)
 
 
-def fit(X, y, params):
-    """Train on ``(X, y)`` with the scikit-learn keyword arguments ``params``.
+def torch_dtype(X):
+    return torch.float64 if X.dtype == np.float64 else torch.float32
 
-    Returns the model with a ``classes_`` attribute (labels of the output units).
-    """
-    classes, y_idx = np.unique(y, return_inverse=True)
-    dtype = torch.float64 if X.dtype == np.float64 else torch.float32
-    units = [X.shape[1], *params["hidden_layer_sizes"], len(classes)]
-    model = _build(units, dtype, params["random_state"])
+
+def make_optimizer(model, params):
+    """Adam or SGD over ``model`` with scikit-learn's hyper-parameters."""
     batch_size = int(params["batch_size"])
     weights = [m.weight for m in model if isinstance(m, nn.Linear)]
     biases = [m.bias for m in model if isinstance(m, nn.Linear)]
@@ -67,11 +65,23 @@ def fit(X, y, params):
     ]
     lr = params["learning_rate_init"]
     if params["solver"] == "adam":
-        opt = torch.optim.Adam(groups, lr=lr, betas=(params["beta_1"], params["beta_2"]),
-                               eps=params["epsilon"])
-    else:
-        opt = torch.optim.SGD(groups, lr=lr, momentum=params["momentum"],
-                              nesterov=params["nesterovs_momentum"])
+        return torch.optim.Adam(groups, lr=lr, betas=(params["beta_1"], params["beta_2"]),
+                                eps=params["epsilon"])
+    return torch.optim.SGD(groups, lr=lr, momentum=params["momentum"],
+                           nesterov=bool(params["nesterovs_momentum"]
+                                         and params["momentum"] > 0))
+
+
+def fit(X, y, params):
+    """Train on ``(X, y)`` with the scikit-learn keyword arguments ``params``.
+
+    Returns the model with a ``classes_`` attribute (labels of the output units).
+    """
+    classes, y_idx = np.unique(y, return_inverse=True)
+    units = [X.shape[1], *params["hidden_layer_sizes"], len(classes)]
+    model = build_module(units, torch_dtype(X), params["random_state"])
+    opt = make_optimizer(model, params)
+    batch_size = int(params["batch_size"])
     Xt = torch.from_numpy(X)
     yt = torch.from_numpy(y_idx.astype(np.int64))
     gen = torch.Generator().manual_seed(int(params["random_state"]))

@@ -1,0 +1,193 @@
+"""The goals of the benchmark page: targets, and a verdict from a results dict.
+
+Each goal is a row of the page's first table, marked "met", "not met" or "not
+measured" (with the reason) next to the measured figure. The targets are those
+of the project's performance issue.
+"""
+
+from benchmarks.models import LIB_NAMES
+
+
+# (label, kind, key, limit): "fit" and "predict" are ratios skmlp / scikit-learn
+# that must be <= limit (predict keys are (dtype, rows)).
+GOALS = [
+    ("cold first fit: import + fit + predict_proba, iris, empty Numba cache", "cold",
+     None, 8.0),
+    ("float32 after float64 in that process: fit + predict_proba", "cold32", None, 8.0),
+    ("warm first fit: import + fit, iris, vs scikit-learn", "warm", None, 0.5),
+    ("predict_proba, 1 row, MNIST network, float64", "predict", ("float64", 1), 0.5),
+    ("predict_proba, 100 rows, MNIST network, float64", "predict", ("float64", 100), 0.5),
+    ("predict_proba, 10,000 rows, MNIST network, float64", "predict",
+     ("float64", 10000), 1.0),
+    ("predict_proba, 1 row, MNIST network, float32", "predict", ("float32", 1), 0.5),
+    ("predict_proba, 100 rows, MNIST network, float32", "predict", ("float32", 100), 0.5),
+    ("predict_proba, 10,000 rows, MNIST network, float32", "predict",
+     ("float32", 10000), 1.0),
+    ("tabular 20,000 x 50, (64, 64), adam, batch 200", "fit", "tabular_adam_b200", 0.20),
+    ("tabular 20,000 x 50, (64, 64), adam, batch 32", "fit", "tabular_adam_b32", 0.08),
+    ("MNIST 784-300-100-10 adam b200, float64", "fit", "mnist_adam_b200_f64", 0.50),
+    ("MNIST 784-300-100-10 adam b200, float32", "fit", "mnist_adam_b200_f32", 0.45),
+    ("MNIST plain sgd (momentum 0) b50, float64", "fit", "mnist_sgd_b50_f64", 0.40),
+    ("MNIST adam b200 float64: skmlp / JAX's best", "jax", "mnist_adam_b200_f64", 0.85),
+    ("MNIST adam b200 float32: skmlp / JAX's best", "jax", "mnist_adam_b200_f32", 0.85),
+    ("peak memory of a fit", "memory", None, None),
+    ("epoch with dropout=0.2 / epoch without (skmlp)", "dropout", None, 1.10),
+    ("test accuracy vs scikit-learn, same epochs (largest gap; a check, not speed)",
+     "accuracy", None, 0.005),
+]
+
+
+def fmt(v, spec="%.3f"):
+    """``spec % v``, or "n/a" for None."""
+    return "n/a" if v is None else spec % v
+
+
+def lib_name(lib):
+    """The display name of a library key."""
+    return LIB_NAMES.get(lib, lib)
+
+
+def fit_by_id(res):
+    """The fit cases of a results dict by case id."""
+    return {r["id"]: r for r in res.get("fit", [])}
+
+
+def _predict_size(res, dtype, rows):
+    for p in res.get("predict", []):
+        if p["dtype"] == dtype:
+            for s in p["sizes"]:
+                if s["n_rows"] == rows:
+                    return s
+    return None
+
+
+def _jax_best(r):
+    peers = [lib for lib in ("jax", "jax_scan") if lib in r["libs"]]
+    if not peers:
+        return None, None
+    best = min(peers, key=lambda lib: r["libs"][lib]["median"])
+    return best, r["libs"]["skmlp"]["median"] / r["libs"][best]["median"]
+
+
+def goal_rows(res):
+    """``(label, target, measured, verdict)`` for every goal.
+
+    ``verdict`` is ``"met"``, ``"not met"`` or ``"not measured"`` (the run did
+    not include the case, or a peer or parameter was missing; ``measured``
+    then says why).
+    """
+    rows = []
+    fits = fit_by_id(res)
+    comp = res.get("compile", {})
+    libs = res["meta"]["libs"]
+    for label, kind, key, limit in GOALS:
+        target, measured, ok = "", None, None
+        if kind == "cold":
+            target = "<= %.0f s" % limit
+            c = comp.get("cold_summary")
+            if c:
+                v = c["import_s"] + c["first_fit_float64_s"] + c["first_predict_float64_s"]
+                measured, ok = "%.2f s (median of %d)" % (v, comp["cold_repeats"]), v <= limit
+        elif kind == "cold32":
+            target = "<= +%.0f s" % limit
+            c = comp.get("cold_summary")
+            if c:
+                v = c["first_fit_float32_s"] + c["first_predict_float32_s"]
+                measured, ok = "+%.2f s" % v, v <= limit
+        elif kind == "warm":
+            target = "<= +%.1f s" % limit
+            if comp.get("warm_summary") and comp.get("sklearn_summary"):
+                w, s = comp["warm_summary"], comp["sklearn_summary"]
+                a = w["import_s"] + w["first_fit_float64_s"]
+                b = s["import_s"] + s["first_fit_float64_s"]
+                measured = "%+.2f s (%.2f vs %.2f s, median of %d)" % (
+                    a - b, a, b, comp["warm_repeats"])
+                ok = a - b <= limit
+        elif kind == "predict":
+            target = "<= %.2f" % limit
+            s = _predict_size(res, *key)
+            if s and s["ratios"].get("sklearn") is not None:
+                v = s["ratios"]["sklearn"]
+                measured = "%.3f (%s vs %s us)" % (
+                    v, us(s["libs"]["skmlp"]["median"]), us(s["libs"]["sklearn"]["median"]))
+                ok = v <= limit
+        elif kind == "fit":
+            target = "<= %.2f" % limit
+            r = fits.get(key)
+            if r and r["ratios"].get("sklearn") is not None:
+                v = r["ratios"]["sklearn"]
+                measured, ok = "%.3f (%.3f vs %.3f s)" % (
+                    v, r["libs"]["skmlp"]["median"], r["libs"]["sklearn"]["median"]), \
+                    v <= limit
+        elif kind == "jax":
+            target = "<= %.2f" % limit
+            r = fits.get(key)
+            if r:
+                best, v = _jax_best(r)
+                if best is None:
+                    measured = "JAX %s" % res["meta"]["peer_notes"].get("jax", "not run")
+                else:
+                    measured, ok = "%.3f (best: %s, %.3f s)" % (
+                        v, lib_name(best), r["libs"][best]["median"]), v <= limit
+        elif kind == "memory":
+            for m in res.get("memory", []):
+                if "difference_mib" not in m:
+                    continue
+                if m["repeats"] < 2:
+                    rows.append(("%s: %s" % (label, m["label"]), "<= scikit-learn's",
+                                 "%.1f vs %.1f MiB from one process each: the noise "
+                                 "is unknown" % (m["libs"]["skmlp"]["delta_mib"],
+                                                 m["libs"]["sklearn"]["delta_mib"]),
+                                 "not measured"))
+                    continue
+                d, noise = m["difference_mib"], m["noise_mib"]
+                sm, sk = m["libs"]["skmlp"]["delta_mib"], m["libs"]["sklearn"]["delta_mib"]
+                if d <= 0:
+                    text, good = "%.1f vs %.1f MiB" % (sm, sk), True
+                elif d <= noise:
+                    text, good = ("%.1f vs %.1f MiB: +%.1f MiB, within the spread of "
+                                  "repeats (%.1f MiB)" % (sm, sk, d, noise)), True
+                else:
+                    text, good = ("%.1f vs %.1f MiB: +%.1f MiB, beyond the spread of "
+                                  "repeats (%.1f MiB)" % (sm, sk, d, noise)), False
+                rows.append(("%s: %s" % (label, m["label"]), "<= scikit-learn's",
+                             "%s (median of %d)" % (text, m["repeats"]),
+                             "met" if good else "not met"))
+            if not any("difference_mib" in m for m in res.get("memory", [])):
+                rows.append((label, "<= scikit-learn's", "not run", "not measured"))
+            continue
+        elif kind == "dropout":
+            target = "<= %.2f" % limit
+            d = res.get("dropout")
+            if d and "skipped" in d:
+                measured = d["skipped"]
+            elif d:
+                measured, ok = "%.3f (median of per-round ratios %.3f)" % (
+                    d["ratio"], d["paired_ratio"]), d["ratio"] <= limit
+        elif kind == "accuracy":
+            target = "<= %.1f points" % (100 * limit)
+            accs = [r["libs"]["skmlp"]["accuracy"] - r["libs"]["sklearn"]["accuracy"]
+                    for r in res.get("fit", []) if "sklearn" in r["libs"]]
+            if accs:
+                worst = max(abs(a) for a in accs)
+                measured, ok = "%.2f points" % (100 * worst), worst <= limit
+        if measured is None:
+            measured = "not run"
+        verdict = "not measured" if ok is None else ("met" if ok else "not met")
+        rows.append((label, target, measured, verdict))
+    return rows
+
+
+def us(seconds):
+    """Seconds as microseconds with thousands separators."""
+    return format(1e6 * seconds, ",.0f" if seconds >= 1e-5 else ",.1f")
+
+
+def summary_table(res):
+    """The goals table as markdown (also printed at the end of a run)."""
+    lines = ["| goal (skmlp / scikit-learn unless stated) | target | measured | verdict |",
+             "|---|---|---|---|"]
+    for label, target, text, verdict in goal_rows(res):
+        lines.append("| %s | %s | %s | %s |" % (
+            label, target, text, "**not met**" if verdict == "not met" else verdict))
+    return "\n".join(lines)
