@@ -13,7 +13,12 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
 from skmlp import MLPClassifierNB
-from skmlp._network import dropout_rates, hidden_activations, hidden_sizes, initial_weights
+from skmlp._network import (
+    dropout_rates,
+    hidden_activations,
+    hidden_sizes,
+    initial_weights,
+)
 
 
 def early_stopping_split(est, X, y):

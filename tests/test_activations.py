@@ -151,7 +151,8 @@ def test_wrong_number_of_activations_names_both_lengths(method, acts):
 )
 @pytest.mark.parametrize("method", ["fit", "partial_fit"])
 def test_invalid_activation_names_raise_invalid_parameter(method, activation):
-    est = MLPRegressorNB(activation=activation, **dict(PARAMS, hidden_layer_sizes=(5, 4)))
+    est = MLPRegressorNB(activation=activation,
+                         **dict(PARAMS, hidden_layer_sizes=(5, 4)))
     with pytest.raises(InvalidParameterError, match=r"'activation' parameter"):
         getattr(est, method)(XR_NAN, YR)
     assert not hasattr(est, "coefs_")

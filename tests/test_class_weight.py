@@ -46,7 +46,8 @@ SETTINGS = [dict(solver="sgd"), dict(solver="adam"), dict(solver="lbfgs"),
 
 
 def _ids(settings):
-    return "-".join(f"{k}={v}" for k, v in settings.items() if k != "validation_fraction")
+    return "-".join(f"{k}={v}" for k, v in settings.items()
+                    if k != "validation_fraction")
 
 
 # --------------------------------------------------------------- 'balanced'
@@ -86,7 +87,8 @@ def test_dict_is_compute_sample_weight_of_the_dict(target, settings):
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("cw", ["balanced", DICTS["multiclass"]], ids=["balanced", "dict"])
+@pytest.mark.parametrize("cw", ["balanced", DICTS["multiclass"]],
+                         ids=["balanced", "dict"])
 @pytest.mark.parametrize("solver", ["sgd", "adam", "lbfgs"])
 def test_class_weight_multiplies_sample_weight(solver, cw, dtype):
     params = dict(PARAMS, solver=solver)
@@ -153,7 +155,8 @@ def test_partial_fit_with_a_dict_equals_fit():
     fitted = MLPClassifierNB(**dict(params, max_iter=k)).fit(X, Y_MULTI)
     incremental = MLPClassifierNB(**params)
     for i in range(k):
-        incremental.partial_fit(X, Y_MULTI, **({"classes": [0, 1, 2]} if i == 0 else {}))
+        first = {"classes": [0, 1, 2]} if i == 0 else {}
+        incremental.partial_fit(X, Y_MULTI, **first)
     _assert_same_model(fitted, incremental)
 
 

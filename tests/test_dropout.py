@@ -45,7 +45,8 @@ SETUP = textwrap.dedent(
     CONFIGS = {
         "clf-adam-f64": lambda: MLPClassifierNB(dropout=0.3, **PARAMS).fit(X, y_clf),
         "clf-sgd-f32-layers": lambda: MLPClassifierNB(
-            solver="sgd", dropout=[0.5, 0.1], **PARAMS).fit(X.astype(np.float32), y_clf),
+            solver="sgd", dropout=[0.5, 0.1], **PARAMS).fit(
+                X.astype(np.float32), y_clf),
         "reg-adam-f32": lambda: MLPRegressorNB(dropout=0.2, **PARAMS).fit(
             X.astype(np.float32), y_reg),
         "reg-sgd-f64-one-layer": lambda: MLPRegressorNB(
@@ -239,6 +240,15 @@ def test_partial_fit_continues_the_dropout_generator(kind, solver):
         extra = {"classes": np.unique(Y_CLF)} if kind == "clf" and i == 0 else {}
         incremental.partial_fit(X, y, **extra)
     _assert_same_fit(fitted, incremental)
+
+
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+def test_partial_fit_after_fit_continues_the_dropout_generator(solver):
+    params = dict(PARAMS, solver=solver, dropout=0.3)
+    fitted = MLPRegressorNB(**dict(params, max_iter=4)).fit(X, Y_REG)
+    continued = MLPRegressorNB(**dict(params, max_iter=3)).fit(X, Y_REG)
+    continued.partial_fit(X, Y_REG)
+    _assert_same_fit(fitted, continued)
 
 
 # ------------------------------------------------------------------- errors

@@ -32,7 +32,8 @@ NEW_PARAMS = [
     ("learning_rate_schedule", "cosine"),
     ("learning_rate_schedule", StepDecay(2, 0.5)),
     # threshold=0.5: only halving the loss counts, so it reduces within max_iter
-    ("learning_rate_schedule", ReduceLROnPlateau(factor=0.5, patience=0, threshold=0.5)),
+    ("learning_rate_schedule",
+     ReduceLROnPlateau(factor=0.5, patience=0, threshold=0.5)),
     ("class_weight", "balanced"),
     ("class_weight", {0: 0.5, 1: 3.0}),
 ]
@@ -66,7 +67,8 @@ def test_new_parameter_round_trips(Est, name, value, tmp_path):
     est.fit(X, y)
     # The value has an effect, so that losing it on the way would show.
     default = Est(**BASE).fit(X, y)
-    assert any(not np.array_equal(u, v) for u, v in zip(_weights(est), _weights(default)))
+    assert any(not np.array_equal(u, v)
+               for u, v in zip(_weights(est), _weights(default)))
 
     joblib.dump(est, tmp_path / "est.joblib")
     loaded = {

@@ -2,9 +2,9 @@
 
 The rate each epoch trains with is observed two ways: by recording the rate
 handed to the compiled engine (a wrapper around ``train_epoch`` as the epoch
-loop calls it), and by training: a fit with a schedule equals, bitwise, the same epochs run one
-``partial_fit`` at a time without a schedule with the formula's rate set by
-hand before each epoch.
+loop calls it), and by training: a fit with a schedule equals, bitwise, the
+same epochs run one ``partial_fit`` at a time without a schedule, with the
+formula's rate set by hand before each epoch.
 """
 
 import math
@@ -67,7 +67,8 @@ def step(e, step_size, gamma):
 
 
 def cosine(e, t_max, eta_min):
-    return eta_min + (LR0 - eta_min) * 0.5 * (1 + math.cos(math.pi * min(e, t_max) / t_max))
+    cos = math.cos(math.pi * min(e, t_max) / t_max)
+    return eta_min + (LR0 - eta_min) * 0.5 * (1 + cos)
 
 
 CASES = {
