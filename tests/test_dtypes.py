@@ -55,21 +55,6 @@ def test_float32_model_predicts_float32_for_float64_input():
     assert est.predict(X).dtype == np.float32
 
 
-@pytest.mark.parametrize("int_dtype", [np.int32, np.int64, np.uint8])
-def test_integer_input_is_converted_to_float64(int_dtype):
-    Xi = np.round(3 * X).astype(int_dtype) if int_dtype != np.uint8 else \
-        np.abs(np.round(3 * X)).astype(int_dtype)
-    est = MLPClassifierNB(solver="adam", **PARAMS).fit(Xi, y_clf)
-    ref = MLPClassifierNB(solver="adam", **PARAMS).fit(Xi.astype(np.float64), y_clf)
-    assert _weights_dtypes(est) == {np.dtype(np.float64)}
-    np.testing.assert_array_equal(est.predict_proba(Xi), ref.predict_proba(Xi))
-
-
-def test_float16_input_is_converted_to_float64():
-    est = MLPRegressorNB(solver="adam", **PARAMS).fit(X.astype(np.float16), y_reg)
-    assert _weights_dtypes(est) == {np.dtype(np.float64)}
-
-
 def test_float32_targets_do_not_change_a_float64_model():
     est = MLPRegressorNB(solver="adam", **PARAMS).fit(X, y_reg.astype(np.float32))
     assert _weights_dtypes(est) == {np.dtype(np.float64)}

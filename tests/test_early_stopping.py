@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification, make_regression
-from sklearn.model_selection import train_test_split
 
+from _split import early_stopping_split
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
 pytestmark = pytest.mark.filterwarnings(
@@ -27,20 +27,6 @@ def _problem(kind):
     return MLPClassifierNB, X, y
 
 
-def _validation_rows(est, X, y):
-    """The held-out rows, drawn the documented way: after the initial weights,
-    from the same RandomState stream, stratified for (single-label) classifiers."""
-    rs = np.random.RandomState(est.random_state)
-    units = [X.shape[1], *est.hidden_layer_sizes, est.n_outputs_]
-    for fan_in, fan_out in zip(units[:-1], units[1:]):
-        rs.uniform(-1, 1, (fan_in, fan_out))
-        rs.uniform(-1, 1, fan_out)
-    stratify = y if isinstance(est, MLPClassifierNB) else None
-    _, idx_val = train_test_split(np.arange(X.shape[0]), random_state=rs,
-                                  test_size=est.validation_fraction, stratify=stratify)
-    return idx_val
-
-
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 @pytest.mark.parametrize("kind", ["binary", "multiclass", "regressor"])
 def test_early_stopping_stops_before_max_iter_and_records_scores(kind, solver):
@@ -61,7 +47,7 @@ def test_early_stopping_stops_before_max_iter_and_records_scores(kind, solver):
 def test_restored_weights_score_the_best_validation_score(kind):
     Est, X, y = _problem(kind)
     est = Est(solver="adam", **PARAMS).fit(X, y)
-    idx_val = _validation_rows(est, X, y)
+    _, idx_val = early_stopping_split(est, X, y)
     assert est.validation_scores_[-1] < est.best_validation_score_
     assert est.score(X[idx_val], y[idx_val]) == pytest.approx(
         est.best_validation_score_, rel=1e-12, abs=1e-15
@@ -87,13 +73,6 @@ def test_restored_weights_equal_weights_after_best_epoch(kind, solver):
     np.testing.assert_array_equal(full.predict(X), cut.predict(X))
 
 
-def test_early_stopping_is_rejected_by_partial_fit():
-    _, X, y = _problem("binary")
-    est = MLPClassifierNB(**PARAMS)
-    with pytest.raises(ValueError, match="partial_fit does not support early_stopping"):
-        est.partial_fit(X, y, classes=[0, 1])
-
-
 def test_too_small_validation_set_raises():
     _, X, y = _problem("regressor")
     est = MLPRegressorNB(**dict(PARAMS, validation_fraction=0.01))
@@ -113,7 +92,7 @@ def test_early_stopping_with_sample_weight_uses_weighted_validation_score():
     Est, X, y = _problem("multiclass")
     sw = np.random.RandomState(0).uniform(0.1, 3.0, X.shape[0])
     est = Est(solver="adam", **PARAMS).fit(X, y, sample_weight=sw)
-    idx_val = _validation_rows(est, X, y)
+    _, idx_val = early_stopping_split(est, X, y)
     weighted = est.score(X[idx_val], y[idx_val], sample_weight=sw[idx_val])
     assert weighted == pytest.approx(est.best_validation_score_, rel=1e-12)
     assert weighted != est.score(X[idx_val], y[idx_val])

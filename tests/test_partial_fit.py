@@ -31,15 +31,17 @@ def _problem(kind):
     return MLPRegressorNB, XR, YR, {}
 
 
+@pytest.mark.parametrize("shuffle", [True, False], ids=["shuffle", "no-shuffle"])
 @pytest.mark.parametrize("learning_rate", ["constant", "invscaling"])
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 @pytest.mark.parametrize("kind", ["classifier", "regressor"])
-def test_k_partial_fit_calls_equal_fit_with_max_iter_k(kind, solver, learning_rate):
+def test_k_partial_fit_calls_equal_fit_with_max_iter_k(kind, solver, learning_rate,
+                                                        shuffle):
     # shuffle=True: partial_fit continues the RandomState stream across calls, so
     # the k calls visit the samples in the same orders as fit's k epochs.
     Est, Xk, yk, first = _problem(kind)
     k = 4
-    params = dict(PARAMS, solver=solver, shuffle=True, learning_rate=learning_rate)
+    params = dict(PARAMS, solver=solver, shuffle=shuffle, learning_rate=learning_rate)
     fitted = Est(max_iter=k, **params).fit(Xk, yk)
     incremental = Est(**params)
     for i in range(k):
@@ -59,23 +61,6 @@ def test_partial_fit_after_fit_continues_the_same_run(solver):
     assert continued.loss_curve_ == fitted.loss_curve_
 
 
-@pytest.mark.parametrize("learning_rate", ["constant", "invscaling"])
-@pytest.mark.parametrize("solver", ["sgd", "adam"])
-@pytest.mark.parametrize("kind", ["classifier", "regressor"])
-def test_k_partial_fit_calls_equal_fit_with_max_iter_k_without_shuffle(
-    kind, solver, learning_rate
-):
-    Est, Xk, yk, first = _problem(kind)
-    k = 4
-    params = dict(PARAMS, solver=solver, shuffle=False, learning_rate=learning_rate)
-    fitted = Est(max_iter=k, **params).fit(Xk, yk)
-    incremental = Est(**params)
-    for i in range(k):
-        incremental.partial_fit(Xk, yk, **(first if i == 0 else {}))
-    _assert_same_weights(fitted, incremental)
-    assert incremental.loss_curve_ == fitted.loss_curve_
-
-
 def test_partial_fit_trains_one_epoch_per_call():
     est = MLPClassifierNB(solver="adam", **PARAMS)
     est.partial_fit(X, Y, classes=CLASSES)
@@ -86,23 +71,6 @@ def test_partial_fit_trains_one_epoch_per_call():
     assert any(not np.array_equal(a, b) for a, b in zip(before, est.coefs_))
 
 
-def test_partial_fit_requires_classes_on_first_call():
-    with pytest.raises(ValueError, match="classes must be passed"):
-        MLPClassifierNB(**PARAMS).partial_fit(X, Y)
-
-
-def test_partial_fit_rejects_unseen_classes():
-    est = MLPClassifierNB(**PARAMS).partial_fit(X, Y, classes=CLASSES)
-    with pytest.raises(ValueError, match="classes not in"):
-        est.partial_fit(X, np.where(Y == 2, 7, Y))
-
-
-def test_partial_fit_rejects_different_classes_argument():
-    est = MLPClassifierNB(**PARAMS).partial_fit(X, Y, classes=CLASSES)
-    with pytest.raises(ValueError, match="is not the same as on last call"):
-        est.partial_fit(X, Y, classes=[0, 1, 2, 3])
-
-
 @pytest.mark.filterwarnings("ignore:Got `batch_size`:UserWarning")
 def test_partial_fit_accepts_a_batch_with_a_subset_of_classes():
     est = MLPClassifierNB(**PARAMS).partial_fit(X[Y < 2], Y[Y < 2], classes=CLASSES)
@@ -110,22 +78,6 @@ def test_partial_fit_accepts_a_batch_with_a_subset_of_classes():
     assert est.predict_proba(X).shape == (X.shape[0], 3)
     est.partial_fit(X[Y == 2], Y[Y == 2])
     assert est.predict_proba(X).shape == (X.shape[0], 3)
-
-
-@pytest.mark.parametrize("Est", [MLPClassifierNB, MLPRegressorNB])
-def test_lbfgs_has_no_partial_fit(Est):
-    est = Est(solver="lbfgs")
-    assert not hasattr(est, "partial_fit")
-    with pytest.raises(AttributeError) as excinfo:
-        est.partial_fit(XR, YR)
-    # scikit-learn's available_if re-raises; the reason is the chained cause.
-    assert "not stochastic" in str(excinfo.value.__cause__)
-
-
-def test_partial_fit_with_different_number_of_features_raises():
-    est = MLPRegressorNB(**PARAMS).partial_fit(XR, YR)
-    with pytest.raises(ValueError, match="features"):
-        est.partial_fit(XR[:, :3], YR)
 
 
 def test_partial_fit_does_not_warn_about_convergence(recwarn):

@@ -67,31 +67,6 @@ def test_warm_start_lbfgs_matches_sklearn():
                                rtol=1e-9, atol=1e-11)
 
 
-def test_warm_start_with_new_classes_raises():
-    est = MLPClassifierNB(warm_start=True, **PARAMS).fit(X, Y)
-    with pytest.raises(ValueError, match="same classes"):
-        est.fit(X, np.where(Y == 2, 3, Y))
-
-
-def test_warm_start_with_different_number_of_features_raises():
-    est = MLPClassifierNB(warm_start=True, **PARAMS).fit(X, Y)
-    with pytest.raises(ValueError, match="features"):
-        est.fit(X[:, :4], Y)
-
-
-def test_warm_start_with_different_hidden_layer_sizes_raises():
-    est = MLPRegressorNB(warm_start=True, **PARAMS).fit(XR, YR)
-    est.set_params(hidden_layer_sizes=(9,))
-    with pytest.raises(ValueError, match="same network shape"):
-        est.fit(XR, YR)
-
-
-def test_warm_start_with_different_number_of_outputs_raises():
-    est = MLPRegressorNB(warm_start=True, **PARAMS).fit(XR, YR)
-    with pytest.raises(ValueError, match="output"):
-        est.fit(XR, np.column_stack([YR, YR]))
-
-
 def test_warm_start_keeps_the_dtype_of_the_first_fit():
     est = MLPRegressorNB(warm_start=True, **PARAMS).fit(XR.astype(np.float32), YR)
     est.fit(XR, YR)
