@@ -24,8 +24,11 @@ _COMMON_PARAMS_DOC = """
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of neurons in the ith hidden layer.
 
-    activation : {'identity', 'logistic', 'tanh', 'relu'}, default='relu'
-        Activation function of the hidden layers.
+    activation : str or list of str, default='relu'
+        Activation of the hidden layers: one of 'identity', 'logistic',
+        'tanh', 'relu' (scikit-learn's), 'leaky_relu' (slope 0.01 below
+        zero), 'elu' (alpha 1), 'gelu' (exact, with erf) or 'silu'
+        (``x * sigmoid(x)``); or a list with one name per hidden layer.
 
     solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
         Weight optimizer. 'sgd' and 'adam' train one compiled epoch per call;
@@ -92,6 +95,31 @@ _COMMON_PARAMS_DOC = """
 
     max_fun : int, default=15000
         Maximum number of loss evaluations (lbfgs only).
+
+    dropout : float or list of float, default=0.0
+        Inverted dropout rate of the hidden layers during stochastic training,
+        in [0, 1): one rate for every hidden layer, or one per hidden layer.
+        Never applied in predict, in validation or to the reported
+        validation loss. The masks are drawn inside the compiled epoch from a
+        generator seeded from ``random_state``, so a seed gives the same
+        weights in every process. Not available with ``solver='lbfgs'``.
+
+    weight_init : {'glorot_uniform', 'glorot_normal', 'he_uniform', \
+            'he_normal', 'truncated_normal'}, default='glorot_uniform'
+        Initial weights. 'glorot_uniform' is scikit-learn's (the same draws
+        for the same seed); the He initialisers suit ReLU-like activations in
+        deep networks; 'truncated_normal' (std ``2 / sqrt(fan_in)``, cut at
+        two standard deviations) is the tutorial recipe for ReLU networks on
+        MNIST. The non-default initialisers start intercepts at zero.
+
+    learning_rate_schedule : {'exponential', 'step', 'cosine', 'plateau'} or \
+            Schedule, default=None
+        Learning-rate schedule for 'sgd' and 'adam', applied between epochs
+        from ``learning_rate_init``: :class:`ExponentialDecay`,
+        :class:`StepDecay`, :class:`CosineAnnealing` or
+        :class:`ReduceLROnPlateau` (a name gives its defaults). None keeps
+        scikit-learn's behaviour (``learning_rate`` for sgd, constant for
+        adam); with sgd, a schedule needs ``learning_rate='constant'``.
 """
 
 _COMMON_ATTRS_DOC = """
@@ -105,7 +133,12 @@ _COMMON_ATTRS_DOC = """
         Training loss after each epoch (stochastic solvers).
 
     validation_scores_ : list of float or None
-        Validation score after each epoch (early stopping only).
+        Validation score after each epoch (with early stopping or ``X_val``).
+
+    validation_loss_curve_ : list of float or None
+        Validation loss after each epoch (with early stopping or ``X_val``):
+        the data term of the loss, without the L2 penalty, on the validation
+        data.
 
     best_validation_score_ : float or None
         Best validation score (early stopping only).
@@ -157,6 +190,16 @@ class MLPClassifierNB(ClassifierMixin, BaseMultilayerPerceptronNB):
     ----------"""
         + _COMMON_PARAMS_DOC
         + """
+    class_weight : dict, list of dict, 'balanced' or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``, with the
+        meaning :class:`~sklearn.linear_model.LogisticRegression` gives them:
+        a dict ``{class: weight}`` (classes left out weigh 1), or 'balanced'
+        (``n_samples / (n_classes * np.bincount(y))``, from
+        :func:`sklearn.utils.class_weight.compute_sample_weight`). For
+        multilabel targets, 'balanced' or one dict ``{0: w, 1: w}`` per label.
+        ``partial_fit`` accepts a dict but not 'balanced' (it never sees the
+        whole training set). Validation data is weighted the same way.
+
     Attributes
     ----------
     classes_ : ndarray or list of ndarray of shape (n_classes,)

@@ -25,24 +25,63 @@ class Schedule:
     the next epoch, starting from ``learning_rate_init``.
     """
 
+    def __init_subclass__(cls, **kwargs):
+        # Overrides keep the base class's documentation (one text, not four).
+        super().__init_subclass__(**kwargs)
+        for name in ("start", "validate", "next_rate"):
+            method = cls.__dict__.get(name)
+            if method is not None and method.__doc__ is None:
+                method.__doc__ = getattr(Schedule, name).__doc__
+
     def start(self, lr0, max_iter):
-        """The initial running state of a fit (a dict owned by the estimator)."""
-        return {"lr0": float(lr0), "max_iter": int(max_iter)}
+        """The initial running state of a fit.
+
+        Parameters
+        ----------
+        lr0 : float
+            The estimator's ``learning_rate_init``.
+        max_iter : int
+            The estimator's ``max_iter``.
+
+        Returns
+        -------
+        state : dict
+            Running state, owned by the estimator and passed to
+            :meth:`next_rate`.
+        """
+        return {"lr0": float(lr0), "max_iter": int(max_iter), "epochs": 0}
 
     def validate(self):
-        """Raise ValueError naming the setting that is out of range."""
+        """Check the settings; raise ValueError naming one that is out of range."""
 
     def next_rate(self, state, epoch, metric):
-        """Learning rate after ``epoch`` epochs; ``metric`` is lower-is-better."""
+        """Learning rate of the next epoch.
+
+        Parameters
+        ----------
+        state : dict
+            Running state from :meth:`start` (updated in place by stateful
+            schedules).
+        epoch : int
+            Epochs trained since the schedule started.
+        metric : float
+            Monitored value of the last epoch, lower is better.
+
+        Returns
+        -------
+        lr : float
+            The learning rate.
+        """
         raise NotImplementedError
 
-    def _check(self, name, value, low, high=None, integer=False, closed_low=False):
+    def _check(self, name, value, low, high=None, integer=False, closed_low=False,
+               closed_high=True):
         kind = Integral if integer else Real
         ok = isinstance(value, kind) and not isinstance(value, bool)
         ok = ok and (value >= low if closed_low else value > low)
-        ok = ok and (high is None or value <= high)
+        ok = ok and (high is None or (value <= high if closed_high else value < high))
         if not ok:
-            hi = "" if high is None else f" and <= {high}"
+            hi = "" if high is None else f" and {'<=' if closed_high else '<'} {high}"
             raise ValueError(
                 f"{type(self).__name__}: {name} must be a number "
                 f"{'>=' if closed_low else '>'} {low}{hi}; got {value!r}."
@@ -164,7 +203,7 @@ class ReduceLROnPlateau(Schedule):
         return state
 
     def validate(self):
-        self._check("factor", self.factor, 0.0, 1.0)
+        self._check("factor", self.factor, 0.0, 1.0, closed_high=False)
         self._check("patience", self.patience, 0, integer=True, closed_low=True)
         self._check("threshold", self.threshold, 0.0, closed_low=True)
         self._check("min_lr", self.min_lr, 0.0, closed_low=True)
@@ -219,10 +258,15 @@ class SklearnRule:
             state = self.schedule.start(self.learning_rate_init, estimator.max_iter)
         self.state = state
 
-    def after_epoch(self, lr, t, epoch, metric):
-        """Rate for the next epoch after ``epoch`` epochs and ``t`` samples in total."""
+    def after_epoch(self, lr, t, metric):
+        """Rate for the next epoch after ``t`` samples seen in total.
+
+        A schedule counts the epochs since it started: a ``fit`` (warm started
+        or not) starts it again, ``partial_fit`` calls continue it.
+        """
         if self.schedule is not None:
-            return self.schedule.next_rate(self.state, epoch, metric)
+            self.state["epochs"] += 1
+            return self.schedule.next_rate(self.state, self.state["epochs"], metric)
         if self.sgd and self.kind == "invscaling":
             return self.learning_rate_init / (t + 1) ** self.power_t
         return lr

@@ -173,8 +173,8 @@ class StochasticTrainer:
                         break
                     self.record(loss)
                     metric = self.validate()
-                    est._learning_rate = self.rule.after_epoch(
-                        est._learning_rate, est.t_, len(est.loss_curve_), metric)
+                    est._learning_rate = self.rule.after_epoch(est._learning_rate,
+                                                               est.t_, metric)
                     if self.should_stop():
                         break
             except KeyboardInterrupt:

@@ -212,13 +212,6 @@ def _restarts_or_continues(rates, n_before, n_after, formula):
             or rates == pytest.approx(continued, rel=1e-14))
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: a warm-started fit with a schedule trains its first epoch at "
-    "learning_rate_init (the schedule restarted) but computes the following "
-    "epochs from len(loss_curve_), which counts the earlier fit's epochs (the "
-    "schedule continued): ExponentialDecay(0.5), max_iter=3 twice gives rates "
-    "1, .5, .25 then 1, .0625, .03125. Either sequence alone would be "
-    "sensible."))
 def test_warm_start_restarts_or_continues_the_schedule(used_rates):
     est = MLPRegressorNB(warm_start=True, learning_rate_schedule=ExponentialDecay(0.5),
                          **dict(PARAMS, max_iter=3))
@@ -311,10 +304,6 @@ def test_invalid_schedule_settings_raise_before_any_work(method, schedule, setti
     assert not hasattr(est, "coefs_")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bug: ReduceLROnPlateau's docstring says factor is 'in (0, 1)', but "
-    "validate() accepts factor=1.0 (it checks (0, 1]), a schedule that never "
-    "reduces anything"))
 def test_plateau_factor_one_is_refused_as_documented():
     est = MLPRegressorNB(learning_rate_schedule=ReduceLROnPlateau(factor=1.0), **PARAMS)
     with pytest.raises(ValueError, match="factor"):
