@@ -34,6 +34,9 @@ GOALS = [
     ("epoch with dropout=0.2 / epoch without (skmlp)", "dropout", None, 1.10),
     ("test accuracy vs scikit-learn, same epochs (largest gap; a check, not speed)",
      "accuracy", None, 0.005),
+    # Listed only when the run includes the (opt-in) quality case.
+    ("MNIST test accuracy of the documented recipe within 30 epochs", "quality", None,
+     0.985),
 ]
 
 
@@ -164,6 +167,22 @@ def goal_rows(res):
             elif d:
                 measured, ok = "%.3f (median of per-round ratios %.3f)" % (
                     d["ratio"], d["paired_ratio"]), d["ratio"] <= limit
+        elif kind == "quality":
+            q = res.get("quality")
+            if not q:
+                continue
+            target = ">= %.1f%% after 30 epochs" % (100 * limit)
+            last = [r for r in q["configs"] if r["lib"] == "skmlp"][-1]
+            acc = last["accuracy"]
+            measured = "%.2f%% after epoch %d (best %.2f%% at epoch %d)" % (
+                100 * acc[-1], len(acc), 100 * last["best_accuracy"], last["best_epoch"])
+            if q["n_train"] < 60000 or q["epochs"] != 30:
+                measured += "; a reduced run (%s rows, %d epochs) does not count" % (
+                    format(q["n_train"], ","), q["epochs"])
+            else:
+                # The model fit(max_iter=30) returns, not the best epoch: picking
+                # an epoch by its test accuracy would select on the test set.
+                ok = acc[-1] >= limit
         elif kind == "accuracy":
             target = "<= %.1f points" % (100 * limit)
             accs = [r["libs"]["skmlp"]["accuracy"] - r["libs"]["sklearn"]["accuracy"]

@@ -18,6 +18,7 @@ from benchmarks.goals import fmt as _fmt
 from benchmarks.goals import lib_name as _name
 from benchmarks.goals import summary_table
 from benchmarks.goals import us as _us
+from benchmarks.quality import render_table as _quality_table
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_JSON = os.path.join(REPO_ROOT, "docs", "benchmarks.json")
@@ -507,6 +508,14 @@ def render(res, json_rel, fig_dir_rel=None, figures=(), json_link=None):
     if res.get("epochs"):
         lines += ["## Time per epoch across epochs", "",
                   _epochs_section(res, rel("epoch_times")), ""]
+    if res.get("quality"):
+        q = res["quality"]
+        lines += ["## Accuracy per epoch budget", "",
+                  "MNIST %s x 784 (test: %s rows), 784-300-100-10, %d epochs per "
+                  "configuration; each row adds one skmlp feature to the row above. "
+                  "Cells: test accuracy (%%) after that many epochs." % (
+                      format(q["n_train"], ","), format(q["n_test"], ","), q["epochs"]),
+                  "", _quality_table(q), ""]
     lines += [
         "## Method",
         "",
@@ -544,6 +553,9 @@ def render(res, json_rel, fig_dir_rel=None, figures=(), json_link=None):
         "order differs from scikit-learn's, so their accuracy differs by chance.",
         "- Peak memory and first-fit cost are measured in fresh child processes "
         "(`python -m benchmarks.isolated`); see that module's docstring.",
+        "- Model quality (test accuracy per epoch budget, scikit-learn's and skmlp's "
+        "defaults and skmlp's features one at a time) has its own page, "
+        "[Accuracy per epoch budget](quality.md), from `python -m benchmarks.quality`.",
         "",
         "## Machine",
         "",

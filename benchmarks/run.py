@@ -25,11 +25,16 @@ if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
 
 import numpy as np  # noqa: E402
 
-from benchmarks import cases, data, goals, isolated, machine, models, report  # noqa: E402
+from benchmarks import (cases, data, goals, isolated, machine, models,  # noqa: E402
+                        quality, report)
 from benchmarks.timing import freeze_heap  # noqa: E402
 
 SECTIONS = ["parity", "gemm", "mnist", "tabular", "predict", "epochs", "threads",
             "memory", "compile", "sweeps", "dropout"]
+# Run only when asked for (--case quality, --only quality): about 20-30 minutes
+# of training that measures accuracy, not speed. Its published page is
+# docs/quality.md, written by python -m benchmarks.quality.
+OPTIONAL_SECTIONS = ["quality"]
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS_DIR = os.path.join(REPO_ROOT, "benchmarks", "results")
 DOC_JSON = os.path.join(REPO_ROOT, "docs", "benchmarks.json")
@@ -51,6 +56,7 @@ PROFILES = {
         "memory": ["memory_mnist_f64", "memory_mnist_f32", "memory_tabular"],
         "memory_repeats": 3, "memory_peers": ["memory_mnist_f64"],
         "dropout_repeats": 5,
+        "quality_epochs": quality.EPOCHS,
     },
     "quick": {
         "mnist_train": 10000, "mnist_epochs": 1, "repeats": 3,
@@ -64,6 +70,7 @@ PROFILES = {
         "cold_repeats": 0, "warm_repeats": 1,
         "memory": ["memory_mnist_f64"], "memory_repeats": 2, "memory_peers": [],
         "dropout_repeats": 3,
+        "quality_epochs": 3,
     },
 }
 
@@ -92,6 +99,8 @@ def case_catalogue():
     cat["sweep_batch"] = ("sweeps", "time per epoch vs batch size, MNIST 784-300-100-10")
     cat["sweep_width"] = ("sweeps", "time per epoch vs hidden width w, MNIST 784-w-w-10")
     cat["dropout"] = ("dropout", "skmlp epoch with dropout=0.2 vs without")
+    cat["quality"] = ("quality", "MNIST test accuracy per epoch budget: scikit-learn and "
+                      "skmlp defaults, then skmlp's features one at a time (opt-in)")
     return cat
 
 
@@ -125,7 +134,8 @@ def parse_args(argv=None):
     p.add_argument("--case", default=None,
                    help="run only these cases (comma-separated names, see --list)")
     p.add_argument("--only", default=None,
-                   help="comma-separated sections to run (%s)" % ",".join(SECTIONS))
+                   help="comma-separated sections to run (default: %s; also %s)" % (
+                       ",".join(SECTIONS), ",".join(OPTIONAL_SECTIONS)))
     p.add_argument("--skip", default="", help="comma-separated sections to skip")
     p.add_argument("--libs", default=None,
                    help="comma-separated libraries (default: all installed among %s)"
@@ -170,11 +180,12 @@ def _selection(args):
         if unknown:
             raise SystemExit("unknown case(s) %s; see python -m benchmarks --list"
                              % ", ".join(unknown))
-        sections = [s for s in SECTIONS if any(cat[n][0] == s for n in names)]
+        sections = [s for s in SECTIONS + OPTIONAL_SECTIONS
+                    if any(cat[n][0] == s for n in names)]
         return sections, set(names)
     sections = args.only.split(",") if args.only else list(SECTIONS)
     sections = [s for s in sections if s not in args.skip.split(",")]
-    unknown = set(sections) - set(SECTIONS)
+    unknown = set(sections) - set(SECTIONS) - set(OPTIONAL_SECTIONS)
     if unknown:
         raise SystemExit("unknown section(s): %s" % ", ".join(sorted(unknown)))
     return sections, None
@@ -283,7 +294,8 @@ def run(args, log=print):
             for k, v in res["gemm"]["gflops"].items()}))
     mark("gemm")
 
-    need_mnist = {"mnist", "predict", "epochs", "sweeps", "dropout"} & set(sections)
+    need_mnist = {"mnist", "predict", "epochs", "sweeps", "dropout",
+                  "quality"} & set(sections)
     mnist = {}
     if need_mnist:
         X, y, Xt, yt, source = data.load_mnist(args.mnist_dir)
@@ -399,6 +411,11 @@ def run(args, log=print):
         res["dropout"] = r if r is not None else {
             "skipped": "skmlp has no dropout parameter in this version"}
     mark("dropout")
+
+    if "quality" in sections:
+        res["quality"] = quality.quality_case(mnist["float64"], profile["quality_epochs"],
+                                              log=log)
+    mark("quality")
 
     if "gemm" in sections and len(sections) > 1:
         # Measured again at the end: the peak is the better of the two medians,
