@@ -334,15 +334,16 @@ def _recipe_code(r, epochs):
 
 
 def _parting(d):
-    if d["first_epoch_accuracy_differs"] is None:
+    first = d["first_epoch_accuracy_differs"]
+    if first is None:
         return "the same test accuracy after every one of %d epochs, training " \
                "losses within %.1e" % (d["epochs_compared"], d["max_abs_loss_diff"])
-    return ("the same test accuracy up to epoch %d (training losses within %s), "
-            "different from epoch %d" % (
-                d["first_epoch_accuracy_differs"] - 1,
-                "%.1e" % d["max_abs_loss_diff_before"]
-                if d["max_abs_loss_diff_before"] is not None else "n/a",
-                d["first_epoch_accuracy_differs"]))
+    loss = d["loss_diff_per_epoch"]
+    shown = sorted({e for e in (1, 5, 10, 15, first - 1, first) if 1 <= e <= len(loss)})
+    return ("the same test accuracy up to epoch %d, different from epoch %d; the "
+            "training losses differ by %s after epochs %s" % (
+                first - 1, first, " / ".join("%.0e" % loss[e - 1] for e in shown),
+                " / ".join(str(e) for e in shown)))
 
 
 def _parity_notes(q):
@@ -421,6 +422,11 @@ def render_table(q):
             "%.2f cores busy (last column), so the seconds per epoch are inflated "
             "and only roughly comparable between rows; the accuracies do not "
             "depend on it." % max(foreign))
+    elif foreign:
+        notes.append(
+            "Other processes kept at most %.2f cores busy during this run (last "
+            "column): the seconds per epoch are not inflated by competing work." %
+            max(foreign))
     lines += [""] + ["- " + n for n in notes]
     # every epoch, for readers who want another budget
     lines += ["", "Test accuracy (%) after every epoch:", "",
@@ -453,8 +459,9 @@ def render_page(res, json_rel):
         "The tutorial's 784-300-100-10 network on the real MNIST (%s training rows, "
         "%s test rows, pixels divided by 255, %s), trained for %d epochs per "
         "configuration, seed %d. Each skmlp row after the defaults adds one feature "
-        "to the row above it; cells are the **test accuracy (%%) after that many epochs** (bold: at or "
-        "above the %.1f%% goal). The recipe and when each feature helps: "
+        "to the row above it; cells are the **test accuracy (%%) after that many "
+        "epochs** (bold: at or above the %.1f%% goal). The recipe and when each "
+        "feature helps: "
         "[Recipes](recipes.md)." % (
             format(q["n_train"], ","), format(q["n_test"], ","), q["dtype"], q["epochs"],
             q["seed"], 100 * q["target"]),
