@@ -512,8 +512,10 @@ def render(res, json_rel, fig_dir_rel=None, figures=(), json_link=None):
         q = res["quality"]
         lines += ["## Accuracy per epoch budget", "",
                   "MNIST %s x 784 (test: %s rows), 784-300-100-10, %d epochs per "
-                  "configuration; each row adds one skmlp feature to the row above. "
-                  "Cells: test accuracy (%%) after that many epochs." % (
+                  "configuration; each skmlp row after the defaults adds one feature "
+                  "to the row above, and the control row is scikit-learn on inputs "
+                  "changed by rounding. Cells: test accuracy (%%) after that many "
+                  "epochs." % (
                       format(q["n_train"], ","), format(q["n_test"], ","), q["epochs"]),
                   "", _quality_table(q), ""]
     lines += [
