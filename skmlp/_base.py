@@ -19,6 +19,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, validate_data
 
 from . import _data, _network, _schedules
+from ._callbacks import CALLBACK_ATTRIBUTES, CallbackSupport, FitInputs
 from ._epoch import hyper_array, predict_rows
 from ._lbfgs import fit_lbfgs
 from ._network import ACTIVATION_CODES  # noqa: F401  (tests and users look here)
@@ -43,7 +44,7 @@ class _Diverged(ValueError):
     """Raised inside a fit when the loss or the weights stop being finite."""
 
 
-class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
+class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
     """Base class for skmlp's MLP estimators. Use the derived classes."""
 
     _parameter_constraints: dict = {
@@ -280,13 +281,18 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
         A fit that fails (bad input found late, divergence) must not leave a
         half-trained model behind that predicts NaN or garbage silently. The
         snapshot is a deep copy of the fitted state: O(n_parameters) per call.
+        The callback machinery's attributes are live objects shared with the
+        user and scikit-learn's teardown: they are neither copied nor restored.
         """
-        snapshot = copy.deepcopy(self.__dict__)
+        snapshot = copy.deepcopy(
+            {k: v for k, v in self.__dict__.items() if k not in CALLBACK_ATTRIBUTES})
         try:
             yield
         except BaseException:
+            live = {k: v for k, v in self.__dict__.items() if k in CALLBACK_ATTRIBUTES}
             self.__dict__.clear()
             self.__dict__.update(snapshot)
+            self.__dict__.update(live)
             raise
 
     def _fit(self, X, y, sample_weight=None, incremental=False, val=None):
@@ -311,6 +317,7 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
         _schedules.check_schedule(self)
 
     def _fit_unsafe(self, X, y, sample_weight, incremental, val=None):
+        inputs = FitInputs(X, y, sample_weight)  # the user's objects, for callbacks
         hidden = self._hidden_sizes()
         self._check_training_params(len(hidden), incremental, val)
         first_pass = not hasattr(self, "coefs_") or (
@@ -349,9 +356,9 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
 
         if self.solver in _STOCHASTIC_SOLVERS:
             StochasticTrainer(self, data, theta, net, Y, sample_weight, incremental,
-                              val).run()
+                              val).run(inputs)
         else:
-            fit_lbfgs(self, data, theta, net)
+            fit_lbfgs(self, data, theta, net, inputs)
         return self
 
     def _training_weights(self, X, Y, sample_weight, incremental):
