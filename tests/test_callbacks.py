@@ -28,15 +28,16 @@ if HAS_SKLEARN_CALLBACKS:
     from sklearn.callback import ProgressBar, ScoringMonitor
     from sklearn.callback import _progressbar
 
-pytestmark = [
-    pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning"),
-    pytest.mark.skipif(
-        not HAS_SKLEARN_CALLBACKS,
-        reason="sklearn.callback is new in scikit-learn 1.9; without it only "
-        "test_set_callbacks_without_sklearn_callback applies, and it needs 1.9 to "
-        "compare against",
-    ),
-]
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::sklearn.exceptions.ConvergenceWarning"
+)
+
+
+@pytest.fixture(autouse=True)
+def needs_sklearn_callback(request):
+    if not HAS_SKLEARN_CALLBACKS and "without_sklearn_callback" not in request.node.name:
+        pytest.skip("sklearn.callback is new in scikit-learn 1.9; this scikit-learn "
+                    "only gets test_set_callbacks_without_sklearn_callback")
 
 rng = np.random.RandomState(0)
 X = rng.standard_normal((60, 4))
