@@ -297,6 +297,11 @@ def fit_events(estimator, inputs=None, *, task_name="fit", max_subtasks=None,
         Upper bound on the iteration tasks (None: unknown).
     subtask_name : str
         ``"epoch"`` or ``"iteration"``.
+
+    Yields
+    ------
+    events : Events
+        What the driver reports through.
     """
     context = _root_context(estimator, task_name, max_subtasks)
     with graceful_interrupt() as interrupted:
