@@ -204,8 +204,9 @@ class Events:
         task, self._task = self._task, None
         if task is None:
             return
+        snapshot = self._snapshot(n_iter, theta)
         if task.call_on_fit_task_end(estimator=self.estimator, **self._data,
-                                     reconstruction_attributes=self._snapshot(n_iter, theta)):
+                                     reconstruction_attributes=snapshot):
             self._callback_stop = True
 
     def stop_requested(self):

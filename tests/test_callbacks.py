@@ -135,7 +135,8 @@ def test_hooks_of_a_stochastic_fit_form_one_epoch_task_per_epoch(solver):
     rec = Recorder()
     est = MLPClassifierNB(solver=solver, **dict(PARAMS, max_iter=3)).set_callbacks(rec)
     est.fit(X, y)
-    epochs = [c for i in range(3) for c in (("begin", "epoch", i), ("end", "epoch", i, i + 1))]
+    epochs = [c for i in range(3)
+              for c in (("begin", "epoch", i), ("end", "epoch", i, i + 1))]
     assert rec.calls == [("setup", "fit"), ("begin", "fit", 0), *epochs,
                          ("end", "fit", 0, 3), ("teardown", "fit")]
 
