@@ -19,6 +19,7 @@ from sklearn.utils.validation import (
 )
 
 from ._base import BaseMultilayerPerceptronNB
+from ._export import SklearnExportMixin
 
 _COMMON_PARAMS_DOC = """
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
@@ -172,7 +173,9 @@ _COMMON_ATTRS_DOC = """
 """
 
 
-class MLPClassifierNB(ClassifierMixin, BaseMultilayerPerceptronNB):
+class MLPClassifierNB(
+    ClassifierMixin, SklearnExportMixin, BaseMultilayerPerceptronNB
+):
     _parameter_constraints: dict = {
         **BaseMultilayerPerceptronNB._parameter_constraints,
         "class_weight": [dict, list, StrOptions({"balanced"}), None],
@@ -503,7 +506,9 @@ class MLPClassifierNB(ClassifierMixin, BaseMultilayerPerceptronNB):
         return tags
 
 
-class MLPRegressorNB(RegressorMixin, BaseMultilayerPerceptronNB):
+class MLPRegressorNB(
+    RegressorMixin, SklearnExportMixin, BaseMultilayerPerceptronNB
+):
     __doc__ = (
         """Multi-layer perceptron regressor trained in Numba kernels.
 
