@@ -20,6 +20,7 @@ from sklearn.utils.validation import (
 
 from ._base import BaseMultilayerPerceptronNB
 from ._export import SklearnExportMixin
+from ._persistence import VersionedStateMixin
 
 _COMMON_PARAMS_DOC = """
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
@@ -174,7 +175,7 @@ _COMMON_ATTRS_DOC = """
 
 
 class MLPClassifierNB(
-    ClassifierMixin, SklearnExportMixin, BaseMultilayerPerceptronNB
+    ClassifierMixin, SklearnExportMixin, VersionedStateMixin, BaseMultilayerPerceptronNB
 ):
     _parameter_constraints: dict = {
         **BaseMultilayerPerceptronNB._parameter_constraints,
@@ -507,7 +508,7 @@ class MLPClassifierNB(
 
 
 class MLPRegressorNB(
-    RegressorMixin, SklearnExportMixin, BaseMultilayerPerceptronNB
+    RegressorMixin, SklearnExportMixin, VersionedStateMixin, BaseMultilayerPerceptronNB
 ):
     __doc__ = (
         """Multi-layer perceptron regressor trained in Numba kernels.
