@@ -34,6 +34,17 @@ class InconsistentVersionWarning(UserWarning):
     --------
     sklearn.exceptions.InconsistentVersionWarning : The scikit-learn warning
         for the same situation.
+
+    Examples
+    --------
+    >>> import pickle
+    >>> import warnings
+    >>> from skmlp import MLPRegressorNB
+    >>> from skmlp.exceptions import InconsistentVersionWarning
+    >>> blob = pickle.dumps(MLPRegressorNB())
+    >>> with warnings.catch_warnings():
+    ...     warnings.simplefilter("error", InconsistentVersionWarning)
+    ...     model = pickle.loads(blob)  # same version: loads without a warning
     """
 
     def __init__(

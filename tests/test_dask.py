@@ -192,12 +192,14 @@ def _fit_and_report_compilation():
     X = rng.standard_normal((40, 4))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        MLPClassifierNB(hidden_layer_sizes=(5,), max_iter=3).fit(X, X[:, 0] > 0).predict(X)
+        est = MLPClassifierNB(hidden_layer_sizes=(5,), max_iter=3)
+        est.fit(X, X[:, 0] > 0).predict(X)
     misses = {}
     for module in (skmlp._epoch, skmlp._kernels, skmlp._optim):
         for name, obj in vars(module).items():
             if isinstance(obj, CPUDispatcher) and obj.stats.cache_misses:
-                misses[f"{module.__name__}.{name}"] = sum(obj.stats.cache_misses.values())
+                misses[f"{module.__name__}.{name}"] = sum(
+                    obj.stats.cache_misses.values())
     stats = skmlp._epoch.run_epoch.stats
     return {
         "cache_dir": numba.config.CACHE_DIR,

@@ -57,7 +57,8 @@ def _run(est, X, graph_dtype):
 @pytest.mark.parametrize("kind", KINDS)
 def test_float32_graph_matches_skmlp(kind, activation, model_dtype):
     X, y = _data(kind, model_dtype)
-    cls = MLPRegressorNB if kind in ("squared_error", "multioutput") else MLPClassifierNB
+    regression = kind in ("squared_error", "multioutput")
+    cls = MLPRegressorNB if regression else MLPClassifierNB
     est = cls(activation=activation, **PARAMS).fit(X, y)
     out = _run(est, X, np.float32)
     if cls is MLPClassifierNB:
