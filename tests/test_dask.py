@@ -41,6 +41,7 @@ from sklearn.model_selection import RandomizedSearchCV  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
+import skmlp  # noqa: E402
 from skmlp import MLPClassifierNB  # noqa: E402
 
 pytestmark = pytest.mark.filterwarnings(
@@ -73,7 +74,11 @@ def _digits(n=360):
 def numba_cache(tmp_path_factory):
     """A NUMBA_CACHE_DIR primed by one fit in a fresh process."""
     cache = tmp_path_factory.mktemp("numba_cache")
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache))
+    # Numba files cache entries under the directory of the source, so the
+    # subprocess must import the very skmlp this test process imported.
+    root = os.path.dirname(os.path.dirname(os.path.abspath(skmlp.__file__)))
+    path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache), PYTHONPATH=path)
     subprocess.run([sys.executable, "-c", PRIME], env=env, check=True, timeout=300)
     return cache
 
@@ -202,6 +207,7 @@ def _fit_and_report_compilation():
                     obj.stats.cache_misses.values())
     stats = skmlp._epoch.run_epoch.stats
     return {
+        "skmlp": os.path.abspath(skmlp.__file__),
         "cache_dir": numba.config.CACHE_DIR,
         "hits": sum(stats.cache_hits.values()),
         "misses": misses,
@@ -222,6 +228,7 @@ def test_workers_load_kernels_from_the_shared_cache(client, numba_cache):
     reports = client.run(_fit_and_report_compilation)
     assert len(reports) == 2
     for worker, report in reports.items():
+        assert report["skmlp"] == os.path.abspath(skmlp.__file__), worker
         assert report["cache_dir"] == str(numba_cache), worker
         assert report["hits"] >= 1, (worker, report)
         assert report["misses"] == {}, (worker, report)
