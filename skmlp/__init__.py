@@ -11,10 +11,12 @@ from ._schedules import (  # noqa: E402
     ReduceLROnPlateau,
     StepDecay,
 )
+from .plotting import LossCurveDisplay  # noqa: E402
 
 __all__ = [
     "CosineAnnealing",
     "ExponentialDecay",
+    "LossCurveDisplay",
     "MLPClassifierNB",
     "MLPRegressorNB",
     "ReduceLROnPlateau",

@@ -19,6 +19,7 @@ from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from . import _data, _network, _predict, _schedules
+from ._callbacks import CALLBACK_ATTRIBUTES, CallbackSupport, FitInputs
 from ._compile_notice import compile_notice
 from ._epoch import hyper_array, run_epoch
 from ._lbfgs import fit_lbfgs
@@ -44,7 +45,7 @@ class _Diverged(ValueError):
     """Raised inside a fit when the loss or the weights stop being finite."""
 
 
-class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
+class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
     """Base class for skmlp's MLP estimators. Use the derived classes."""
 
     _parameter_constraints: dict = {
@@ -281,13 +282,18 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
         A fit that fails (bad input found late, divergence) must not leave a
         half-trained model behind that predicts NaN or garbage silently. The
         snapshot is a deep copy of the fitted state: O(n_parameters) per call.
+        The callback machinery's attributes are live objects shared with the
+        user and scikit-learn's teardown: they are neither copied nor restored.
         """
-        snapshot = copy.deepcopy(self.__dict__)
+        snapshot = copy.deepcopy(
+            {k: v for k, v in self.__dict__.items() if k not in CALLBACK_ATTRIBUTES})
         try:
             yield
         except BaseException:
+            live = {k: v for k, v in self.__dict__.items() if k in CALLBACK_ATTRIBUTES}
             self.__dict__.clear()
             self.__dict__.update(snapshot)
+            self.__dict__.update(live)
             raise
 
     def _fit(self, X, y, sample_weight=None, incremental=False, val=None):
@@ -312,6 +318,7 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
         _schedules.check_schedule(self)
 
     def _fit_unsafe(self, X, y, sample_weight, incremental, val=None):
+        inputs = FitInputs(X, y, sample_weight)  # the user's objects, for callbacks
         hidden = self._hidden_sizes()
         self._check_training_params(len(hidden), incremental, val)
         first_pass = not hasattr(self, "coefs_") or (
@@ -351,9 +358,9 @@ class BaseMultilayerPerceptronNB(BaseEstimator, ABC):
         with compile_notice(run_epoch, dtype):
             if self.solver in _STOCHASTIC_SOLVERS:
                 StochasticTrainer(self, data, theta, net, Y, sample_weight, incremental,
-                                  val).run()
+                                  val).run(inputs)
             else:
-                fit_lbfgs(self, data, theta, net)
+                fit_lbfgs(self, data, theta, net, inputs)
         return self
 
     def _training_weights(self, X, Y, sample_weight, incremental):

@@ -117,6 +117,12 @@ def run_demo(n_iter=6, n_jobs=2, out=print, repeats=3):
     if load:
         out(load)
 
+    same = _search_and_reload(X_train, y_train, X_test, y_test, n_iter, n_jobs, out)
+    return 0 if same else 1
+
+
+def _search_and_reload(X_train, y_train, X_test, y_test, n_iter, n_jobs, out):
+    """RandomizedSearchCV over skmlp, then a joblib round trip of the best model."""
     search = RandomizedSearchCV(
         _pipeline(MLPClassifierNB(max_iter=100, random_state=0)),
         {
@@ -137,7 +143,8 @@ def run_demo(n_iter=6, n_jobs=2, out=print, repeats=3):
     out("")
     out(f"RandomizedSearchCV ({n_iter} candidates x 3 folds, n_jobs={n_jobs}): "
         f"{t_search:.2f} s")
-    best = {k.removeprefix("mlp__"): v for k, v in search.best_params_.items()}
+    best = {k.removeprefix("mlp__"): float(f"{v:.3g}") if isinstance(v, float) else v
+            for k, v in search.best_params_.items()}
     out(f"best CV accuracy {search.best_score_:.4f} with {best}")
     out(f"best model test accuracy: {search.score(X_test, y_test):.4f}")
 
@@ -148,4 +155,4 @@ def run_demo(n_iter=6, n_jobs=2, out=print, repeats=3):
     same = np.array_equal(loaded.predict_proba(X_test),
                           search.best_estimator_.predict_proba(X_test))
     out(f"joblib round trip: predictions {'identical' if same else 'DIFFER'}")
-    return 0 if same else 1
+    return same

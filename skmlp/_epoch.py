@@ -271,8 +271,8 @@ def _predict_constants(dtype, n_out):
     if c is None:
         Y = np.empty((0, n_out), dtype=dtype)
         sw = np.empty(0, dtype=dtype)
-        hyper = hyper_array(dtype)
-        for a in (Y, sw, hyper):
+        hyper = hyper_array(dtype)  # writable, as in training: one specialisation
+        for a in (Y, sw):
             a.flags.writeable = False
         c = _PREDICT_CONSTANTS[key] = (Y, sw, hyper)
     return c

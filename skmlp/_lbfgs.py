@@ -26,12 +26,14 @@ _DIVERGED_LBFGS = (
 )
 
 
-def fit_lbfgs(est, data, theta, net):
+def fit_lbfgs(est, data, theta, net, inputs=None):
     """Minimise the regularised loss over ``theta`` in place; set ``loss_``, ``n_iter_``.
 
     The objective handed to L-BFGS must be consistent with its gradient, so the
     data term is not averaged over outputs there (see docs/user_guide.md); the
     reported ``loss_`` is then evaluated in scikit-learn's convention.
+    ``inputs`` (:class:`~skmlp._callbacks.FitInputs`): the user's ``fit``
+    arguments, handed to callbacks.
     """
     dtype = theta.dtype
     chunk = _data.chunk_rows(data.n_rows, net.units)
@@ -52,11 +54,18 @@ def fit_lbfgs(est, data, theta, net):
         n_iter += 1
         accepted = intermediate_result.x.copy()
         events.iteration(n_iter, intermediate_result.fun)
+        events.end_iteration(n_iter, accepted)
         if events.stop_requested():
             raise StopIteration  # SciPy ends the minimisation at this iterate
+        events.begin_iteration()
 
-    with blas_threads_for(net.units, chunk), fit_events(est) as events:
+    # An iteration task is open from the start of each iteration, as scikit-learn's
+    # LogisticRegression does: max_iter of them, plus the one opened after the last.
+    with (blas_threads_for(net.units, chunk),
+          fit_events(est, inputs, max_subtasks=est.max_iter + 1,
+                     subtask_name="iteration") as events):
         try:
+            events.begin_iteration()
             res = scipy.optimize.minimize(
                 fun, theta.astype(np.float64), method="L-BFGS-B", jac=True,
                 callback=callback,
@@ -64,9 +73,7 @@ def fit_lbfgs(est, data, theta, net):
                          "gtol": est.tol},
             )
             x = res.x
-            interrupted = events.stop_requested()
-            if interrupted:
-                warnings.warn("Training interrupted by user.")
+            interrupted = events.stop_requested()  # Ctrl-C or a callback
         except KeyboardInterrupt:
             warnings.warn("Training interrupted by user.")
             x = accepted  # the last iterate L-BFGS accepted
@@ -74,10 +81,11 @@ def fit_lbfgs(est, data, theta, net):
         theta[:] = x
         hyper[H_OUT_SCALE] = out_scale
         est.loss_ = float(loss_gradient(data, net, theta, hyper, work, chunk))
-    if not np.isfinite(est.loss_) or not np.isfinite(theta).all():
-        raise LbfgsDiverged(_DIVERGED_LBFGS.format(
-            what=f"the loss became {est.loss_}", iteration=n_iter))
-    est.n_iter_ = n_iter if interrupted else _check_result(res, est.max_iter)
+        # Inside the block: callbacks see the fit end only when it succeeded.
+        if not np.isfinite(est.loss_) or not np.isfinite(theta).all():
+            raise LbfgsDiverged(_DIVERGED_LBFGS.format(
+                what=f"the loss became {est.loss_}", iteration=n_iter))
+        est.n_iter_ = n_iter if interrupted else _check_result(res, est.max_iter)
 
 
 def _check_result(res, max_iter):

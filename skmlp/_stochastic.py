@@ -160,14 +160,21 @@ class StochasticTrainer:
                           self.sample_order)
 
     # ------------------------------------------------------------ the loop
-    def run(self):
-        """Train until a stopping rule fires, then check the final weights."""
+    def run(self, inputs=None):
+        """Train until a stopping rule fires, then check the final weights.
+
+        ``inputs`` (:class:`~skmlp._callbacks.FitInputs`): the user's ``fit``
+        arguments, handed to callbacks.
+        """
         est = self.est
-        with blas_threads_for(self.net.units, self.batch_size), fit_events(est) as events:
+        task = ("partial_fit", 1) if self.incremental else ("fit", est.max_iter)
+        with (blas_threads_for(self.net.units, self.batch_size),
+              fit_events(est, inputs, task_name=task[0], max_subtasks=task[1]) as events):
             self.events = events
             try:
                 est.n_iter_ = 0
                 for _ in range(est.max_iter):
+                    events.begin_iteration()
                     loss = self.step()
                     if loss is None:  # diverged under early stopping
                         break
@@ -175,6 +182,7 @@ class StochasticTrainer:
                     metric = self.validate()
                     est._learning_rate = self.rule.after_epoch(est._learning_rate,
                                                                est.t_, metric)
+                    events.end_iteration(est.n_iter_, self.theta)
                     if self.should_stop():
                         break
             except KeyboardInterrupt:
@@ -183,9 +191,10 @@ class StochasticTrainer:
                 # between the kernel's update and the bookkeeping.
                 self.rollback()
                 warnings.warn("Training interrupted by user.")
-        if est.early_stopping:
-            self.theta[:] = est._best_theta
-        self.check_final_outputs()
+            # Inside the block: callbacks see the fit end with its final weights.
+            if est.early_stopping:
+                self.theta[:] = est._best_theta
+            self.check_final_outputs()
 
     def step(self):
         """Shuffle, then train one epoch in the compiled engine; the mean loss.
@@ -297,8 +306,7 @@ class StochasticTrainer:
             if stop:
                 return True
             est._no_improvement_count = 0
-        if self.events.stop_requested():
-            warnings.warn("Training interrupted by user.")
+        if self.events.stop_requested():  # Ctrl-C or a callback
             return True
         if self.incremental:
             return True

@@ -5,6 +5,7 @@ what is checked is when the line appears and when it does not.
 """
 
 import io
+import os
 import time
 from types import SimpleNamespace
 
@@ -76,3 +77,35 @@ def test_unreadable_cache_falls_back_to_a_timer(monkeypatch):
         time.sleep(0.5)
     assert fast.getvalue() == ""
     assert "compiling the float64 kernels" in slow.getvalue()
+
+
+_ONE_ENGINE_SCRIPT = """
+import warnings
+from collections import Counter
+import numpy as np
+from sklearn.datasets import load_iris
+from skmlp import MLPClassifierNB, _epoch
+X, y = load_iris(return_X_y=True)
+warnings.simplefilter("ignore")
+for dtype in (np.float64, np.float32):
+    est = MLPClassifierNB(hidden_layer_sizes=(4,), max_iter=2, random_state=0,
+                          early_stopping=True).fit(X.astype(dtype), y)
+    est.predict_proba(X.astype(dtype))
+    est.predict(X[:1].astype(dtype))
+print(sorted(Counter(str(sig[4]) for sig in _epoch.run_epoch.signatures).items()))
+"""
+
+
+def test_fit_and_predict_share_one_compiled_engine_per_dtype():
+    # Every argument type of the engine must be the same for training,
+    # validation and prediction (a read-only array is another type): a second
+    # specialisation would compile for several seconds on the first predict.
+    # A fresh process, so that no other test's direct kernel calls count.
+    import subprocess
+    import sys
+
+    proc = subprocess.run([sys.executable, "-c", _ONE_ENGINE_SCRIPT], capture_output=True,
+                          text=True, timeout=600, env={**os.environ, "SKMLP_QUIET": "1"})
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == (
+        "[('array(float32, 1d, C)', 1), ('array(float64, 1d, C)', 1)]")

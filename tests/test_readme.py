@@ -28,13 +28,20 @@ def test_first_block_is_the_two_setup_commands_ci_runs():
     assert commands[1] in _read(".ci", "run").splitlines()
 
 
+def test_ci_builds_the_docs_with_the_readmes_command():
+    docs_command = next(b for b in _code_blocks("bash") if "sphinx" in b).strip()
+    assert docs_command in _read(".ci", "run").splitlines()
+
+
 def test_usage_snippet_runs_without_warnings_or_leftover_files(tmp_path):
     (snippet,) = _code_blocks("python")
     script = tmp_path / "usage.py"
     script.write_text(snippet, encoding="utf-8")
     workdir = tmp_path / "cwd"
     workdir.mkdir()
-    env = dict(os.environ, PYTHONPATH=REPO)  # the same skmlp as this test run
+    # The same skmlp as this test run; SKMLP_QUIET: with a cold Numba cache the
+    # compile notice (not a warning) would go to stderr.
+    env = dict(os.environ, PYTHONPATH=REPO, SKMLP_QUIET="1")
     proc = subprocess.run([sys.executable, str(script)], cwd=workdir, env=env,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr

@@ -1,0 +1,152 @@
+"""The parameter and attribute sections the two estimators' docstrings share."""
+
+COMMON_PARAMS_DOC = """
+    hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
+        The ith element is the number of neurons in the ith hidden layer.
+
+    activation : str or list of str, default='relu'
+        Activation of the hidden layers: one of 'identity', 'logistic',
+        'tanh', 'relu' (scikit-learn's), 'leaky_relu' (slope 0.01 below
+        zero), 'elu' (alpha 1), 'gelu' (exact, with erf) or 'silu'
+        (``x * sigmoid(x)``); or a list with one name per hidden layer.
+
+    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+        Weight optimizer. 'sgd' and 'adam' train one compiled epoch per call;
+        'lbfgs' runs scipy's L-BFGS-B over a compiled full-batch loss and gradient.
+
+    alpha : float, default=0.0001
+        Strength of the L2 penalty, divided by the sum of sample weights of the
+        batch as scikit-learn does.
+
+    batch_size : int or 'auto', default='auto'
+        Minibatch size for the stochastic solvers; 'auto' is ``min(200, n_samples)``.
+
+    learning_rate : {'constant', 'invscaling', 'adaptive'}, default='constant'
+        Learning rate schedule for ``solver='sgd'``.
+
+    learning_rate_init : float, default=0.001
+        Initial learning rate (sgd and adam).
+
+    power_t : float, default=0.5
+        Exponent of the inverse scaling schedule.
+
+    max_iter : int, default=200
+        Maximum number of epochs (stochastic solvers) or iterations (lbfgs).
+
+    shuffle : bool, default=True
+        Shuffle the samples in every epoch (stochastic solvers).
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds weight initialisation, shuffling and the early-stopping split.
+        The same seed gives bitwise-identical weights, and draws the same
+        numbers as scikit-learn's MLP with that seed.
+
+    tol : float, default=1e-4
+        Tolerance for the optimisation (see ``n_iter_no_change``).
+
+    verbose : bool, default=False
+        Print one line per epoch.
+
+    warm_start : bool, default=False
+        Reuse the previous solution as initialisation.
+
+    momentum : float, default=0.9
+        Momentum for ``solver='sgd'``.
+
+    nesterovs_momentum : bool, default=True
+        Use Nesterov's momentum (sgd with momentum > 0).
+
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training data (stratified for
+        classification) and stop when its score stops improving; the best
+        weights are restored.
+
+    validation_fraction : float, default=0.1
+        Proportion of training data held out for early stopping.
+
+    beta_1, beta_2 : float, default=0.9, 0.999
+        Adam's moment decay rates.
+
+    epsilon : float, default=1e-8
+        Adam's numerical stability term.
+
+    n_iter_no_change : int, default=10
+        Epochs without ``tol`` improvement before stopping.
+
+    max_fun : int, default=15000
+        Maximum number of loss evaluations (lbfgs only).
+
+    dropout : float or list of float, default=0.0
+        Inverted dropout rate of the hidden layers during stochastic training,
+        in [0, 1): one rate for every hidden layer, or one per hidden layer.
+        Never applied in predict, in validation or to the reported
+        validation loss. The masks are drawn inside the compiled epoch from a
+        generator seeded from ``random_state``, so a seed gives the same
+        weights in every process. Not available with ``solver='lbfgs'``.
+
+    weight_init : {'glorot_uniform', 'glorot_normal', 'he_uniform', \
+            'he_normal', 'truncated_normal'}, default='glorot_uniform'
+        Initial weights. 'glorot_uniform' is scikit-learn's (the same draws
+        for the same seed); the He initialisers suit ReLU-like activations in
+        deep networks; 'truncated_normal' (std ``2 / sqrt(fan_in)``, cut at
+        two standard deviations) is the tutorial recipe for ReLU networks on
+        MNIST. The non-default initialisers start intercepts at zero.
+
+    learning_rate_schedule : {'exponential', 'step', 'cosine', 'plateau'} or \
+            Schedule, default=None
+        Learning-rate schedule for 'sgd' and 'adam', applied between epochs
+        from ``learning_rate_init``: :class:`ExponentialDecay`,
+        :class:`StepDecay`, :class:`CosineAnnealing` or
+        :class:`ReduceLROnPlateau` (a name gives its defaults). None keeps
+        scikit-learn's behaviour (``learning_rate`` for sgd, constant for
+        adam); with sgd, a schedule needs ``learning_rate='constant'``.
+"""
+
+COMMON_ATTRS_DOC = """
+    loss_ : float
+        The current loss.
+
+    best_loss_ : float or None
+        Minimum training loss reached (None with early stopping).
+
+    loss_curve_ : list of float
+        Training loss after each epoch (stochastic solvers).
+
+    validation_scores_ : list of float or None
+        Validation score after each epoch (with early stopping or ``X_val``).
+
+    validation_loss_curve_ : list of float or None
+        Validation loss after each epoch (with early stopping or ``X_val``):
+        the data term of the loss, without the L2 penalty, on the validation
+        data.
+
+    best_validation_score_ : float or None
+        Best validation score (early stopping only).
+
+    t_ : int
+        Number of training samples seen by the solver.
+
+    coefs_ : list of ndarray of shape (n_units[i], n_units[i + 1])
+        Weight matrices, in the dtype of the training data.
+
+    intercepts_ : list of ndarray of shape (n_units[i + 1],)
+        Bias vectors.
+
+    n_features_in_ : int
+        Number of features seen during fit.
+
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Feature names seen during fit (only when X has string column names).
+
+    n_iter_ : int
+        Number of epochs (or lbfgs iterations) run by the last fit call.
+
+    n_layers_ : int
+        Number of layers, input and output included.
+
+    n_outputs_ : int
+        Number of outputs.
+
+    out_activation_ : str
+        Name of the output activation.
+"""

@@ -1,0 +1,371 @@
+"""Conversion between skmlp's estimators and scikit-learn's MLPs.
+
+``to_sklearn`` hands a trained network to an environment without Numba (or to
+``skl2onnx``, which converts scikit-learn's MLPs); ``from_sklearn`` takes an
+already-fitted scikit-learn MLP over so that it keeps training at skmlp's speed.
+
+Both directions copy every array: the two models never share memory. The
+optimizer state (Adam's moments and step count, SGD's velocity and current
+learning rate) is converted as well, so a ``partial_fit`` after the conversion
+takes the same step the original library would have taken.
+
+The mapping relies on private attributes of both libraries (scikit-learn's
+``_label_binarizer``, ``_optimizer``, ``_best_coefs``; skmlp's ``_moments``,
+``_counters``, ``_learning_rate``, ``_schedule_state``, ``_best_theta``);
+``tests/test_export.py``
+checks it against the pinned scikit-learn.
+"""
+
+import copy
+
+import numpy as np
+from sklearn.base import ClassifierMixin
+from sklearn.neural_network import MLPClassifier, MLPRegressor
+from sklearn.neural_network._base import ACTIVATIONS as _SKLEARN_ACTIVATIONS
+from sklearn.neural_network._stochastic_optimizers import (
+    AdamOptimizer,
+    SGDOptimizer,
+)
+from sklearn.utils.validation import check_is_fitted
+
+from ._epoch import new_counters
+
+# Hidden activations scikit-learn's MLP accepts (its `activation` parameter).
+SKLEARN_HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
+# Output activations skmlp has that the installed scikit-learn's predict knows
+# ('exp', for the Poisson loss, arrived in scikit-learn 1.7).
+SKLEARN_OUTPUT_ACTIVATIONS = tuple(
+    a for a in ("identity", "logistic", "softmax", "exp") if a in _SKLEARN_ACTIVATIONS
+)
+
+# Fitted attributes with the same name and meaning in both libraries; copied
+# when present. Which exist depends on the solver and on early stopping.
+_SHARED_FITTED = (
+    "n_features_in_",
+    "feature_names_in_",
+    "n_outputs_",
+    "out_activation_",
+    "n_iter_",
+    "t_",
+    "loss_",
+    "best_loss_",
+    "loss_curve_",
+    "validation_scores_",
+    "best_validation_score_",
+    "_no_improvement_count",
+    "classes_",
+    "_label_binarizer",
+)
+
+
+def sklearn_twin(cls):
+    """scikit-learn's MLP class matching the skmlp class ``cls``."""
+    return MLPClassifier if issubclass(cls, ClassifierMixin) else MLPRegressor
+
+
+def exportable_activation(activation):
+    """The single activation name scikit-learn's MLP can express, or raise.
+
+    Accepts one of scikit-learn's hidden activations, or a list/tuple of
+    per-hidden-layer names that are all the same such name.
+    """
+    if isinstance(activation, str):
+        if activation in SKLEARN_HIDDEN_ACTIVATIONS:
+            return activation
+        raise ValueError(
+            f"Cannot export activation={activation!r} to scikit-learn: its MLP "
+            f"supports only {list(SKLEARN_HIDDEN_ACTIVATIONS)}. Train with one of "
+            "those to export the model."
+        )
+    if isinstance(activation, (list, tuple)) and len(activation) > 0:
+        for layer, name in enumerate(activation):
+            if not isinstance(name, str) or name not in SKLEARN_HIDDEN_ACTIVATIONS:
+                raise ValueError(
+                    f"Cannot export to scikit-learn: hidden layer {layer} uses "
+                    f"activation {name!r}, which scikit-learn's MLP lacks (it "
+                    f"supports {list(SKLEARN_HIDDEN_ACTIVATIONS)})."
+                )
+        if len(set(activation)) > 1:
+            raise ValueError(
+                "Cannot export to scikit-learn: the hidden layers use different "
+                f"activations {list(activation)}, and scikit-learn's MLP applies "
+                "one activation to every hidden layer. Train with a single "
+                "activation name to export the model."
+            )
+        return activation[0]
+    raise ValueError(
+        f"Cannot export activation={activation!r} to scikit-learn: expected one of "
+        f"{list(SKLEARN_HIDDEN_ACTIVATIONS)} or a list of such names."
+    )
+
+
+def _split(flat, shapes):
+    """Copies of consecutive pieces of ``flat`` in the given shapes."""
+    out, start = [], 0
+    for shape in shapes:
+        size = int(np.prod(shape))
+        out.append(np.array(flat[start : start + size].reshape(shape), copy=True))
+        start += size
+    return out
+
+
+def _flat(arrays, dtype):
+    return np.concatenate([np.ravel(a) for a in arrays]).astype(dtype, copy=True)
+
+
+def _copy_shared(src, dst):
+    for name in _SHARED_FITTED:
+        if hasattr(src, name):
+            setattr(dst, name, copy.deepcopy(getattr(src, name)))
+
+
+def _common_params(src, dst_cls):
+    """``src``'s constructor parameters that ``dst_cls`` accepts, deep-copied.
+
+    Deep copies, as :func:`sklearn.base.clone` makes, so that the two models do
+    not share a ``RandomState`` instance passed as ``random_state``.
+    """
+    accepted = dst_cls().get_params(deep=False)
+    return {
+        k: copy.deepcopy(v)
+        for k, v in src.get_params(deep=False).items()
+        if k in accepted
+    }
+
+
+def to_sklearn(est):
+    """See :meth:`SklearnExportMixin.to_sklearn`."""
+    check_is_fitted(est)
+    activation = exportable_activation(est.activation)
+    if est.out_activation_ not in SKLEARN_OUTPUT_ACTIVATIONS:
+        raise ValueError(
+            f"Cannot export the output activation {est.out_activation_!r} to "
+            f"scikit-learn: its MLP supports only {list(SKLEARN_OUTPUT_ACTIVATIONS)}."
+        )
+    twin = sklearn_twin(type(est))
+    params = _common_params(est, twin)
+    params["activation"] = activation
+    sk = twin(**params)
+    _copy_shared(est, sk)
+    sk.coefs_ = [np.array(c, copy=True) for c in est.coefs_]
+    sk.intercepts_ = [np.array(b, copy=True) for b in est.intercepts_]
+    sk.n_layers_ = len(sk.coefs_) + 1
+    shapes = [c.shape for c in sk.coefs_] + [b.shape for b in sk.intercepts_]
+    n_coef = len(sk.coefs_)
+    best = getattr(est, "_best_theta", None)
+    if best is not None and best.shape[0] == sum(int(np.prod(s)) for s in shapes):
+        pieces = _split(best, shapes)
+        sk._best_coefs, sk._best_intercepts = pieces[:n_coef], pieces[n_coef:]
+    optimizer = _sklearn_optimizer(est, sk.coefs_ + sk.intercepts_, shapes)
+    if optimizer is not None:
+        sk._optimizer = optimizer
+    return sk
+
+
+def _sklearn_optimizer(est, params, shapes):
+    """scikit-learn's optimizer object holding skmlp's optimizer state, or None."""
+    moments = getattr(est, "_moments", None)
+    if moments is None or moments.shape[1] != sum(p.size for p in params):
+        return None
+    if est.solver == "adam":
+        opt = AdamOptimizer(params, est.learning_rate_init, est.beta_1, est.beta_2,
+                            est.epsilon)
+        opt.t = int(est._counters[0])  # Adam's step count
+        opt.ms = _split(moments[0], shapes)
+        opt.vs = _split(moments[1], shapes)
+        return opt
+    if est.solver == "sgd":
+        opt = SGDOptimizer(params, est.learning_rate_init, est.learning_rate,
+                           est.momentum, est.nesterovs_momentum, est.power_t)
+        opt.velocities = _split(moments[0], shapes)
+        opt.learning_rate = float(est._learning_rate)
+        return opt
+    return None
+
+
+def from_sklearn(cls, mlp):
+    """See :meth:`SklearnExportMixin.from_sklearn`."""
+    twin = sklearn_twin(cls)
+    if not isinstance(mlp, twin):
+        other = "MLPRegressorNB" if twin is MLPClassifier else "MLPClassifierNB"
+        hint = (
+            f" Use {other}.from_sklearn for a {type(mlp).__name__}."
+            if isinstance(mlp, (MLPClassifier, MLPRegressor))
+            else ""
+        )
+        raise TypeError(
+            f"{cls.__name__}.from_sklearn expects a fitted "
+            f"sklearn.neural_network.{twin.__name__}, got "
+            f"{type(mlp).__module__}.{type(mlp).__name__}.{hint}"
+        )
+    check_is_fitted(
+        mlp,
+        ["coefs_", "intercepts_"],
+        msg=(
+            f"This {twin.__name__} is not fitted yet: {cls.__name__}.from_sklearn "
+            "wraps a fitted model. Call fit on it first, or train a "
+            f"{cls.__name__} directly."
+        ),
+    )
+    if mlp.out_activation_ not in SKLEARN_OUTPUT_ACTIVATIONS:
+        raise ValueError(
+            f"The {twin.__name__} has output activation {mlp.out_activation_!r}, "
+            f"which skmlp does not implement ({list(SKLEARN_OUTPUT_ACTIVATIONS)})."
+        )
+    est = cls(**_common_params(mlp, cls))
+    _copy_shared(mlp, est)
+    dtype = np.result_type(*mlp.coefs_)
+    est.coefs_ = [np.array(c, dtype=dtype, copy=True) for c in mlp.coefs_]
+    est.intercepts_ = [np.array(b, dtype=dtype, copy=True) for b in mlp.intercepts_]
+    est.n_layers_ = len(est.coefs_) + 1
+    if not hasattr(est, "n_outputs_"):
+        est.n_outputs_ = est.coefs_[-1].shape[1]
+    # Refuse arrays that do not form a network before any kernel sees them.
+    est._check_fitted_weights()
+    params = est.coefs_ + est.intercepts_
+    if hasattr(mlp, "_best_coefs") and hasattr(mlp, "_best_intercepts"):
+        est._best_theta = _flat(list(mlp._best_coefs) + list(mlp._best_intercepts),
+                                dtype)
+    else:
+        est._best_theta = _flat(params, dtype)
+    _skmlp_optimizer(mlp, est, params, dtype)
+    # No _random_state: skmlp's next fit or partial_fit starts a new stream from
+    # random_state, which is what scikit-learn's next call does.
+    return est
+
+
+def _skmlp_optimizer(mlp, est, params, dtype):
+    """Set skmlp's optimizer state from scikit-learn's ``_optimizer``, if any.
+
+    Converted only when the optimizer matches the solver: a solver changed with
+    ``set_params`` after fitting starts from fresh state in both libraries.
+    """
+    opt = getattr(mlp, "_optimizer", None)
+    n = sum(p.size for p in params)
+    counters = new_counters()
+    if mlp.solver == "adam" and isinstance(opt, AdamOptimizer):
+        est._moments = np.stack([_flat(opt.ms, dtype), _flat(opt.vs, dtype)])
+        counters[0] = opt.t
+        est._learning_rate = float(mlp.learning_rate_init)
+    elif mlp.solver == "sgd" and isinstance(opt, SGDOptimizer):
+        est._moments = np.stack([_flat(opt.velocities, dtype), np.zeros(n, dtype)])
+        est._learning_rate = float(opt.learning_rate)
+    else:
+        return
+    est._counters = counters
+    est._schedule_state = None  # scikit-learn has no skmlp schedule
+    if est._moments.shape[1] != n:
+        raise ValueError(
+            f"The {type(mlp).__name__}'s optimizer state does not match its "
+            "weights (a network edited after fitting?). Refit it, or delete its "
+            "_optimizer attribute to continue from fresh optimizer state."
+        )
+
+
+class SklearnExportMixin:
+    """``to_sklearn`` and ``from_sklearn`` for skmlp's estimators."""
+
+    def to_sklearn(self):
+        """Copy this fitted model into scikit-learn's MLP.
+
+        Returns a fitted :class:`sklearn.neural_network.MLPClassifier` (for
+        :class:`MLPClassifierNB`) or :class:`sklearn.neural_network.MLPRegressor`
+        (for :class:`MLPRegressorNB`) with copies of the weights, the labels and
+        the training bookkeeping (``n_iter_``, ``t_``, ``loss_``,
+        ``loss_curve_``, optimizer state), so that it predicts the same to
+        float rounding and can itself continue training with ``partial_fit``
+        or ``warm_start``. Use it to deploy where Numba is unavailable, or to
+        convert to ONNX with ``skl2onnx``.
+
+        Constructor parameters that scikit-learn's class lacks only affect
+        training (``dropout``, which is inverted and so needs no rescaling at
+        prediction, ``weight_init``, ``class_weight``,
+        ``learning_rate_schedule``) and are dropped. Everything that affects
+        prediction must be expressible in scikit-learn, otherwise a
+        ``ValueError`` says which part is not.
+
+        Returns
+        -------
+        mlp : MLPClassifier or MLPRegressor
+            A fitted scikit-learn estimator sharing no memory with this one.
+
+        Raises
+        ------
+        NotFittedError
+            If this estimator is not fitted.
+        ValueError
+            If the network uses something scikit-learn's MLP cannot express:
+            an activation it lacks, or different activations per hidden layer.
+
+        See Also
+        --------
+        from_sklearn : The reverse conversion.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from skmlp import MLPClassifierNB
+        >>> X, y = load_iris(return_X_y=True)
+        >>> clf = MLPClassifierNB(hidden_layer_sizes=(8,), max_iter=300,
+        ...                       random_state=0).fit(X, y)
+        >>> sk = clf.to_sklearn()
+        >>> type(sk).__name__
+        'MLPClassifier'
+        >>> bool((sk.predict(X) == clf.predict(X)).all())
+        True
+        """
+        return to_sklearn(self)
+
+    @classmethod
+    def from_sklearn(cls, mlp):
+        """Wrap a fitted scikit-learn MLP in skmlp's estimator.
+
+        Copies the parameters, weights, labels and training bookkeeping of a
+        fitted :class:`sklearn.neural_network.MLPClassifier` (into
+        :class:`MLPClassifierNB`) or :class:`sklearn.neural_network.MLPRegressor`
+        (into :class:`MLPRegressorNB`), including the optimizer state, so that
+        the result predicts the same to float rounding and continues training
+        (``partial_fit``, or ``fit`` with ``warm_start=True``) as scikit-learn
+        would, in skmlp's kernels. The weights keep their dtype.
+
+        Parameters
+        ----------
+        mlp : MLPClassifier or MLPRegressor
+            A fitted scikit-learn MLP of the matching kind. It is not modified.
+
+        Returns
+        -------
+        est : MLPClassifierNB or MLPRegressorNB
+            A fitted skmlp estimator sharing no memory with ``mlp``.
+
+        Raises
+        ------
+        TypeError
+            If ``mlp`` is not a scikit-learn MLP of the matching kind.
+        NotFittedError
+            If ``mlp`` is not fitted.
+
+        See Also
+        --------
+        to_sklearn : The reverse conversion.
+
+        Notes
+        -----
+        The next ``fit`` or ``partial_fit`` draws its shuffling from a new
+        ``check_random_state(random_state)`` stream, as scikit-learn's next call
+        does; later ``partial_fit`` calls continue that stream (skmlp's rule).
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_iris
+        >>> from sklearn.neural_network import MLPClassifier
+        >>> from skmlp import MLPClassifierNB
+        >>> X, y = load_iris(return_X_y=True)
+        >>> sk = MLPClassifier(hidden_layer_sizes=(8,), max_iter=300,
+        ...                    random_state=0).fit(X, y)
+        >>> clf = MLPClassifierNB.from_sklearn(sk)
+        >>> bool((clf.predict(X) == sk.predict(X)).all())
+        True
+        >>> clf = clf.partial_fit(X, y)  # keeps training, in skmlp's kernels
+        """
+        return from_sklearn(cls, mlp)
