@@ -41,7 +41,13 @@ def prepared(est):
     acts = (est.activation if isinstance(est.activation, str)
             else tuple(est.activation), est.out_activation_)
     arrays = (*coefs, *intercepts)
-    entry = _PREPARED.get(est)
+    try:
+        entry = _PREPARED.get(est)
+    except TypeError:  # an unhashable subclass (one that defines __eq__ only)
+        entry = None
+        cacheable = False
+    else:
+        cacheable = True
     if (entry is not None and entry[1] == acts and len(entry[0]) == len(arrays)
             and all(a is b for a, b in zip(entry[0], arrays))):
         return entry[2:]
@@ -50,6 +56,8 @@ def prepared(est):
     theta = _network.packed_base(coefs, intercepts)
     if theta is None:
         return est._pack(coefs[0].dtype), net, unit_layout
+    if not cacheable:
+        return theta, net, unit_layout
     _PREPARED[est] = (arrays, acts, theta, net, unit_layout)
     return theta, net, unit_layout
 

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -220,3 +221,22 @@ def test_concurrent_fits_leave_the_process_blas_threads_unchanged():
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert proc.stdout.startswith("True"), proc.stdout
+
+
+def test_predict_works_for_an_unhashable_subclass():
+    # The prepared predict state lives in a WeakKeyDictionary keyed by the
+    # estimator; a subclass that defines __eq__ without __hash__ cannot be a
+    # key and must still predict (prepared on every call instead).
+    class Unhashable(MLPClassifierNB):
+        def __eq__(self, other):
+            return self is other
+
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((40, 3))
+    y = np.arange(40) % 2
+    params = dict(hidden_layer_sizes=(4,), max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        odd = Unhashable(**params).fit(X, y)
+        plain = MLPClassifierNB(**params).fit(X, y)
+    np.testing.assert_array_equal(odd.predict_proba(X), plain.predict_proba(X))
