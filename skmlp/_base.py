@@ -363,18 +363,18 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
                 fit_lbfgs(self, data, theta, net, inputs)
         return self
 
-    def _training_weights(self, X, Y, sample_weight, incremental):
+    def _training_weights(self, X, Y, sample_weight, incremental, validation=False):
         """Validated sample weights (None for uniform), class weights multiplied in."""
         if sample_weight is not None:
             sample_weight = _check_weights(sample_weight, X)
-        class_w = self._class_sample_weight(Y, incremental)
+        class_w = self._class_sample_weight(Y, incremental, validation)
         if class_w is not None:
             class_w = class_w.astype(X.dtype)
             sample_weight = class_w if sample_weight is None else sample_weight * class_w
             sample_weight = _check_weights(sample_weight, X)
         return sample_weight
 
-    def _class_sample_weight(self, Y, incremental):
+    def _class_sample_weight(self, Y, incremental, validation=False):
         """Per-sample weights from ``class_weight`` (classifiers), or None."""
         return None
 
@@ -393,7 +393,8 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
             raise ValueError(
                 f"y_val has {Y_val.shape[1]} output(s) where y has {self.n_outputs_}."
             )
-        sw = self._training_weights(X_val, Y_val, sample_weight_val, False)
+        sw = self._training_weights(X_val, Y_val, sample_weight_val, False,
+                                    validation=True)
         data = _data.kernel_data(X_val, Y_val, sw, dtype)
         return data, self._validation_target(Y_val), sw
 

@@ -23,12 +23,20 @@ _seen = set()
 _lock = threading.Lock()
 
 
+# Position of theta (whose dtype is the model's) in the engine's signature.
+THETA_ARG = 4
+
+
 def _cached(dispatcher, dtype):
-    """True / False: whether the disk cache holds the engine for ``dtype``; None: unknown."""
+    """True / False: whether the disk cache holds the engine for ``dtype``; None: unknown.
+
+    Only theta's slot says the model's dtype: every specialisation also takes
+    float64 arrays (the scalars, the dropout keep rates).
+    """
     try:
         index = dispatcher._cache._cache_file._load_index()
-        name = np.dtype(dtype).name
-        return any(f"array({name}, 1d, C)" in str(key[0]) for key in index)
+        wanted = f"array({np.dtype(dtype).name}, 1d, C)"
+        return any(str(key[0][THETA_ARG]) == wanted for key in index)
     except Exception:  # a Numba whose cache internals differ: fall back to the timer
         return None
 
@@ -67,5 +75,5 @@ def compile_notice(dispatcher, dtype, out=None):
         if timer is not None:
             timer.cancel()
         if cached is False:
-            print(f"skmlp: compiled in {time.perf_counter() - start:.1f} s.", file=out,
-                  flush=True)
+            print(f"skmlp: compiled; this first call took {time.perf_counter() - start:.1f} s"
+                  " in all.", file=out, flush=True)

@@ -51,7 +51,8 @@ class MLPClassifierNB(
         :func:`sklearn.utils.class_weight.compute_sample_weight`). For
         multilabel targets, 'balanced' or one dict ``{0: w, 1: w}`` per label.
         ``partial_fit`` accepts a dict but not 'balanced' (it never sees the
-        whole training set). Validation data is weighted the same way.
+        whole training set). Validation data takes the training data's class
+        weights (for multilabel targets, 'balanced' is computed on ``y_val``).
 
     Attributes
     ----------
@@ -189,8 +190,13 @@ class MLPClassifierNB(
             )
         return self._label_binarizer.transform(y).astype(bool)
 
-    def _class_sample_weight(self, Y, incremental):
-        """Per-sample weights from ``class_weight``, as LogisticRegression means it."""
+    def _class_sample_weight(self, Y, incremental, validation=False):
+        """Per-sample weights from ``class_weight``, as LogisticRegression means it.
+
+        With 'balanced', validation data takes the class weights of the
+        training data it validates (as the internal early-stopping split
+        does), not weights balanced on its own class counts.
+        """
         cw = self.class_weight
         if cw is None:
             return None
@@ -203,7 +209,13 @@ class MLPClassifierNB(
         if isinstance(cw, str):
             if incremental:
                 raise ValueError(_PARTIAL_BALANCED)
-            return compute_sample_weight(cw, self.classes_[index])
+            if validation:
+                return self._balanced_per_class[index]
+            weights = compute_sample_weight(cw, self.classes_[index])
+            per_class = np.ones(len(self.classes_))
+            per_class[index] = weights  # every sample of a class has its weight
+            self._balanced_per_class = per_class
+            return weights
         if not isinstance(cw, dict):
             raise ValueError(
                 "class_weight must be 'balanced', a dict {class: weight} or None for "

@@ -10,6 +10,10 @@ skmlp so that a model saved by one skmlp version and loaded by another warns
 
 import warnings
 
+import numpy as np
+
+from . import _network
+
 from .exceptions import InconsistentVersionWarning
 
 _VERSION_KEY = "_skmlp_version"
@@ -54,3 +58,27 @@ class VersionedStateMixin:
                 stacklevel=2,
             )
         super().__setstate__(state)
+        _repack(self)
+
+
+def _repack(est):
+    """Make the loaded ``coefs_`` / ``intercepts_`` views of one packed vector again.
+
+    Pickling stores each array separately; after a fit they are views of the
+    vector the engine trains, which predict then uses without copying (see
+    ``skmlp._predict``). Hand-made or inconsistent arrays are left alone.
+    """
+    coefs = est.__dict__.get("coefs_")
+    intercepts = est.__dict__.get("intercepts_")
+    try:
+        _network.check_fitted_weights(coefs, intercepts,
+                                      est.__dict__.get("n_features_in_"),
+                                      coefs[-1].shape[1])
+        dtype = coefs[0].dtype
+        if dtype not in (np.float32, np.float64) or any(
+                a.dtype != dtype for a in (*coefs, *intercepts)):
+            return
+    except Exception:  # not fitted, or not a network: nothing to repack
+        return
+    theta = _network.pack(coefs, intercepts, dtype)
+    est.coefs_, est.intercepts_ = _network.unpack(theta, _network.fitted_units(coefs))

@@ -94,6 +94,11 @@ def forward_pass(est, X, check_input=True):
         # "numeric" (as scikit-learn's predict) refuses strings; the kernel
         # view below converts to the model's dtype.
         X = validate_data(est, X, accept_sparse=["csr", "csc"], reset=False)
+    if len(X.shape) != 2 or X.shape[1] != net.units[0]:
+        # Even unchecked input (check_input=False) never reaches the kernel
+        # with a width it would read past.
+        raise ValueError(f"X has shape {X.shape}, but the network takes "
+                         f"{int(net.units[0])} features.")
     n = X.shape[0]
     rows = np.arange(n, dtype=np.int64)
     out = raw_outputs(_data.kernel_X(X, theta.dtype), net, theta, rows, unit_layout)

@@ -254,8 +254,12 @@ class SklearnRule:
         self.learning_rate_init = float(estimator.learning_rate_init)
         self.power_t = estimator.power_t
         self.schedule = resolve(estimator.learning_rate_schedule)
-        if self.schedule is not None and state is None:
+        # A state left by another schedule (set_params between partial_fit
+        # calls) does not fit this one: start it anew.
+        owner = repr(self.schedule)
+        if self.schedule is not None and (state is None or state.get("_owner") != owner):
             state = self.schedule.start(self.learning_rate_init, estimator.max_iter)
+            state["_owner"] = owner
         self.state = state
 
     def after_epoch(self, lr, t, metric):

@@ -105,7 +105,14 @@ class StochasticTrainer:
             # warm start that switches early stopping on
             est.validation_scores_ = []
             est.best_validation_score_ = -np.inf
-        if not incremental or not hasattr(est, "_moments"):
+        # Optimizer state that does not fit theta (weights replaced by hand with
+        # another network) would make the kernels write past its end: start anew.
+        stale = not hasattr(est, "_moments") or est._moments.shape != (
+            2, theta.shape[0]) or est._moments.dtype != theta.dtype
+        best = getattr(est, "_best_theta", None)
+        if best is None or best.shape != theta.shape or best.dtype != theta.dtype:
+            est._best_theta = theta.copy()
+        if not incremental or stale:
             est._moments = np.zeros((2, theta.shape[0]), dtype=theta.dtype)
             est._counters = new_counters()
             est._learning_rate = float(est.learning_rate_init)
@@ -126,7 +133,9 @@ class StochasticTrainer:
             vdata, y_true, sw = given_val
             return all_rows, self._validation(vdata, np.arange(vdata.n_rows), y_true, sw)
         if not est.early_stopping:
+            # No validation in this fit: no curves left over from an earlier one.
             est.validation_loss_curve_ = None
+            est.validation_scores_ = None
             return all_rows, None
         idx_train, idx_val = train_test_split(
             np.arange(Y.shape[0]),

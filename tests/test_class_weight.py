@@ -7,8 +7,11 @@ comparison: a fit with ``class_weight`` equals a fit with the sample weights
 computed by scikit-learn.
 """
 
+import warnings
+
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.class_weight import compute_sample_weight
 
 from skmlp import MLPClassifierNB, MLPRegressorNB
@@ -187,3 +190,27 @@ def test_regressor_has_no_class_weight():
     assert MLPClassifierNB().class_weight is None
     with pytest.raises(TypeError, match="class_weight"):
         MLPRegressorNB(class_weight="balanced")
+
+
+def test_balanced_weights_validation_data_with_the_training_class_weights():
+    # X_val is weighted as the internal early-stopping split is: with the class
+    # weights of the training data, not weights balanced on y_val's own counts.
+    from sklearn.metrics import log_loss
+    from sklearn.utils.class_weight import compute_class_weight
+
+    rng = np.random.RandomState(3)
+    X_tr = rng.standard_normal((300, 4))
+    y_tr = np.r_[np.zeros(270, int), np.ones(30, int)]
+    X_val = rng.standard_normal((20, 4))
+    y_val = np.r_[np.zeros(10, int), np.ones(10, int)]  # balanced on its own
+    est = MLPClassifierNB(hidden_layer_sizes=(5,), max_iter=3, random_state=0,
+                          class_weight="balanced")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        est.fit(X_tr, y_tr, X_val=X_val, y_val=y_val)
+    per_class = compute_class_weight("balanced", classes=np.array([0, 1]), y=y_tr)
+    expected = log_loss(y_val, est.predict_proba(X_val),
+                        sample_weight=per_class[y_val])
+    unweighted = log_loss(y_val, est.predict_proba(X_val))
+    assert est.validation_loss_curve_[-1] == pytest.approx(expected, rel=1e-12)
+    assert abs(expected - unweighted) > 1e-3  # the weighting is visible

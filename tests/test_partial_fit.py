@@ -1,5 +1,7 @@
 """partial_fit: one epoch per call, continuing the same run."""
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification, make_regression
@@ -85,3 +87,26 @@ def test_partial_fit_does_not_warn_about_convergence(recwarn):
     est.partial_fit(XR, YR)
     est.partial_fit(XR, YR)
     assert not [w for w in recwarn if "Maximum iterations" in str(w.message)]
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_partial_fit_after_weights_replaced_by_a_bigger_network(solver):
+    # The optimizer state of the small network does not fit the new weights:
+    # it must be started anew, never handed to the kernels (which would write
+    # past its end). Found by review: this crashed the process.
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((200, 5))
+    y = X @ rng.standard_normal(5)
+    params = dict(solver=solver, max_iter=2, random_state=0, learning_rate_init=1e-3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        small = MLPRegressorNB(hidden_layer_sizes=(2,), **params).fit(X, y)
+        big = MLPRegressorNB(hidden_layer_sizes=(300,), **params).fit(X, y)
+        small.coefs_ = [c.copy() for c in big.coefs_]
+        small.intercepts_ = [b.copy() for b in big.intercepts_]
+        small.set_params(hidden_layer_sizes=(300,))
+        small.partial_fit(X, y)
+        small.partial_fit(X, y)
+    assert small._moments.shape == (2, sum(c.size for c in big.coefs_)
+                                    + sum(b.size for b in big.intercepts_))
+    assert np.isfinite(small.predict(X)).all()

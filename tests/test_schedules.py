@@ -348,3 +348,13 @@ def test_schedule_objects_hold_settings_only(schedule):
     assert cloned.learning_rate_schedule == schedule
     assert cloned.learning_rate_schedule is not schedule
     np.testing.assert_array_equal(cloned.fit(X, Y_REG).coefs_[0], first)
+
+
+def test_switching_schedules_between_partial_fit_calls_starts_the_new_one():
+    # Found by review: the exponential schedule's state was handed to the
+    # plateau schedule, which raised KeyError.
+    est = MLPRegressorNB(learning_rate_schedule="exponential", **PARAMS)
+    est.partial_fit(X, Y_REG)
+    est.set_params(learning_rate_schedule="plateau").partial_fit(X, Y_REG)
+    assert est._schedule_state["_owner"] == repr(ReduceLROnPlateau())
+    assert est._learning_rate == pytest.approx(est.learning_rate_init)

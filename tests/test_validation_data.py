@@ -7,6 +7,8 @@ at all. ``validation_loss_curve_`` holds the loss of the validation rows per
 epoch, in the same convention as ``loss_curve_`` (no L2 term).
 """
 
+import warnings
+
 import numpy as np
 import pytest
 import sklearn
@@ -248,3 +250,19 @@ def test_failed_X_val_leaves_a_fitted_model_unchanged():
     for u, v in zip(before, est.coefs_ + est.intercepts_):
         np.testing.assert_array_equal(u, v)
     assert est.loss_curve_ == curve and est.validation_loss_curve_ is None
+
+
+def test_a_fit_without_validation_leaves_no_curves_of_an_earlier_one():
+    # Found by review: a warm-started fit without validation kept the previous
+    # fit's validation_scores_, which a plot then drew against the wrong epochs.
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((80, 4))
+    y = np.arange(80) % 2
+    est = MLPClassifierNB(hidden_layer_sizes=(4,), max_iter=3, random_state=0,
+                          warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        est.fit(X, y, X_val=X[:20], y_val=y[:20])
+        assert len(est.validation_scores_) == 3
+        est.fit(X, y)
+    assert est.validation_scores_ is None and est.validation_loss_curve_ is None
