@@ -23,7 +23,6 @@ from ._callbacks import CALLBACK_ATTRIBUTES, CallbackSupport, FitInputs
 from ._compile_notice import compile_notice
 from ._epoch import hyper_array, run_epoch
 from ._lbfgs import fit_lbfgs
-from ._network import ACTIVATION_CODES  # noqa: F401  (tests and users look here)
 from ._stochastic import StochasticTrainer
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
@@ -433,10 +432,6 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         """NotFittedError unless fitted; one attribute lookup when fitted."""
         if "coefs_" not in self.__dict__:
             check_is_fitted(self)  # raises scikit-learn's NotFittedError
-
-    def _raw_predict(self, Xdata, net, theta, rows):
-        """Output activations for ``X[rows]`` from the kernel's view of X."""
-        return _predict.raw_outputs(Xdata, net, theta, rows)
 
     def _forward_pass_fast(self, X, check_input=True):
         """Output-layer activations for X (validated unless ``check_input``)."""

@@ -29,9 +29,8 @@ from sklearn.neural_network._stochastic_optimizers import (
 from sklearn.utils.validation import check_is_fitted
 
 from ._epoch import new_counters
+from ._network import SKLEARN_ACTIVATIONS
 
-# Hidden activations scikit-learn's MLP accepts (its `activation` parameter).
-SKLEARN_HIDDEN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
 # Output activations skmlp has that the installed scikit-learn's predict knows
 # ('exp', for the Poisson loss, arrived in scikit-learn 1.7).
 SKLEARN_OUTPUT_ACTIVATIONS = tuple(
@@ -70,20 +69,20 @@ def exportable_activation(activation):
     per-hidden-layer names that are all the same such name.
     """
     if isinstance(activation, str):
-        if activation in SKLEARN_HIDDEN_ACTIVATIONS:
+        if activation in SKLEARN_ACTIVATIONS:
             return activation
         raise ValueError(
             f"Cannot export activation={activation!r} to scikit-learn: its MLP "
-            f"supports only {list(SKLEARN_HIDDEN_ACTIVATIONS)}. Train with one of "
+            f"supports only {list(SKLEARN_ACTIVATIONS)}. Train with one of "
             "those to export the model."
         )
     if isinstance(activation, (list, tuple)) and len(activation) > 0:
         for layer, name in enumerate(activation):
-            if not isinstance(name, str) or name not in SKLEARN_HIDDEN_ACTIVATIONS:
+            if not isinstance(name, str) or name not in SKLEARN_ACTIVATIONS:
                 raise ValueError(
                     f"Cannot export to scikit-learn: hidden layer {layer} uses "
                     f"activation {name!r}, which scikit-learn's MLP lacks (it "
-                    f"supports {list(SKLEARN_HIDDEN_ACTIVATIONS)})."
+                    f"supports {list(SKLEARN_ACTIVATIONS)})."
                 )
         if len(set(activation)) > 1:
             raise ValueError(
@@ -95,7 +94,7 @@ def exportable_activation(activation):
         return activation[0]
     raise ValueError(
         f"Cannot export activation={activation!r} to scikit-learn: expected one of "
-        f"{list(SKLEARN_HIDDEN_ACTIVATIONS)} or a list of such names."
+        f"{list(SKLEARN_ACTIVATIONS)} or a list of such names."
     )
 
 

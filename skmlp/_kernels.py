@@ -10,7 +10,7 @@ Conventions shared by every function here:
   output layer's is always 1.0).
 - All weights and intercepts live in one flat vector ``theta`` laid out as
   scikit-learn's ``_pack`` does: every coefficient matrix (row-major) first, then
-  every intercept vector. Views into it are made with :func:`layer_offsets`.
+  every intercept vector. Views into it start at the offsets in ``work.off``.
 - Per-layer workspaces (``work``, see ``_data.Work``) are flat buffers owned by
   the caller, with room for ``cap`` rows per layer; a batch of ``nb <= cap`` rows
   uses the first ``nb * units[l]`` entries of layer ``l``'s region, so every view
@@ -31,7 +31,7 @@ import numpy as np
 
 from ._jit import jit, jit_inline
 
-# Activation codes. Names live in Python (see ``_base.ACTIVATION_CODES``).
+# Activation codes. Names live in Python (see ``_network.ACTIVATION_CODES``).
 IDENTITY = 0
 LOGISTIC = 1
 TANH = 2

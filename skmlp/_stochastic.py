@@ -241,13 +241,9 @@ class StochasticTrainer:
         predicts NaN, and a ConvergenceWarning names the epoch.
         """
         est = self.est
-        est.n_iter_ += 1
-        est.t_ += self.n_train
-        est.loss_ = float(loss) if np.isfinite(loss) else float("nan")
-        est.loss_curve_.append(est.loss_)
+        self.record(loss)
         est.validation_scores_.append(float("nan"))
         est.validation_loss_curve_.append(float("nan"))
-        est._sample_order = self.sample_order
         warnings.warn(
             f"Training diverged at epoch {est.n_iter_}: {what}. Training stopped and "
             "the weights of the best validation score were restored. Lower "

@@ -4,7 +4,7 @@ Everything here works in float64 on whole arrays, with one formula per line and
 no in-place tricks, so that each function can be checked by reading it against
 the textbook (or scikit-learn's ``neural_network/_base.py`` and
 ``_stochastic_optimizers.py``). Activation codes are skmlp's
-(``skmlp._base.ACTIVATION_CODES``).
+(``skmlp._network.ACTIVATION_CODES``).
 """
 
 import numpy as np

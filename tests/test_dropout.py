@@ -23,7 +23,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 import _reference as ref
 from _split import early_stopping_split
 from skmlp import MLPClassifierNB, MLPRegressorNB
-from skmlp._base import ACTIVATION_CODES
+from skmlp._network import ACTIVATION_CODES
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore::sklearn.exceptions.ConvergenceWarning"
