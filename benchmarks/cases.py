@@ -30,6 +30,15 @@ TABULAR_FIT_CASES = [
      "solver": "adam", "batch_size": 200, "dtype": "float64"},
     {"id": "tabular_adam_b32", "label": "tabular adam, batch 32, float64",
      "solver": "adam", "batch_size": 32, "dtype": "float64"},
+    # The same cases with skmlp splitting each batch across both cores
+    # (``n_jobs=2``), against scikit-learn only: the other peers' figures are
+    # the rows above.
+    {"id": "tabular_adam_b200_2t", "label": "tabular adam, batch 200, float64, "
+     "skmlp n_jobs=2", "solver": "adam", "batch_size": 200, "dtype": "float64",
+     "skmlp_params": {"n_jobs": 2}, "libs": ["skmlp", "sklearn"]},
+    {"id": "tabular_adam_b32_2t", "label": "tabular adam, batch 32, float64, "
+     "skmlp n_jobs=2", "solver": "adam", "batch_size": 32, "dtype": "float64",
+     "skmlp_params": {"n_jobs": 2}, "libs": ["skmlp", "sklearn"]},
 ]
 PREDICT_ROWS = [1, 100, 10000]
 
@@ -87,6 +96,15 @@ def skmlp_blas_policy(units, batch_size):
     return "default" if isinstance(cm, nullcontext) else "1"
 
 
+def skmlp_batch_threads(params, units, batch_size):
+    """Threads skmlp splits each batch across for these parameters (1: none)."""
+    try:
+        from skmlp._threads import batch_threads
+    except ImportError:  # an skmlp without the batch split
+        return 1
+    return batch_threads(params.get("n_jobs"), units, batch_size)
+
+
 def _libs_stats(stats, libs):
     return {lib: {k: v for k, v in stats[lib].items() if k != "result"} for lib in libs}
 
@@ -129,8 +147,11 @@ def fit_case(case, data, hidden, epochs, repeats, libs, seed=0, gemm_chain=False
     X, y, Xt, yt = data
     params = _case_params(case, hidden, epochs)
     n_warm = warm_rows(X.shape[0], case["batch_size"])
-    contestants = {lib: fit_fn(lib, params, X, y) for lib in libs}
-    warmups = {lib: warmup_fn(lib, params, X, y, n_warm) for lib in libs}
+    libs = [lib for lib in libs if lib in case.get("libs", libs)]
+    own = {lib: dict(params, **case.get("skmlp_params", {})) if lib == "skmlp"
+           else params for lib in libs}
+    contestants = {lib: fit_fn(lib, own[lib], X, y) for lib in libs}
+    warmups = {lib: warmup_fn(lib, own[lib], X, y, n_warm) for lib in libs}
     log("%s: %d rows, %d epoch(s), %d repeats" % (case["label"], X.shape[0], epochs,
                                                    repeats))
     seed = order_seed(seed, case["id"])
@@ -154,7 +175,9 @@ def fit_case(case, data, hidden, epochs, repeats, libs, seed=0, gemm_chain=False
                epochs=epochs, repeats=repeats, params=_jsonable(params),
                gflop=flops / 1e9, libs=_libs_stats(stats, libs),
                orders=stats["orders"], order_seed=seed,
-               skmlp_blas_threads=skmlp_blas_policy(units, case["batch_size"]))
+               skmlp_blas_threads=skmlp_blas_policy(units, case["batch_size"]),
+               skmlp_batch_threads=skmlp_batch_threads(own["skmlp"], units,
+                                                       case["batch_size"]))
     for lib in libs:
         model = stats[lib]["result"]
         out["libs"][lib]["gflops"] = flops / stats[lib]["median"] / 1e9

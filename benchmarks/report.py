@@ -31,8 +31,12 @@ def _threads_cell(r, lib, meta):
         setting = "%d" % meta["threads"]
     elif lib == "skmlp":
         pol = r.get("skmlp_blas_threads")
-        setting = {"1": "**1** (skmlp's policy)", "default": "%s" % meta["machine"][
-            "usable_cpus"]}.get(pol, "?")
+        split = r.get("skmlp_batch_threads", 1)
+        if split > 1:
+            setting = "**%d** (batch split, BLAS 1 each)" % split
+        else:
+            setting = {"1": "**1** (skmlp's policy)", "default": "%s" % meta[
+                "machine"]["usable_cpus"]}.get(pol, "?")
     elif lib in ("torch", "skorch"):
         setting = "%s" % meta.get("peer_threads", {}).get("torch", "?")
     elif lib in ("jax", "jax_scan"):

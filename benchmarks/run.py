@@ -324,6 +324,8 @@ def run(args, log=print):
         for case in cases.TABULAR_FIT_CASES:
             if not want(case["id"]):
                 continue
+            if args.threads and case.get("skmlp_params", {}).get("n_jobs"):
+                continue  # a case about more threads has no one-thread version
             r = cases.fit_case(case, tab, cases.TABULAR_HIDDEN,
                                profile["tabular_epochs"], profile["repeats"], libs,
                                seed=seed, log=log)

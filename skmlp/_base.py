@@ -87,6 +87,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
             StrOptions(set(_schedules.SCHEDULE_NAMES)),
             _schedules.Schedule,
         ],
+        "n_jobs": [None, Integral],
     }
 
     @abstractmethod
@@ -119,6 +120,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         dropout,
         weight_init,
         learning_rate_schedule,
+        n_jobs,
     ):
         self.activation = activation
         self.solver = solver
@@ -147,6 +149,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         self.dropout = dropout
         self.weight_init = weight_init
         self.learning_rate_schedule = learning_rate_schedule
+        self.n_jobs = n_jobs
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -315,6 +318,11 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
                     "validate with solver='lbfgs'). Use solver='adam' or 'sgd'."
                 )
         _schedules.check_schedule(self)
+        if self.n_jobs == 0:
+            raise ValueError(
+                "n_jobs=0 has no meaning: use None or 1 for one thread, a positive "
+                "number of threads, or -1 for all cores."
+            )
 
     def _fit_unsafe(self, X, y, sample_weight, incremental, val=None):
         inputs = FitInputs(X, y, sample_weight)  # the user's objects, for callbacks

@@ -14,6 +14,8 @@ import numpy as np
 import scipy.sparse as sp
 
 from ._kernels import GELU, SILU
+from ._optim import N_HP
+from ._sync import SYNC_SIZE
 
 # Activations whose derivative is computed from the pre-activation.
 PREACTIVATION_CODES = (GELU, SILU)
@@ -63,6 +65,34 @@ class Work(NamedTuple):
     M: np.ndarray  # dropout masks, only for layers with dropout
     Ad: np.ndarray  # dropped-out activations, same layout as M
     off: np.ndarray  # int64 (5, n_layers - 1): where each layer starts in each buffer
+
+
+class Team(NamedTuple):
+    """One thread's place in a batch split across threads (see :mod:`skmlp._epoch`).
+
+    A fit on one thread is a team of one: the engine has a single signature.
+    """
+
+    tid: int  # this thread's index, 0 .. size - 1
+    size: int  # threads that split each batch
+    sync: np.ndarray  # int64 (_sync.SYNC_SIZE,): the shared barrier state
+    grads: np.ndarray  # (size, n_params): row t is thread t's part of the gradient
+    partial: np.ndarray  # float64 (2, size, 2): per-thread loss and squared norm,
+    # double-buffered by batch parity
+    hp: np.ndarray  # (N_HP,) in theta's dtype: this thread's optimizer scalars
+
+
+class Squad(NamedTuple):
+    """Workspaces of a fit whose batches are split across ``len(works)`` threads."""
+
+    works: tuple  # one Work per thread; works[t].G is grads[t]
+    grads: np.ndarray  # (n_threads, n_params)
+
+
+def solo_team(G):
+    """The :class:`Team` of a call on one thread whose gradient goes to ``G``."""
+    return Team(0, 1, np.zeros(SYNC_SIZE, dtype=np.int64), G.reshape(1, -1),
+                np.zeros((2, 1, 2), dtype=np.float64), np.zeros(N_HP, dtype=G.dtype))
 
 
 def readonly(a):
@@ -181,3 +211,18 @@ def workspace(net, cap, dtype, dense, with_accumulator=False, forward_only=False
         np.empty(n_params if with_accumulator else 0, dtype=dtype), Z,
         np.empty(n_d, dtype=dtype), np.empty(n_d, dtype=dtype), off,
     )
+
+
+def squad_workspace(net, batch_size, dtype, dense, n_threads):
+    """A :class:`Squad`: workspaces for batches of ``batch_size`` split in ``n_threads``.
+
+    Thread ``t`` works on ``ceil(batch_size / n_threads)`` rows or fewer; thread
+    0's workspace has room for a whole batch, because single-thread passes over
+    a batch (the final-output check) use it.
+    """
+    part = -(-batch_size // n_threads)
+    works = [workspace(net, batch_size if t == 0 else part, dtype, dense)
+             for t in range(n_threads)]
+    grads = np.empty((n_threads, works[0].G.shape[0]), dtype=dtype)
+    works = tuple(w._replace(G=grads[t]) for t, w in enumerate(works))
+    return Squad(works, grads)

@@ -24,17 +24,31 @@ passes the same types (one compiled specialisation per dtype):
   (``_data.workspace``).
 - ``hyper``: float64 array of scalars, indexed by the ``H_*`` constants below
   and filled by :func:`hyper_array`.
-- ``counters``: int64 array of shape (2,), advanced in place: Adam's update
-  count, then the dropout generator's 64-bit state.
+- ``counters``: int64 array of shape (1 + threads,), advanced in place: Adam's
+  update count, then each thread's dropout generator state (64 bits).
+- ``team`` (:class:`~skmlp._data.Team`): this thread's place when a batch is
+  split across threads; a team of one otherwise.
+
+Splitting a batch (``n_jobs``): :func:`train_epoch` runs the engine once per
+thread, on threads of its own, each with its own workspace. Thread ``t`` takes
+rows ``[nb * t // size, nb * (t + 1) // size)`` of every batch and writes its
+part of the gradient into ``team.grads[t]``; the threads meet at a spin
+barrier (:mod:`skmlp._sync`), each adds the parts of its share of the
+parameters in thread order and steps them, and they meet again before the next
+batch reads the weights. Every sum has a fixed order, so a fixed number of
+threads gives bitwise-reproducible weights; it is a different order from one
+thread's, so the rounding (not the mathematics) differs from a one-thread fit.
 """
 
 import math
+import threading
 
 import numpy as np
 
-from ._data import KernelData, chunk_rows, workspace
+from ._data import KernelData, Squad, Team, chunk_rows, solo_team, workspace
 from ._jit import jit
 from ._kernels import backward, forward, output_delta
+from ._sync import SYNC_ABORT, SYNC_SIZE, barrier
 from ._optim import (
     ADAM,
     HP_BETA_1,
@@ -46,6 +60,7 @@ from ._optim import (
     HP_ONE_MINUS_BETA_2,
     HP_REG,
     HP_TINY,
+    HP_ZERO,
     N_HP,
     adam_step,
     sgd_step,
@@ -92,7 +107,7 @@ def hyper_array(dtype, *, learning_rate=0.0, momentum=0.9, nesterov=True, beta_1
 
 @jit
 def run_epoch(data, order, batch_size, net, theta, hyper, mode, moments, counters,
-              work):
+              work, team):
     """Run one pass over ``X[order]`` in batches of ``batch_size`` rows.
 
     Parameters
@@ -115,6 +130,14 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, moments, counter
         Training: shape (2, n_params), SGD velocity in row 0 or Adam's first
         and second moments. ``PREDICT`` and ``EVALUATE``: the output array,
         shape (n_rows, n_outputs) (same type, so no second compilation).
+    team : _data.Team
+        This thread's place when training splits every batch across
+        ``team.size`` threads (see :func:`train_epoch`); a team of one
+        otherwise, and always outside training. Thread ``tid`` runs the
+        forward and backward passes of its share of the batch's rows into
+        ``team.grads[tid]``, waits for the others, then sums the parts (in
+        thread order) and steps its share of the parameters; a second wait
+        ends the batch. Every thread returns the same loss.
 
     Returns
     -------
@@ -123,10 +146,14 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, moments, counter
         batch_rows`` (scikit-learn's accumulation; the caller divides by the
         number of rows). ``GRADIENT``: the loss, L2 term included, consistent
         with the gradient when ``hyper[H_OUT_SCALE]`` is 1. ``PREDICT``: 0.
+        NaN when another thread of the team failed.
     """
     Y, sw = data.Y, data.sw
     acts = net.acts
-    D, G, off = work.D, work.G, work.off
+    D, off = work.D, work.off
+    tid, size, grads, partial = team.tid, team.size, team.grads, team.partial
+    G = grads[tid]
+    n_params = theta.shape[0]
     n_coef = off[1, 0]
     out_code = acts[acts.shape[0] - 1]
     lr = hyper[H_LR]
@@ -136,18 +163,26 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, moments, counter
     tiny = hyper[H_TINY]
     beta_1 = hyper[H_BETA_1]
     beta_2 = hyper[H_BETA_2]
-    # Step scalars in theta's dtype, allocated once per call (see _optim).
-    hp = np.zeros(N_HP, dtype=theta.dtype)
-    hp[HP_MOMENTUM] = hyper[H_MOMENTUM]
-    hp[HP_BETA_1] = beta_1
-    hp[HP_ONE_MINUS_BETA_1] = 1.0 - beta_1
-    hp[HP_BETA_2] = beta_2
-    hp[HP_ONE_MINUS_BETA_2] = 1.0 - beta_2
-    hp[HP_EPSILON] = hyper[H_EPSILON]
-    hp[HP_TINY] = tiny
     nesterov = hyper[H_NESTEROV] != 0.0
     train = mode >= 0
-    rng = counters[1:]
+    # Step scalars in theta's dtype (see _optim), in this thread's own array.
+    hp = team.hp
+    if train:
+        hp[HP_MOMENTUM] = hyper[H_MOMENTUM]
+        hp[HP_BETA_1] = beta_1
+        hp[HP_ONE_MINUS_BETA_1] = 1.0 - beta_1
+        hp[HP_BETA_2] = beta_2
+        hp[HP_ONE_MINUS_BETA_2] = 1.0 - beta_2
+        hp[HP_EPSILON] = hyper[H_EPSILON]
+        hp[HP_TINY] = tiny
+        hp[HP_ZERO] = 0.0
+    rng = counters[1 + tid : 2 + tid]  # each thread draws its own dropout stream
+    step = counters[0]
+    # This thread's share of the parameters in the optimizer step.
+    p_lo = n_params * tid // size
+    p_hi = n_params * (tid + 1) // size
+    phase = tid - tid  # 0, typed as a plain integer: one barrier specialisation
+    parity = 0
     n = order.shape[0]
     keep_outputs = mode == PREDICT or (mode == EVALUATE and moments.shape[0] == n)
     sw_total = 0.0
@@ -157,53 +192,83 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, moments, counter
     total = 0.0
     have_grad = False
     for start in range(0, n, batch_size):
-        stop = min(start + batch_size, n)
-        rows = order[start:stop]
-        nb = rows.shape[0]
+        # (Conditionals, not min(): each builtin compiles a function of its own.)
+        stop = start + batch_size if start + batch_size < n else n
+        batch = order[start:stop]
         sw_sum = 0.0
         if mode != PREDICT:
-            for i in range(nb):
-                sw_sum += sw[rows[i]]
+            for i in range(batch.shape[0]):
+                sw_sum += sw[batch[i]]
             if sw_sum == 0.0 and not keep_outputs:
                 # A batch of zero-weight samples carries no gradient (and would
                 # divide by zero): it contributes nothing, as if it were absent.
                 continue
-        # One call site per kernel: each site is a copy for LLVM to optimise.
-        P = forward(data, rows, net, theta, work, rng, train, tiny)
-        if keep_outputs:
-            # An explicit loop, not ``moments[start:stop] = P``: a slice
-            # assignment between arrays compiles Numba's shape-mismatch error
-            # formatting, which cost about 5 s of every cold first fit.
-            for i in range(nb):
-                for j in range(P.shape[1]):
-                    moments[start + i, j] = P[i, j]
-            if mode == PREDICT or sw_sum == 0.0:
+        # This thread's rows of the batch (all of them in a team of one).
+        r_lo = batch.shape[0] * tid // size
+        rows = batch[r_lo : batch.shape[0] * (tid + 1) // size]
+        nb = rows.shape[0]
+        loss = 0.0
+        if nb == 0:
+            # More threads than rows in this batch: an empty share, no gradient.
+            for p in range(n_params):
+                G[p] = 0.0
+        else:
+            # One call site per kernel: each site is a copy for LLVM to optimise.
+            P = forward(data, rows, net, theta, work, rng, train, tiny)
+            if keep_outputs:
+                # An explicit loop, not ``moments[start:stop] = P``: a slice
+                # assignment between arrays compiles Numba's shape-mismatch
+                # error formatting, which cost about 5 s of every cold first fit.
+                for i in range(nb):
+                    for j in range(P.shape[1]):
+                        moments[start + r_lo + i, j] = P[i, j]
+                if mode == PREDICT or sw_sum == 0.0:
+                    continue
+            k = P.shape[1]
+            lo = off[2, acts.shape[0] - 1]
+            Dout = D[lo : lo + nb * k].reshape((nb, k))
+            norm = 1.0 / (sw_total if mode == GRADIENT else sw_sum)
+            loss = output_delta(P, Y, sw, rows, norm, out_code, clip_eps, Dout)
+            if mode == EVALUATE:
+                total += loss / sw_sum * out_scale * nb
                 continue
-        k = P.shape[1]
-        lo = off[2, acts.shape[0] - 1]
-        Dout = D[lo : lo + nb * k].reshape((nb, k))
-        norm = 1.0 / (sw_total if mode == GRADIENT else sw_sum)
-        loss = output_delta(P, Y, sw, rows, norm, out_code, clip_eps, Dout)
-        if mode == EVALUATE:
-            total += loss / sw_sum * out_scale * nb
-            continue
-        backward(data, rows, net, theta, work, have_grad and mode == GRADIENT, train,
-                 tiny)
+            backward(data, rows, net, theta, work, have_grad and mode == GRADIENT,
+                     train, tiny)
         if mode == GRADIENT:
             total += loss
             have_grad = True
             continue
+        partial[parity, tid, 0] = loss
+        phase = barrier(team.sync, size, phase)
+        if phase < 0:
+            return np.nan
         hp[HP_REG] = alpha / sw_sum
         if mode == ADAM:
-            counters[0] += 1
-            t = counters[0]
-            hp[HP_LR] = lr * math.sqrt(1.0 - beta_2**t) / (1.0 - beta_1**t)
-            sq = adam_step(theta, G, moments[0], moments[1], n_coef, hp)
+            step += 1
+            hp[HP_LR] = lr * math.sqrt(1.0 - beta_2**step) / (1.0 - beta_1**step)
+            sq = adam_step(theta, grads, moments[0], moments[1], p_lo, p_hi, n_coef,
+                           hp)
         else:
             hp[HP_LR] = lr
-            sq = sgd_step(theta, G, moments[0], n_coef, hp, nesterov)
+            sq = sgd_step(theta, grads, moments[0], p_lo, p_hi, n_coef, hp, nesterov)
+        if size > 1:
+            partial[parity, tid, 1] = sq
+            phase = barrier(team.sync, size, phase)
+            if phase < 0:
+                return np.nan
+            # Every thread adds the parts in the same order: the same loss.
+            loss = 0.0
+            sq = 0.0
+            for t in range(size):
+                loss += partial[parity, t, 0]
+                sq += partial[parity, t, 1]
+            # The next batch writes the other half, so a thread that is ahead
+            # never overwrites parts that a slower one has yet to read.
+            parity = 1 - parity
         batch_loss = loss / sw_sum * out_scale + 0.5 * alpha * sq / sw_sum
-        total += batch_loss * nb
+        total += batch_loss * batch.shape[0]
+    if train and tid == 0:
+        counters[0] = step
     if mode != GRADIENT:
         return total
     # L2 term of the full-data objective, in the same pass that reads theta.
@@ -220,16 +285,61 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, moments, counter
 _NO_COUNTERS = np.zeros(2, dtype=np.int64)  # predict never advances them
 
 
-def new_counters():
-    """A fresh ``counters`` array: no Adam step taken, dropout generator unseeded."""
-    return np.zeros(2, dtype=np.int64)
+def new_counters(n_threads=1):
+    """A fresh ``counters`` array: no Adam step taken, dropout generators unseeded.
+
+    Slot 0 counts Adam's steps; slot ``1 + t`` is thread ``t``'s dropout state.
+    """
+    return np.zeros(1 + n_threads, dtype=np.int64)
 
 
 def train_epoch(data, order, batch_size, net, theta, hyper, opt_code, moments, counters,
                 work):
-    """One epoch of minibatch training (or ``EVALUATE``); see :func:`run_epoch`."""
-    return run_epoch(data, order, batch_size, net, theta, hyper, opt_code, moments,
-                     counters, work)
+    """One epoch of minibatch training (or ``EVALUATE``); see :func:`run_epoch`.
+
+    ``work`` is a :class:`~skmlp._data.Work` (one thread) or a
+    :class:`~skmlp._data.Squad` (every batch split across its threads; training
+    modes only, and ``counters`` needs a slot per thread).
+    """
+    if not isinstance(work, Squad):
+        return run_epoch(data, order, batch_size, net, theta, hyper, opt_code, moments,
+                         counters, work, solo_team(work.G))
+    return _train_epoch_threaded(data, order, batch_size, net, theta, hyper, opt_code,
+                                 moments, counters, work)
+
+
+def _train_epoch_threaded(data, order, batch_size, net, theta, hyper, opt_code, moments,
+                          counters, squad):
+    size = len(squad.works)
+    if opt_code < 0 or counters.shape[0] < 1 + size:
+        raise ValueError("a split epoch needs a training mode and a counter per thread")
+    sync = np.zeros(SYNC_SIZE, dtype=np.int64)
+    partial = np.zeros((2, size, 2), dtype=np.float64)
+    failures = []
+
+    def member(tid):
+        try:
+            return run_epoch(data, order, batch_size, net, theta, hyper, opt_code,
+                             moments, counters, squad.works[tid],
+                             Team(tid, size, sync, squad.grads, partial,
+                                  np.zeros(N_HP, dtype=theta.dtype)))
+        except BaseException as exc:  # noqa: BLE001 - re-raised by the caller
+            failures.append(exc)
+            sync[SYNC_ABORT] = 1  # the others stop waiting at their next barrier
+            return np.nan
+
+    threads = [threading.Thread(target=member, args=(t,), daemon=True,
+                                name=f"skmlp-batch-{t}") for t in range(1, size)]
+    for th in threads:
+        th.start()
+    try:
+        total = member(0)
+    finally:
+        for th in threads:
+            th.join()
+    if failures:
+        raise failures[0]
+    return total
 
 
 def loss_gradient(data, net, theta, hyper, work, chunk):
@@ -246,7 +356,7 @@ def loss_gradient(data, net, theta, hyper, work, chunk):
     order.flags.writeable = False
     moments = np.empty((0, 0), dtype=theta.dtype)
     return run_epoch(data, order, chunk, net, theta, hyper, GRADIENT, moments,
-                     new_counters(), work)
+                     new_counters(), work, solo_team(work.G))
 
 
 def evaluate_rows(data, rows, net, theta, hyper, work, out):
@@ -258,7 +368,7 @@ def evaluate_rows(data, rows, net, theta, hyper, work, out):
     """
     cap = work.A.shape[0] // max(1, int(np.sum(net.units[1:])))
     return run_epoch(data, rows, cap, net, theta, hyper, EVALUATE, out, new_counters(),
-                     work)
+                     work, solo_team(work.G))
 
 
 # Read-only inputs of every predict call, made once per dtype and output width.
@@ -274,7 +384,8 @@ def _predict_constants(dtype, n_out):
         hyper = hyper_array(dtype)  # writable, as in training: one specialisation
         for a in (Y, sw):
             a.flags.writeable = False
-        c = _PREDICT_CONSTANTS[key] = (Y, sw, hyper)
+        team = solo_team(np.empty(0, dtype=dtype))  # predict never writes to it
+        c = _PREDICT_CONSTANTS[key] = (Y, sw, hyper, team)
     return c
 
 
@@ -288,10 +399,10 @@ def predict_rows(data, rows, net, theta, out, cap=None, unit_layout=None):
     if not theta.flags.writeable:
         theta = theta.copy()  # the engine is specialised for a writable theta
     dtype = theta.dtype
-    Y, sw, hyper = _predict_constants(dtype, out.shape[1])
+    Y, sw, hyper, team = _predict_constants(dtype, out.shape[1])
     cap = chunk_rows(rows.shape[0], net.units) if cap is None else cap
     work = workspace(net, cap, dtype, data[3].shape[0] == 0, forward_only=True,
                      unit_layout=unit_layout)
     # The same named tuples as training, so this is the same specialisation.
     run_epoch(KernelData(*data, Y, sw), rows, cap, net, theta, hyper, PREDICT, out,
-              _NO_COUNTERS, work)
+              _NO_COUNTERS, work, team)

@@ -106,6 +106,7 @@ class MLPClassifierNB(
         dropout=0.0,
         weight_init="glorot_uniform",
         learning_rate_schedule=None,
+        n_jobs=None,
         class_weight=None,
     ):
         super().__init__(
@@ -136,6 +137,7 @@ class MLPClassifierNB(
             dropout=dropout,
             weight_init=weight_init,
             learning_rate_schedule=learning_rate_schedule,
+            n_jobs=n_jobs,
         )
         self.class_weight = class_weight
 
@@ -439,6 +441,7 @@ class MLPRegressorNB(
         dropout=0.0,
         weight_init="glorot_uniform",
         learning_rate_schedule=None,
+        n_jobs=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -468,6 +471,7 @@ class MLPRegressorNB(
             dropout=dropout,
             weight_init=weight_init,
             learning_rate_schedule=learning_rate_schedule,
+            n_jobs=n_jobs,
         )
 
     def _validate_input(self, X, y, incremental, reset):

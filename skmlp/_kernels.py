@@ -305,6 +305,13 @@ def forward(data, rows, net, theta, work, rng, train, tiny):
     return prev
 
 
+@jit_inline
+def _clip(p, eps):
+    """``min(max(p, eps), 1 - eps)``, NaN kept, without compiling the builtins."""
+    lo = eps if p < eps else p
+    return 1.0 - eps if lo > 1.0 - eps else lo
+
+
 @jit
 def output_delta(P, Y, sw, rows, norm, out_code, eps, D):
     """Loss of a batch and the output layer's delta.
@@ -337,10 +344,10 @@ def output_delta(P, Y, sw, rows, norm, out_code, eps, D):
                 li += p - y
             elif out_code == SOFTMAX:
                 if y != 0:
-                    pc = min(max(p, eps), 1.0 - eps)
+                    pc = _clip(p, eps)
                     li -= y * math.log(pc)
             else:  # LOGISTIC
-                pc = min(max(p, eps), 1.0 - eps)
+                pc = _clip(p, eps)
                 if y != 0:
                     li -= y * math.log(pc)
                 if y != 1:

@@ -63,14 +63,31 @@ def _sgd_segment(theta, grad, velocity, reg, lr, momentum, nesterov):
     return sq
 
 
+@jit
+def reduce_gradients(grads, lo, hi):
+    """``grads[0, lo:hi] += grads[t, lo:hi]`` for every later row ``t``, in order.
+
+    The rows are the gradients of the parts of a batch that several threads
+    computed; adding them in a fixed order keeps the sum bitwise reproducible.
+    """
+    for t in range(1, grads.shape[0]):
+        for p in range(lo, hi):
+            grads[0, p] += grads[t, p]
+
+
 @jit_inline
-def sgd_step(theta, grad, velocity, n_coef, hp, nesterov):
-    """One SGD step, in place.
+def sgd_step(theta, grads, velocity, lo, hi, n_coef, hp, nesterov):
+    """One SGD step on the parameters ``lo:hi``, in place.
 
     Parameters
     ----------
-    theta, grad, velocity : ndarray of shape (n_params,)
-        Parameters, gradient without the L2 term, and momentum velocity.
+    theta, velocity : ndarray of shape (n_params,)
+        Parameters and momentum velocity.
+    grads : ndarray of shape (n_parts, n_params)
+        Gradient without the L2 term, as parts to add up (see
+        :func:`reduce_gradients`); row 0 receives the sum.
+    lo, hi : int
+        The range of parameters this call updates (one thread's share).
     n_coef : int
         Number of coefficient entries at the start of ``theta``; the L2 term
         (``hp[HP_REG] = alpha / sum of the batch's sample weights``) applies to
@@ -83,15 +100,17 @@ def sgd_step(theta, grad, velocity, n_coef, hp, nesterov):
     Returns
     -------
     sq_norm : float
-        Sum of squares of the coefficients before the update.
+        Sum of squares of the coefficients in ``lo:hi`` before the update.
     """
-    n = theta.shape[0]
+    reduce_gradients(grads, lo, hi)
+    grad = grads[0]
+    split = lo if n_coef < lo else (hi if n_coef > hi else n_coef)
     sq = 0.0
     # Coefficients (with the L2 term), then intercepts, through one call site.
     for seg in range(2):
-        lo, hi = (0, n_coef) if seg == 0 else (n_coef, n)
+        a, b = (lo, split) if seg == 0 else (split, hi)
         reg = hp[HP_REG] if seg == 0 else hp[HP_ZERO]
-        s = _sgd_segment(theta[lo:hi], grad[lo:hi], velocity[lo:hi], reg, hp[HP_LR],
+        s = _sgd_segment(theta[a:b], grad[a:b], velocity[a:b], reg, hp[HP_LR],
                          hp[HP_MOMENTUM], nesterov)
         if seg == 0:
             sq = s
@@ -116,19 +135,21 @@ def _adam_segment(theta, grad, m, v, reg, lr_t, b1, c1, b2, c2, eps, tiny, zero)
 
 
 @jit_inline
-def adam_step(theta, grad, m, v, n_coef, hp):
-    """One Adam step, in place; ``hp[HP_LR]`` is the bias-corrected step size.
+def adam_step(theta, grads, m, v, lo, hi, n_coef, hp):
+    """One Adam step on the parameters ``lo:hi``; ``hp[HP_LR]`` is bias-corrected.
 
     See :func:`sgd_step` for the shared arguments; ``m`` and ``v`` are the first
-    and second moment vectors. Returns the squared coefficient norm.
+    and second moment vectors. Returns the squared coefficient norm in ``lo:hi``.
     """
-    n = theta.shape[0]
+    reduce_gradients(grads, lo, hi)
+    grad = grads[0]
+    split = lo if n_coef < lo else (hi if n_coef > hi else n_coef)
     sq = 0.0
     # Coefficients (with the L2 term), then intercepts, through one call site.
     for seg in range(2):
-        lo, hi = (0, n_coef) if seg == 0 else (n_coef, n)
+        a, b = (lo, split) if seg == 0 else (split, hi)
         reg = hp[HP_REG] if seg == 0 else hp[HP_ZERO]
-        s = _adam_segment(theta[lo:hi], grad[lo:hi], m[lo:hi], v[lo:hi], reg,
+        s = _adam_segment(theta[a:b], grad[a:b], m[a:b], v[a:b], reg,
                           hp[HP_LR], hp[HP_BETA_1], hp[HP_ONE_MINUS_BETA_1],
                           hp[HP_BETA_2], hp[HP_ONE_MINUS_BETA_2], hp[HP_EPSILON],
                           hp[HP_TINY], hp[HP_ZERO])

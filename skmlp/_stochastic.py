@@ -23,7 +23,7 @@ from ._callbacks import fit_events
 from ._epoch import EVALUATE, evaluate_rows, new_counters, train_epoch
 from ._optim import ADAM, SGD
 from ._schedules import SklearnRule
-from ._threads import blas_threads_for
+from ._threads import batch_threads, blas_threads_for
 
 
 class Validation(NamedTuple):
@@ -83,7 +83,13 @@ class StochasticTrainer:
         self.idx_train, self.val = self._split(Y, sample_weight, given_val)
         self.n_train = self.idx_train.shape[0]
         self.batch_size = est._batch_size(self.n_train)
-        self.work = _data.workspace(net, self.batch_size, theta.dtype, data.dense)
+        self.n_threads = batch_threads(est.n_jobs, net.units, self.batch_size)
+        self._seed_thread_streams()
+        if self.n_threads == 1:
+            self.work = _data.workspace(net, self.batch_size, theta.dtype, data.dense)
+        else:
+            self.work = _data.squad_workspace(net, self.batch_size, theta.dtype,
+                                              data.dense, self.n_threads)
         self.opt_code = ADAM if est.solver == "adam" else SGD
         # scikit-learn shuffles the previous epoch's order again (composing
         # permutations); partial_fit on blocks of the same size keeps doing so
@@ -121,6 +127,24 @@ class StochasticTrainer:
                 # The dropout generator's seed: drawn only when dropout is on, so
                 # that without it the stream (and scikit-learn parity) is untouched.
                 est._counters[1] = est._random_state.randint(np.iinfo(np.int64).max)
+
+    def _seed_thread_streams(self):
+        """A dropout generator per thread that splits the batches.
+
+        Slot 1 of ``_counters`` (thread 0) is seeded in :meth:`_init_state`;
+        the other threads' slots are added here, drawn after the validation
+        split so that a one-thread fit draws exactly what it always did.
+        """
+        est = self.est
+        have = est._counters.shape[0]
+        need = 1 + self.n_threads
+        if have >= need:
+            return
+        extra = np.zeros(need - have, dtype=np.int64)
+        if np.any(self.net.keep < 1.0):
+            extra[:] = est._random_state.randint(np.iinfo(np.int64).max,
+                                                 size=extra.shape[0])
+        est._counters = np.concatenate([est._counters, extra])
 
     def _split(self, Y, sample_weight, given_val):
         """Training row indices and the validation set (or None)."""
@@ -349,8 +373,9 @@ class StochasticTrainer:
         rows = _data.readonly(np.ascontiguousarray(rows, dtype=np.int64))
         hyper = est._hyper(self.theta.dtype, 0.0)
         no_outputs = np.empty((0, 0), dtype=self.theta.dtype)
+        work = self.work.works[0] if self.n_threads > 1 else self.work
         loss = train_epoch(self.data, rows, rows.shape[0], self.net, self.theta, hyper,
-                           EVALUATE, no_outputs, new_counters(), self.work)
+                           EVALUATE, no_outputs, new_counters(), work)
         if not np.isfinite(loss):
             raise est._diverged(
                 "the network's outputs became non-finite after the last update",

@@ -1,4 +1,4 @@
-"""BLAS threading policy for training.
+"""Threading policy for training: BLAS threads, and threads that split a batch.
 
 The kernels themselves are single-threaded; matrix products run in the BLAS
 that Numba calls (SciPy's OpenBLAS), which uses every core by default. For the
@@ -13,11 +13,16 @@ counted: the first fit to need it saves the current setting and lowers it, the
 last one to finish restores it, so fits overlapping in several threads never
 leave the process on one BLAS thread. It only ever lowers the thread count, so
 a caller's own ``threadpoolctl`` limit is respected.
+
+The second core is then used by splitting every batch's rows across threads
+(``n_jobs``, see :func:`batch_threads` and :mod:`skmlp._epoch`), each running
+single-threaded BLAS on its share.
 """
 
 import threading
 from contextlib import contextmanager, nullcontext
 
+from joblib import effective_n_jobs
 from threadpoolctl import ThreadpoolController
 
 # Multiply-adds of the largest product per batch above which two or more BLAS
@@ -41,6 +46,37 @@ def _get_controller():
     return _controller
 
 
+# Fewest rows of a batch per thread: below it, the two meetings per batch and
+# the smaller products cost more than the second core gives back.
+MIN_ROWS_PER_THREAD = 8
+
+
+def _largest_product(units):
+    return max(int(units[i]) * int(units[i + 1]) for i in range(len(units) - 1))
+
+
+def resolve_n_jobs(n_jobs):
+    """``n_jobs`` as a number of threads (joblib's rules: None is 1, -1 all cores).
+
+    Raises ``ValueError`` for 0, as joblib does.
+    """
+    return int(effective_n_jobs(n_jobs))
+
+
+def batch_threads(n_jobs, units, rows):
+    """Threads that split each batch of ``rows`` rows: 1 unless it pays.
+
+    It pays when BLAS runs on one thread (:func:`blas_threads_for`) and every
+    thread gets at least ``MIN_ROWS_PER_THREAD`` rows. The result depends only
+    on ``n_jobs``, the network and the batch size, never on the machine's
+    load, so a seed gives the same weights from run to run.
+    """
+    n = resolve_n_jobs(n_jobs)
+    if n <= 1 or _largest_product(units) * rows >= MULTITHREAD_MIN_MACS:
+        return 1
+    return max(1, min(n, rows // MIN_ROWS_PER_THREAD))
+
+
 def blas_threads_for(units, rows):
     """Context manager limiting BLAS to one thread for small products.
 
@@ -51,8 +87,7 @@ def blas_threads_for(units, rows):
     rows : int
         Rows per batch (or chunk).
     """
-    macs = max(int(units[i]) * int(units[i + 1]) for i in range(len(units) - 1))
-    if macs * rows >= MULTITHREAD_MIN_MACS:
+    if _largest_product(units) * rows >= MULTITHREAD_MIN_MACS:
         return nullcontext()
     return _one_blas_thread()
 

@@ -98,10 +98,12 @@ from skmlp import MLPClassifierNB, _epoch
 X, y = load_iris(return_X_y=True)
 warnings.simplefilter("ignore")
 for dtype in (np.float64, np.float32):
-    est = MLPClassifierNB(hidden_layer_sizes=(4,), max_iter=2, random_state=0,
-                          early_stopping=True).fit(X.astype(dtype), y)
-    est.predict_proba(X.astype(dtype))
-    est.predict(X[:1].astype(dtype))
+    for n_jobs in (None, 2):  # batches split across two threads too
+        est = MLPClassifierNB(hidden_layer_sizes=(4,), max_iter=2, random_state=0,
+                              early_stopping=True, n_jobs=n_jobs).fit(
+            X.astype(dtype), y)
+        est.predict_proba(X.astype(dtype))
+        est.predict(X[:1].astype(dtype))
 print(sorted(Counter(str(sig[4]) for sig in _epoch.run_epoch.signatures).items()))
 """
 

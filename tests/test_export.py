@@ -313,11 +313,12 @@ def test_one_activation_per_layer_exports_when_all_are_the_same():
         {"dropout": [0.2, 0.0], "weight_init": "he_normal"},
         {"class_weight": "balanced"},
         {"learning_rate_schedule": "cosine"},
+        {"n_jobs": 2},
     ],
-    ids=["dropout", "dropout-per-layer-he", "class_weight", "schedule"],
+    ids=["dropout", "dropout-per-layer-he", "class_weight", "schedule", "n_jobs"],
 )
 def test_training_only_parameters_export(params):
-    # Dropout, initialisers, class weights and schedules shape training, not
+    # Dropout, initialisers, class weights, schedules and threads shape training, not
     # prediction (dropout is inverted: nothing to rescale at prediction time),
     # so the export drops them and predicts the same.
     X, y = _data("multiclass")

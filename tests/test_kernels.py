@@ -375,10 +375,31 @@ def _optimizer_problem(dtype, rng):
     return ref.n_coef(units), theta, grads
 
 
+def _in_parts(g, n_parts):
+    """``g`` as ``n_parts`` gradient rows that add up to exactly ``g``."""
+    if n_parts == 1:
+        return g[None, :].copy()
+    return np.stack([g * 0.5, g * 0.5])  # halving is exact
+
+
+def _ranges(n, k, how):
+    """Parameter ranges for the threads of one step: the whole vector, or two
+    shares split inside the coefficients or inside the intercepts."""
+    if how == "whole":
+        return [(0, n)]
+    cut = k // 2 if how == "cut-in-coefs" else (k + n) // 2
+    return [(0, cut), (cut, n)]
+
+
+STEP_SPLITS = [(1, "whole"), (2, "cut-in-coefs"), (2, "cut-in-intercepts")]
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("momentum", [0.0, 0.9])
 @pytest.mark.parametrize("nesterov", [False, True])
-def test_sgd_step_matches_reference(dtype, momentum, nesterov):
+@pytest.mark.parametrize("parts,how", STEP_SPLITS)
+def test_sgd_step_matches_reference(dtype, momentum, nesterov, parts, how):
+    # Several threads hand in the gradient as parts and step a range each.
     rng = np.random.RandomState(8)
     k, theta, grads = _optimizer_problem(dtype, rng)
     reg, lr = 0.03, 0.1
@@ -388,7 +409,9 @@ def test_sgd_step_matches_reference(dtype, momentum, nesterov):
     for g in grads:
         expected_sq = float(np.sum(ref_theta[:k] ** 2))
         hp = _step_scalars(dtype, reg, lr, momentum=momentum)
-        sq = _optim.sgd_step(theta, g, velocity, k, hp, nesterov)
+        g_parts = _in_parts(g, parts)
+        sq = sum(_optim.sgd_step(theta, g_parts, velocity, lo, hi, k, hp, nesterov)
+                 for lo, hi in _ranges(theta.shape[0], k, how))
         full = ref.l2_gradient(g, ref_theta, k, reg)
         ref_theta, ref_velocity = ref.sgd_step(ref_theta, full, ref_velocity, lr,
                                                momentum, nesterov)
@@ -398,7 +421,8 @@ def test_sgd_step_matches_reference(dtype, momentum, nesterov):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-def test_adam_step_matches_reference(dtype):
+@pytest.mark.parametrize("parts,how", STEP_SPLITS)
+def test_adam_step_matches_reference(dtype, parts, how):
     rng = np.random.RandomState(9)
     k, theta, grads = _optimizer_problem(dtype, rng)
     reg, lr, b1, b2, epsilon = 0.03, 0.01, 0.9, 0.999, 1e-8
@@ -411,7 +435,9 @@ def test_adam_step_matches_reference(dtype):
         expected_sq = float(np.sum(ref_theta[:k] ** 2))
         lr_t = ref.adam_learning_rate(t, lr, b1, b2)
         hp = _step_scalars(dtype, reg, lr_t, beta_1=b1, beta_2=b2, epsilon=epsilon)
-        sq = _optim.adam_step(theta, g, m, v, k, hp)
+        g_parts = _in_parts(g, parts)
+        sq = sum(_optim.adam_step(theta, g_parts, m, v, lo, hi, k, hp)
+                 for lo, hi in _ranges(theta.shape[0], k, how))
         full = ref.l2_gradient(g, ref_theta, k, reg)
         ref_theta, ref_m, ref_v = ref.adam_step(ref_theta, full, ref_m, ref_v, t, lr,
                                                 b1, b2, epsilon)
@@ -458,7 +484,7 @@ def test_adam_step_flushes_subnormal_moments_to_zero(dtype):
     m = np.array([1.05 * t, -1.05 * t, 1.0], dtype=dtype)
     v = np.array([1.0005 * t, 1.0005 * t, 1.0], dtype=dtype)
     hp = _step_scalars(dtype, 0.0, 0.01)
-    _optim.adam_step(theta, grad, m, v, 2, hp)
+    _optim.adam_step(theta, grad[None, :], m, v, 0, 3, 2, hp)
     assert m[0] == 0 and m[1] == 0 and m[2] > 0
     assert v[0] == 0 and v[1] == 0 and v[2] > 0
     np.testing.assert_array_equal(theta[:2], np.array([0.5, -0.25], dtype=dtype))
@@ -472,7 +498,10 @@ def _hyper(dtype, *, lr, alpha, **kw):
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("sparse", [False, True], ids=["dense", "csr"])
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
-def test_train_epoch_matches_reference_minibatch_loop(dtype, sparse, solver):
+@pytest.mark.parametrize("n_threads", [1, 2, 5], ids=lambda n: f"{n}-threads")
+def test_train_epoch_matches_reference_minibatch_loop(dtype, sparse, solver, n_threads):
+    # With several threads every batch is split by rows (5 threads leave some
+    # with no rows of a batch of 4, and four with none of the last batch).
     rng = np.random.RandomState(11)
     net = _network("tanh", "softmax", 3)
     units, acts = net.units, net.acts
@@ -484,9 +513,12 @@ def test_train_epoch_matches_reference_minibatch_loop(dtype, sparse, solver):
     batch_size = 4  # batches of 4, 4, 4 and a remainder of 1
     theta = ref.random_theta(units, rng).astype(dtype)
     data = _kdata(Xk, dtype, Y, sw)
-    work = _data.workspace(net, batch_size, dtype, not sparse)
+    if n_threads == 1:
+        work = _data.workspace(net, batch_size, dtype, not sparse)
+    else:
+        work = _data.squad_workspace(net, batch_size, dtype, not sparse, n_threads)
     moments = np.zeros((2, theta.shape[0]), dtype=dtype)
-    step = _epoch.new_counters()
+    step = _epoch.new_counters(n_threads)
     opt = _optim.ADAM if solver == "adam" else _optim.SGD
     lr, alpha = 0.05, 0.3
     hyper = _hyper(dtype, lr=lr, alpha=alpha)

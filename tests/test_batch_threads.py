@@ -1,0 +1,278 @@
+"""``n_jobs``: the rows of every batch split across threads.
+
+What must hold: the split changes only the rounding of the gradient sum (so a
+split fit follows the one-thread fit, and scikit-learn, to ~1e-12); the same
+seed and the same number of threads give bitwise the same weights, in this
+process, in another process and when several split fits run at once; the
+policy uses threads only where it pays; a thread that fails does not leave the
+others waiting forever.
+"""
+
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.neural_network import MLPClassifier
+
+from skmlp import MLPClassifierNB, _data, _epoch, _stochastic, _threads
+from skmlp._threads import MIN_ROWS_PER_THREAD, batch_threads
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::sklearn.exceptions.ConvergenceWarning"
+)
+
+SETUP = textwrap.dedent(
+    """
+    import numpy as np
+    import scipy.sparse as sp
+    from skmlp import MLPClassifierNB, MLPRegressorNB
+
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((400, 12))
+    y_clf = (X[:, :3].sum(axis=1) > 0).astype(int) + (X[:, 3] > 1)
+    y_reg = X @ rng.standard_normal(12)
+    sw = rng.uniform(0.0, 2.0, 400)
+    sw[:64] = 0.0  # whole zero-weight batches on some epochs
+    Xs = sp.csr_matrix(np.where(np.abs(X) > 0.7, X, 0.0))
+    base = dict(hidden_layer_sizes=(32, 16), max_iter=4, batch_size=64,
+                random_state=42)
+    CONFIGS = {
+        "clf-adam": lambda n: MLPClassifierNB(n_jobs=n, **base).fit(X, y_clf),
+        "clf-sgd-sparse": lambda n: MLPClassifierNB(
+            solver="sgd", n_jobs=n, **base).fit(Xs, y_clf),
+        "reg-adam-float32": lambda n: MLPRegressorNB(n_jobs=n, **base).fit(
+            X.astype(np.float32), y_reg),
+        "clf-dropout": lambda n: MLPClassifierNB(
+            dropout=0.3, n_jobs=n, **base).fit(X, y_clf),
+        "reg-weighted-early-stopping": lambda n: MLPRegressorNB(
+            early_stopping=True, n_jobs=n, **dict(base, max_iter=12)).fit(
+            X, y_reg, sample_weight=sw),
+    }
+    """
+)
+namespace = {}
+exec(SETUP, namespace)
+CONFIGS = namespace["CONFIGS"]
+X, Y_CLF = namespace["X"], namespace["y_clf"]
+
+
+def weights(est):
+    return est.coefs_ + est.intercepts_
+
+
+def assert_bitwise_equal(a, b):
+    for u, v in zip(weights(a), weights(b), strict=True):
+        assert u.dtype == v.dtype
+        np.testing.assert_array_equal(u, v)
+
+
+@pytest.fixture
+def split_epochs(monkeypatch):
+    """Record the number of threads of every training epoch."""
+    seen = []
+    real = _stochastic.train_epoch
+
+    def spy(*args):
+        work, mode = args[-1], args[6]
+        if mode >= 0:  # training, not the final-output check
+            seen.append(len(work.works) if isinstance(work, _data.Squad) else 1)
+        return real(*args)
+
+    monkeypatch.setattr(_stochastic, "train_epoch", spy)
+    return seen
+
+
+# ------------------------------------------------------------------ the policy
+def test_policy_uses_threads_only_where_it_pays():
+    small = np.array([50, 64, 64, 1])
+    large = np.array([784, 300, 100, 10])
+    assert batch_threads(None, small, 200) == 1  # scikit-learn's default: 1
+    assert batch_threads(1, small, 200) == 1
+    assert batch_threads(2, small, 200) == 2
+    assert batch_threads(3, small, 200) == 3
+    assert batch_threads(-1, small, 200) == min(_threads.resolve_n_jobs(-1),
+                                                200 // MIN_ROWS_PER_THREAD)
+    # BLAS already runs large products on every core
+    assert batch_threads(2, large, 200) == 1
+    # never fewer than MIN_ROWS_PER_THREAD rows per thread
+    assert batch_threads(4, small, 2 * MIN_ROWS_PER_THREAD) == 2
+    assert batch_threads(4, small, MIN_ROWS_PER_THREAD - 1) == 1
+
+
+def test_fit_splits_batches_only_with_n_jobs(split_epochs):
+    CONFIGS["clf-adam"](None)
+    assert set(split_epochs) == {1}
+    split_epochs.clear()
+    CONFIGS["clf-adam"](2)
+    assert set(split_epochs) == {2}
+
+
+def test_joblib_context_sets_the_default():
+    from joblib import parallel_config
+
+    with parallel_config(n_jobs=2):
+        assert batch_threads(None, np.array([12, 32, 16, 3]), 64) == 2
+
+
+def test_n_jobs_zero_is_refused_before_any_work():
+    est = MLPClassifierNB(n_jobs=0)
+    with pytest.raises(ValueError, match="n_jobs=0 has no meaning"):
+        est.fit(X, Y_CLF)
+    assert not hasattr(est, "coefs_")
+
+
+# ------------------------------------------------- the split changes rounding only
+@pytest.mark.parametrize("name", [n for n in CONFIGS if n != "clf-dropout"])
+@pytest.mark.parametrize("n_jobs", [2, 3])
+def test_split_fit_follows_the_one_thread_fit(name, n_jobs):
+    # (With dropout each thread draws its own masks: other masks, another fit.)
+    one, split = CONFIGS[name](None), CONFIGS[name](n_jobs)
+    rtol = 1e-4 if "float32" in name else 1e-9
+    for u, v in zip(weights(one), weights(split), strict=True):
+        np.testing.assert_allclose(v, u, rtol=rtol, atol=rtol * 1e-2)
+    np.testing.assert_allclose(split.loss_curve_, one.loss_curve_, rtol=rtol)
+    assert split.n_iter_ == one.n_iter_
+    assert split.t_ == one.t_
+
+
+def test_split_fit_follows_scikit_learn():
+    # scikit-learn's own MLP as the oracle, as in test_parity.py
+    params = dict(hidden_layer_sizes=(16,), max_iter=5, batch_size=50,
+                  random_state=0, shuffle=True)
+    ours = MLPClassifierNB(n_jobs=2, **params).fit(X, Y_CLF)
+    theirs = MLPClassifier(**params).fit(X, Y_CLF)
+    for u, v in zip(ours.coefs_ + ours.intercepts_,
+                    theirs.coefs_ + theirs.intercepts_, strict=True):
+        np.testing.assert_allclose(u, v, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-10)
+
+
+def test_adam_counts_every_batch_once():
+    est = CONFIGS["clf-adam"](3)
+    # 400 rows in batches of 64: 7 batches per epoch, 4 epochs
+    assert est._counters[0] == 7 * 4
+
+
+# ------------------------------------------------------------- determinism
+@pytest.mark.parametrize("name", CONFIGS)
+@pytest.mark.parametrize("n_jobs", [2, 3])
+def test_same_seed_and_threads_give_bitwise_identical_weights(name, n_jobs):
+    assert_bitwise_equal(CONFIGS[name](n_jobs), CONFIGS[name](n_jobs))
+
+
+RUNNER = SETUP + textwrap.dedent(
+    """
+    import sys, warnings
+    warnings.simplefilter("ignore")
+    out = {}
+    for name, make in CONFIGS.items():
+        est = make(2)
+        for i, w in enumerate(est.coefs_ + est.intercepts_):
+            out[f"{name}|{i}"] = w
+    np.savez(sys.argv[1], **out)
+    """
+)
+
+
+@pytest.fixture(scope="module")
+def subprocess_weights(tmp_path_factory):
+    path = tmp_path_factory.mktemp("batch_threads") / "weights.npz"
+    subprocess.run([sys.executable, "-c", RUNNER, str(path)], check=True, timeout=600)
+    with np.load(path) as f:
+        return {key: f[key] for key in f.files}
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_split_fit_is_bitwise_identical_in_another_process(subprocess_weights, name):
+    ws = weights(CONFIGS[name](2))
+    assert sum(k.startswith(name + "|") for k in subprocess_weights) == len(ws)
+    for i, w in enumerate(ws):
+        np.testing.assert_array_equal(subprocess_weights[f"{name}|{i}"], w)
+
+
+def test_dropout_streams_differ_per_thread():
+    # Each thread draws its own masks: seeded, and not all from one stream.
+    est = CONFIGS["clf-dropout"](3)
+    streams = est._counters[1:]
+    assert streams.shape == (3,)
+    assert len(set(streams.tolist())) == 3
+    no_dropout = CONFIGS["clf-adam"](3)
+    assert np.all(no_dropout._counters[1:] == 0)  # nothing drawn without dropout
+
+
+def test_one_thread_fit_draws_what_it_always_drew():
+    # The extra dropout seeds are drawn after everything a one-thread fit draws.
+    a = CONFIGS["clf-dropout"](None)
+    b = CONFIGS["clf-dropout"](1)
+    assert a._counters.shape == (2,)
+    assert_bitwise_equal(a, b)
+
+
+# ---------------------------------------------------- partial_fit and warm start
+def test_partial_fit_with_split_batches_continues_like_fit():
+    params = dict(hidden_layer_sizes=(32,), batch_size=40, random_state=0,
+                  shuffle=False, n_jobs=2)
+    full = MLPClassifierNB(max_iter=3, **params).fit(X, Y_CLF)
+    inc = MLPClassifierNB(**params)
+    for _ in range(3):
+        inc.partial_fit(X, Y_CLF, classes=[0, 1, 2])
+    assert_bitwise_equal(full, inc)
+
+
+def test_n_jobs_may_change_between_partial_fit_calls():
+    est = MLPClassifierNB(hidden_layer_sizes=(32,), batch_size=40, random_state=0,
+                          dropout=0.2)
+    est.partial_fit(X, Y_CLF, classes=[0, 1, 2])
+    est.set_params(n_jobs=3).partial_fit(X, Y_CLF)
+    assert est._counters.shape == (4,)  # two more dropout streams, seeded
+    assert np.all(est._counters[2:] != 0)
+    est.set_params(n_jobs=None).partial_fit(X, Y_CLF)
+    assert np.isfinite(est.loss_)
+    assert est._counters[0] == 3 * 10  # Adam's steps: 10 batches per call
+
+
+# -------------------------------------------------- threads of several fits
+def test_split_fits_in_two_threads_equal_serial_fits():
+    from concurrent.futures import ThreadPoolExecutor
+
+    names = ["clf-adam", "clf-dropout", "clf-sgd-sparse", "reg-adam-float32"]
+    serial = [[w.tobytes() for w in weights(CONFIGS[n](2))] for n in names]
+    with ThreadPoolExecutor(len(names)) as pool:
+        threaded = list(pool.map(
+            lambda n: [w.tobytes() for w in weights(CONFIGS[n](2))], names))
+    assert threaded == serial
+
+
+def test_a_failing_thread_does_not_hang_the_others(monkeypatch):
+    # Thread 1 dies before its first meeting point; thread 0 must stop waiting
+    # there, and fit must raise the error and leave the estimator untouched.
+    real = _epoch.run_epoch
+
+    class Boom(RuntimeError):
+        pass
+
+    def run_epoch(*args):
+        if args[-1].tid == 1:
+            raise Boom("thread 1 failed")
+        return real(*args)
+
+    monkeypatch.setattr(_epoch, "run_epoch", run_epoch)
+    est = MLPClassifierNB(hidden_layer_sizes=(16,), batch_size=64, max_iter=2,
+                          n_jobs=2, random_state=0)
+    with pytest.raises(Boom):
+        est.fit(X, Y_CLF)
+    assert not hasattr(est, "coefs_")
+
+
+def test_sparse_and_dense_split_fits_agree():
+    Xs = namespace["Xs"]
+    params = dict(hidden_layer_sizes=(16,), batch_size=64, max_iter=3,
+                  random_state=0, n_jobs=2)
+    a = MLPClassifierNB(**params).fit(Xs, Y_CLF)
+    b = MLPClassifierNB(**params).fit(Xs.toarray(), Y_CLF)
+    for u, v in zip(weights(a), weights(b), strict=True):
+        np.testing.assert_allclose(u, v, rtol=1e-10, atol=1e-13)
+    assert sp.issparse(Xs)
