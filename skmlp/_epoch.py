@@ -41,10 +41,11 @@ thread's, so the rounding (not the mathematics) differs from a one-thread fit.
 """
 
 import math
-import threading
+from functools import partial as partial_job
 
 import numpy as np
 
+from ._crew import borrowed_crew
 from ._data import KernelData, Squad, Team, chunk_rows, solo_team, workspace
 from ._jit import jit
 from ._kernels import backward, forward, output_delta
@@ -316,30 +317,23 @@ def _train_epoch_threaded(data, order, batch_size, net, theta, hyper, opt_code, 
     sync = np.zeros(SYNC_SIZE, dtype=np.int64)
     partial = np.zeros((2, size, 2), dtype=np.float64)
     failures = []
+    results = [np.nan] * size
 
     def member(tid):
         try:
-            return run_epoch(data, order, batch_size, net, theta, hyper, opt_code,
-                             moments, counters, squad.works[tid],
-                             Team(tid, size, sync, squad.grads, partial,
-                                  np.zeros(N_HP, dtype=theta.dtype)))
+            results[tid] = run_epoch(
+                data, order, batch_size, net, theta, hyper, opt_code, moments, counters,
+                squad.works[tid], Team(tid, size, sync, squad.grads, partial,
+                                       np.zeros(N_HP, dtype=theta.dtype)))
         except BaseException as exc:  # noqa: BLE001 - re-raised by the caller
             failures.append(exc)
             sync[SYNC_ABORT] = 1  # the others stop waiting at their next barrier
-            return np.nan
 
-    threads = [threading.Thread(target=member, args=(t,), daemon=True,
-                                name=f"skmlp-batch-{t}") for t in range(1, size)]
-    for th in threads:
-        th.start()
-    try:
-        total = member(0)
-    finally:
-        for th in threads:
-            th.join()
+    with borrowed_crew(size - 1) as crew:
+        crew.run([partial_job(member, t) for t in range(size)])
     if failures:
         raise failures[0]
-    return total
+    return results[0]
 
 
 def loss_gradient(data, net, theta, hyper, work, chunk):

@@ -48,3 +48,13 @@ def jit_inline(func):
         cache=True, nogil=True, error_model="numpy", fastmath=set(FASTMATH),
         inline="always",
     )(func)
+
+
+def jit_ordered(func):
+    """:func:`jit` without reassociation: sums stay in source order.
+
+    For reductions LLVM must not vectorise (see ``_kernels._row_loss``).
+    """
+    return numba.njit(
+        cache=True, nogil=True, error_model="numpy", fastmath={"contract", "nsz", "arcp"},
+    )(func)
