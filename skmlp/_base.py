@@ -362,11 +362,14 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         if val is not None:
             val = self._validation_data(*val, dtype)
 
-        with compile_notice(run_epoch, dtype):
-            if self.solver in _STOCHASTIC_SOLVERS:
-                StochasticTrainer(self, data, theta, net, Y, sample_weight, incremental,
-                                  val).run(inputs)
-            else:
+        if self.solver in _STOCHASTIC_SOLVERS:
+            trainer = StochasticTrainer(self, data, theta, net, Y, sample_weight,
+                                        incremental, val)
+            # Split batches run an engine of their own (see _data.Team).
+            with compile_notice(run_epoch, dtype, split=trainer.n_threads > 1):
+                trainer.run(inputs)
+        else:
+            with compile_notice(run_epoch, dtype):
                 fit_lbfgs(self, data, theta, net, inputs)
         return self
 

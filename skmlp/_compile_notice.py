@@ -23,11 +23,13 @@ _seen = set()
 _lock = threading.Lock()
 
 
-# Position of theta (whose dtype is the model's) in the engine's signature.
+# Position of theta (whose dtype is the model's) in the engine's signature, and
+# of the team (None, or a Team for split batches: another specialisation).
 THETA_ARG = 4
+TEAM_ARG = 10
 
 
-def _cached(dispatcher, dtype):
+def _cached(dispatcher, dtype, split):
     """True / False: whether the disk cache holds the engine for ``dtype``; None: unknown.
 
     Only theta's slot says the model's dtype: every specialisation also takes
@@ -36,15 +38,19 @@ def _cached(dispatcher, dtype):
     try:
         index = dispatcher._cache._cache_file._load_index()
         wanted = f"array({np.dtype(dtype).name}, 1d, C)"
-        return any(str(key[0][THETA_ARG]) == wanted for key in index)
+        return any(str(key[0][THETA_ARG]) == wanted
+                   and (str(key[0][TEAM_ARG]) != "none") == split for key in index)
     except Exception:  # a Numba whose cache internals differ: fall back to the timer
         return None
 
 
 @contextmanager
-def compile_notice(dispatcher, dtype, out=None):
-    """Say on ``out`` (stderr) when the engine is compiled for ``dtype`` in this block."""
-    key = np.dtype(dtype)
+def compile_notice(dispatcher, dtype, out=None, split=False):
+    """Say on ``out`` (stderr) when the engine is compiled for ``dtype`` in this block.
+
+    ``split``: the engine of batches split across threads (``n_jobs > 1``).
+    """
+    key = (np.dtype(dtype), split)
     if key in _seen:  # every call after the first: one set lookup
         yield
         return
@@ -54,13 +60,13 @@ def compile_notice(dispatcher, dtype, out=None):
     if not first or os.environ.get("SKMLP_QUIET"):
         yield
         return
-    key = key.name
+    what = np.dtype(dtype).name + (" split-batch (n_jobs > 1)" if split else "")
     out = sys.stderr if out is None else out
     message = (
-        f"skmlp: compiling the {key} kernels (once; the machine code is cached on "
+        f"skmlp: compiling the {what} kernels (once; the machine code is cached on "
         "disk for later runs and processes)..."
     )
-    cached = _cached(dispatcher, dtype)
+    cached = _cached(dispatcher, dtype, split)
     timer = None
     start = time.perf_counter()
     if cached is False:

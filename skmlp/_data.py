@@ -15,7 +15,6 @@ import scipy.sparse as sp
 
 from ._kernels import GELU, SILU
 from ._optim import N_HP
-from ._sync import SYNC_SIZE
 
 # Activations whose derivative is computed from the pre-activation.
 PREACTIVATION_CODES = (GELU, SILU)
@@ -65,12 +64,16 @@ class Work(NamedTuple):
     M: np.ndarray  # dropout masks, only for layers with dropout
     Ad: np.ndarray  # dropped-out activations, same layout as M
     off: np.ndarray  # int64 (5, n_layers - 1): where each layer starts in each buffer
+    hp: np.ndarray  # (_optim.N_HP,) the optimizer's per-step scalars, theta's dtype
 
 
 class Team(NamedTuple):
     """One thread's place in a batch split across threads (see :mod:`skmlp._epoch`).
 
-    A fit on one thread is a team of one: the engine has a single signature.
+    A call on one thread passes ``None`` instead, and Numba compiles that
+    engine without any of the team's code (a branch on ``team is None`` is
+    resolved at compile time): the first fit of every user stays as fast to
+    compile as before, and only ``n_jobs > 1`` compiles the team's engine.
     """
 
     tid: int  # this thread's index, 0 .. size - 1
@@ -79,7 +82,6 @@ class Team(NamedTuple):
     grads: np.ndarray  # (size, n_params): row t is thread t's part of the gradient
     partial: np.ndarray  # float64 (2, size, 2): per-thread loss and squared norm,
     # double-buffered by batch parity
-    hp: np.ndarray  # (N_HP,) in theta's dtype: this thread's optimizer scalars
 
 
 class Squad(NamedTuple):
@@ -87,12 +89,6 @@ class Squad(NamedTuple):
 
     works: tuple  # one Work per thread; works[t].G is grads[t]
     grads: np.ndarray  # (n_threads, n_params)
-
-
-def solo_team(G):
-    """The :class:`Team` of a call on one thread whose gradient goes to ``G``."""
-    return Team(0, 1, np.zeros(SYNC_SIZE, dtype=np.int64), G.reshape(1, -1),
-                np.zeros((2, 1, 2), dtype=np.float64), np.zeros(N_HP, dtype=G.dtype))
 
 
 def readonly(a):
@@ -203,13 +199,14 @@ def workspace(net, cap, dtype, dense, with_accumulator=False, forward_only=False
     Xb = np.empty(cap * int(units[0]) if dense else 0, dtype=dtype)
     A = np.empty(n_a, dtype=dtype)
     Z = np.empty(n_z, dtype=dtype)
+    hp = np.zeros(N_HP, dtype=dtype)
     if forward_only:
-        return Work(Xb, A, A, empty, empty, Z, empty, empty, off)
+        return Work(Xb, A, A, empty, empty, Z, empty, empty, off, hp)
     n_params = int((units[:-1] * units[1:]).sum() + units[1:].sum())
     return Work(
         Xb, A, np.empty_like(A), np.empty(n_params, dtype=dtype),
         np.empty(n_params if with_accumulator else 0, dtype=dtype), Z,
-        np.empty(n_d, dtype=dtype), np.empty(n_d, dtype=dtype), off,
+        np.empty(n_d, dtype=dtype), np.empty(n_d, dtype=dtype), off, hp,
     )
 
 

@@ -105,8 +105,9 @@ COMMON_PARAMS_DOC = """
         Threads that share each minibatch of a stochastic fit ('sgd', 'adam'):
         every thread runs the forward and backward passes of its share of the
         batch's rows, the gradient parts are added in a fixed order, and the
-        threads update a share of the weights each. None means 1 unless in a
-        :func:`joblib.parallel_config` context; -1 means all usable cores.
+        threads update a share of the weights each. None means 1, -1 all
+        usable cores of this machine (a :func:`joblib.parallel_config`
+        context does not change it: these threads are local).
         Used for networks whose per-batch matrix products are small (below
         about 4 million multiply-adds, e.g. (64, 64) on tabular data at batch
         200), where it pays; larger networks already run their products on
@@ -114,7 +115,9 @@ COMMON_PARAMS_DOC = """
         seed and the same number of threads give bitwise the same weights; a
         different number of threads changes the rounding of the gradient sum
         (about 1e-16 relative per batch). L-BFGS, prediction and validation
-        run on one thread.
+        run on one thread. The first fit with split batches compiles an engine
+        of its own (once, cached). On a machine whose cores are busy with
+        other work, a split fit can be slower than one thread.
 """
 
 COMMON_ATTRS_DOC = """

@@ -27,7 +27,8 @@ passes the same types (one compiled specialisation per dtype):
 - ``counters``: int64 array of shape (1 + threads,), advanced in place: Adam's
   update count, then each thread's dropout generator state (64 bits).
 - ``team`` (:class:`~skmlp._data.Team`): this thread's place when a batch is
-  split across threads; a team of one otherwise.
+  split across threads; None otherwise (a specialisation without the team's
+  code).
 
 Splitting a batch (``n_jobs``): :func:`train_epoch` runs the engine once per
 thread, on threads of its own, each with its own workspace. Thread ``t`` takes
@@ -46,7 +47,7 @@ from functools import partial as partial_job
 import numpy as np
 
 from ._crew import borrowed_crew
-from ._data import KernelData, Squad, Team, chunk_rows, solo_team, workspace
+from ._data import KernelData, Squad, Team, chunk_rows, workspace
 from ._jit import jit
 from ._kernels import backward, forward, output_delta
 from ._sync import SYNC_ABORT, SYNC_SIZE, barrier
@@ -62,8 +63,8 @@ from ._optim import (
     HP_REG,
     HP_TINY,
     HP_ZERO,
-    N_HP,
     adam_step,
+    reduce_gradients,
     sgd_step,
 )
 
@@ -131,10 +132,10 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, moments, counter
         Training: shape (2, n_params), SGD velocity in row 0 or Adam's first
         and second moments. ``PREDICT`` and ``EVALUATE``: the output array,
         shape (n_rows, n_outputs) (same type, so no second compilation).
-    team : _data.Team
+    team : _data.Team or None
         This thread's place when training splits every batch across
-        ``team.size`` threads (see :func:`train_epoch`); a team of one
-        otherwise, and always outside training. Thread ``tid`` runs the
+        ``team.size`` threads (see :func:`train_epoch`); None otherwise, and
+        always outside training. Thread ``tid`` runs the
         forward and backward passes of its share of the batch's rows into
         ``team.grads[tid]``, waits for the others, then sums the parts (in
         thread order) and steps its share of the parameters; a second wait
@@ -152,8 +153,15 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, moments, counter
     Y, sw = data.Y, data.sw
     acts = net.acts
     D, off = work.D, work.off
-    tid, size, grads, partial = team.tid, team.size, team.grads, team.partial
-    G = grads[tid]
+    G = work.G  # this thread's part of the gradient (team.grads[tid] in a team)
+    # ``team is None`` is decided at compile time: a one-thread call compiles
+    # none of the team's code.
+    if team is None:
+        tid = 0
+        size = 1
+    else:
+        tid = team.tid
+        size = team.size
     n_params = theta.shape[0]
     n_coef = off[1, 0]
     out_code = acts[acts.shape[0] - 1]
@@ -167,7 +175,7 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, moments, counter
     nesterov = hyper[H_NESTEROV] != 0.0
     train = mode >= 0
     # Step scalars in theta's dtype (see _optim), in this thread's own array.
-    hp = team.hp
+    hp = work.hp
     if train:
         hp[HP_MOMENTUM] = hyper[H_MOMENTUM]
         hp[HP_BETA_1] = beta_1
@@ -209,7 +217,10 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, moments, counter
         rows = batch[r_lo : batch.shape[0] * (tid + 1) // size]
         nb = rows.shape[0]
         loss = 0.0
-        if nb == 0:
+        empty = False
+        if team is not None:
+            empty = nb == 0
+        if empty:
             # More threads than rows in this batch: an empty share, no gradient.
             for p in range(n_params):
                 G[p] = 0.0
@@ -239,20 +250,27 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, moments, counter
             total += loss
             have_grad = True
             continue
-        partial[parity, tid, 0] = loss
-        phase = barrier(team.sync, size, phase)
-        if phase < 0:
-            return np.nan
+        if team is not None:
+            team.partial[parity, tid, 0] = loss
+            phase = barrier(team.sync, size, phase)
+            if phase < 0:
+                return np.nan  # another thread failed
+        if team is None:
+            grad = G
+        else:
+            # The parts of this thread's share of the parameters, summed in order.
+            reduce_gradients(team.grads, p_lo, p_hi)
+            grad = team.grads[0]
         hp[HP_REG] = alpha / sw_sum
         if mode == ADAM:
             step += 1
             hp[HP_LR] = lr * math.sqrt(1.0 - beta_2**step) / (1.0 - beta_1**step)
-            sq = adam_step(theta, grads, moments[0], moments[1], p_lo, p_hi, n_coef,
-                           hp)
+            sq = adam_step(theta, grad, moments[0], moments[1], p_lo, p_hi, n_coef, hp)
         else:
             hp[HP_LR] = lr
-            sq = sgd_step(theta, grads, moments[0], p_lo, p_hi, n_coef, hp, nesterov)
-        if size > 1:
+            sq = sgd_step(theta, grad, moments[0], p_lo, p_hi, n_coef, hp, nesterov)
+        if team is not None:
+            partial = team.partial
             partial[parity, tid, 1] = sq
             phase = barrier(team.sync, size, phase)
             if phase < 0:
@@ -304,7 +322,7 @@ def train_epoch(data, order, batch_size, net, theta, hyper, opt_code, moments, c
     """
     if not isinstance(work, Squad):
         return run_epoch(data, order, batch_size, net, theta, hyper, opt_code, moments,
-                         counters, work, solo_team(work.G))
+                         counters, work, None)
     return _train_epoch_threaded(data, order, batch_size, net, theta, hyper, opt_code,
                                  moments, counters, work)
 
@@ -323,8 +341,7 @@ def _train_epoch_threaded(data, order, batch_size, net, theta, hyper, opt_code, 
         try:
             results[tid] = run_epoch(
                 data, order, batch_size, net, theta, hyper, opt_code, moments, counters,
-                squad.works[tid], Team(tid, size, sync, squad.grads, partial,
-                                       np.zeros(N_HP, dtype=theta.dtype)))
+                squad.works[tid], Team(tid, size, sync, squad.grads, partial))
         except BaseException as exc:  # noqa: BLE001 - re-raised by the caller
             failures.append(exc)
             sync[SYNC_ABORT] = 1  # the others stop waiting at their next barrier
@@ -350,7 +367,7 @@ def loss_gradient(data, net, theta, hyper, work, chunk):
     order.flags.writeable = False
     moments = np.empty((0, 0), dtype=theta.dtype)
     return run_epoch(data, order, chunk, net, theta, hyper, GRADIENT, moments,
-                     new_counters(), work, solo_team(work.G))
+                     new_counters(), work, None)
 
 
 def evaluate_rows(data, rows, net, theta, hyper, work, out):
@@ -362,7 +379,7 @@ def evaluate_rows(data, rows, net, theta, hyper, work, out):
     """
     cap = work.A.shape[0] // max(1, int(np.sum(net.units[1:])))
     return run_epoch(data, rows, cap, net, theta, hyper, EVALUATE, out, new_counters(),
-                     work, solo_team(work.G))
+                     work, None)
 
 
 # Read-only inputs of every predict call, made once per dtype and output width.
@@ -378,8 +395,7 @@ def _predict_constants(dtype, n_out):
         hyper = hyper_array(dtype)  # writable, as in training: one specialisation
         for a in (Y, sw):
             a.flags.writeable = False
-        team = solo_team(np.empty(0, dtype=dtype))  # predict never writes to it
-        c = _PREDICT_CONSTANTS[key] = (Y, sw, hyper, team)
+        c = _PREDICT_CONSTANTS[key] = (Y, sw, hyper)
     return c
 
 
@@ -393,10 +409,10 @@ def predict_rows(data, rows, net, theta, out, cap=None, unit_layout=None):
     if not theta.flags.writeable:
         theta = theta.copy()  # the engine is specialised for a writable theta
     dtype = theta.dtype
-    Y, sw, hyper, team = _predict_constants(dtype, out.shape[1])
+    Y, sw, hyper = _predict_constants(dtype, out.shape[1])
     cap = chunk_rows(rows.shape[0], net.units) if cap is None else cap
     work = workspace(net, cap, dtype, data[3].shape[0] == 0, forward_only=True,
                      unit_layout=unit_layout)
     # The same named tuples as training, so this is the same specialisation.
     run_epoch(KernelData(*data, Y, sw), rows, cap, net, theta, hyper, PREDICT, out,
-              _NO_COUNTERS, work, team)
+              _NO_COUNTERS, work, None)

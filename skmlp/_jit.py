@@ -53,7 +53,7 @@ def jit_inline(func):
 def jit_ordered(func):
     """:func:`jit` without reassociation: sums stay in source order.
 
-    For reductions LLVM must not vectorise (see ``_kernels._row_loss``).
+    For reductions LLVM must not vectorise (see ``_kernels.output_delta``).
     """
     return numba.njit(
         cache=True, nogil=True, error_model="numpy", fastmath={"contract", "nsz", "arcp"},

@@ -312,7 +312,7 @@ def _clip(p, eps):
     return 1.0 - eps if lo > 1.0 - eps else lo
 
 
-@jit
+@jit_ordered
 def output_delta(P, Y, sw, rows, norm, out_code, eps, D):
     """Loss of a batch and the output layer's delta.
 
@@ -320,6 +320,12 @@ def output_delta(P, Y, sw, rows, norm, out_code, eps, D):
     binary cross-entropy, identity + squared error, exp + Poisson deviance) the
     derivative of the loss with respect to the output pre-activation is
     ``P - Y``: the canonical link. ``D`` receives ``(P - Y) * w_i * norm``.
+
+    Compiled without reassociation (``_jit.jit_ordered``) on purpose: with it,
+    LLVM vectorised the sum over outputs and, to do so, took the logarithm of
+    every output (a scalar libm call per lane) instead of only where the target
+    is non-zero; with 10 classes that was the hottest spot of a small
+    network's batch. The delta loop, not a reduction, is vectorised anyway.
 
     Returns
     -------
@@ -333,44 +339,32 @@ def output_delta(P, Y, sw, rows, norm, out_code, eps, D):
     total = 0.0
     for i in range(nb):
         r = rows[i]
-        total += sw[r] * _row_loss(P, Y, i, r, out_code, eps)
+        li = 0.0
+        for j in range(k):
+            p = P[i, j]
+            y = Y[r, j]
+            if out_code == IDENTITY:
+                li += 0.5 * (y - p) * (y - p)
+            elif out_code == EXP:
+                if y > 0:
+                    li += y * math.log(y / p)
+                li += p - y
+            elif out_code == SOFTMAX:
+                if y != 0:
+                    li -= y * math.log(_clip(p, eps))
+            else:  # LOGISTIC
+                pc = _clip(p, eps)
+                if y != 0:
+                    li -= y * math.log(pc)
+                if y != 1:
+                    li -= (1.0 - y) * math.log(1.0 - pc)
+        total += sw[r] * li
     for i in range(nb):
         r = rows[i]
         wn = sw[r] * norm
         for j in range(k):
             D[i, j] = (P[i, j] - Y[r, j]) * wn
     return total
-
-
-@jit_ordered
-def _row_loss(P, Y, i, r, out_code, eps):
-    """``loss_i`` of one row (see :func:`output_delta`), summed in order.
-
-    Compiled without reassociation on purpose: with it, LLVM vectorises the
-    sum over outputs and, to do so, takes the logarithm of every output (a
-    scalar libm call per lane) instead of only where the target is non-zero;
-    with 10 classes that was most of the time of a small network's batch.
-    """
-    li = 0.0
-    for j in range(P.shape[1]):
-        p = P[i, j]
-        y = Y[r, j]
-        if out_code == IDENTITY:
-            li += 0.5 * (y - p) * (y - p)
-        elif out_code == EXP:
-            if y > 0:
-                li += y * math.log(y / p)
-            li += p - y
-        elif out_code == SOFTMAX:
-            if y != 0:
-                li -= y * math.log(_clip(p, eps))
-        else:  # LOGISTIC
-            pc = _clip(p, eps)
-            if y != 0:
-                li -= y * math.log(pc)
-            if y != 1:
-                li -= (1.0 - y) * math.log(1.0 - pc)
-    return li
 
 
 @jit_inline
@@ -386,7 +380,8 @@ def backward(data, rows, net, theta, work, accumulate, train, tiny):
     """
     sp_data, sp_indices, sp_indptr = data[1], data[2], data[3]
     units, acts, keep = net
-    Xb, A, D, G, Gtmp, Zp, M, Ad, off = work
+    Xb, A, D, G, Gtmp, Zp, M, Ad, off = (work.Xb, work.A, work.D, work.G, work.Gtmp,
+                                         work.Z, work.M, work.Ad, work.off)
     nb = rows.shape[0]
     n_trans = units.shape[0] - 1
     sparse = sp_indptr.shape[0] > 0

@@ -76,16 +76,14 @@ def reduce_gradients(grads, lo, hi):
 
 
 @jit_inline
-def sgd_step(theta, grads, velocity, lo, hi, n_coef, hp, nesterov):
+def sgd_step(theta, grad, velocity, lo, hi, n_coef, hp, nesterov):
     """One SGD step on the parameters ``lo:hi``, in place.
 
     Parameters
     ----------
-    theta, velocity : ndarray of shape (n_params,)
-        Parameters and momentum velocity.
-    grads : ndarray of shape (n_parts, n_params)
-        Gradient without the L2 term, as parts to add up (see
-        :func:`reduce_gradients`); row 0 receives the sum.
+    theta, grad, velocity : ndarray of shape (n_params,)
+        Parameters, gradient without the L2 term (summed over the parts of a
+        split batch, see :func:`reduce_gradients`), and momentum velocity.
     lo, hi : int
         The range of parameters this call updates (one thread's share).
     n_coef : int
@@ -102,8 +100,6 @@ def sgd_step(theta, grads, velocity, lo, hi, n_coef, hp, nesterov):
     sq_norm : float
         Sum of squares of the coefficients in ``lo:hi`` before the update.
     """
-    reduce_gradients(grads, lo, hi)
-    grad = grads[0]
     split = lo if n_coef < lo else (hi if n_coef > hi else n_coef)
     sq = 0.0
     # Coefficients (with the L2 term), then intercepts, through one call site.
@@ -135,14 +131,12 @@ def _adam_segment(theta, grad, m, v, reg, lr_t, b1, c1, b2, c2, eps, tiny, zero)
 
 
 @jit_inline
-def adam_step(theta, grads, m, v, lo, hi, n_coef, hp):
+def adam_step(theta, grad, m, v, lo, hi, n_coef, hp):
     """One Adam step on the parameters ``lo:hi``; ``hp[HP_LR]`` is bias-corrected.
 
     See :func:`sgd_step` for the shared arguments; ``m`` and ``v`` are the first
     and second moment vectors. Returns the squared coefficient norm in ``lo:hi``.
     """
-    reduce_gradients(grads, lo, hi)
-    grad = grads[0]
     split = lo if n_coef < lo else (hi if n_coef > hi else n_coef)
     sq = 0.0
     # Coefficients (with the L2 term), then intercepts, through one call site.

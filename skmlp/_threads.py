@@ -22,7 +22,7 @@ single-threaded BLAS on its share.
 import threading
 from contextlib import contextmanager, nullcontext
 
-from joblib import effective_n_jobs
+from joblib import cpu_count
 from threadpoolctl import ThreadpoolController
 
 # Multiply-adds of the largest product per batch above which two or more BLAS
@@ -56,11 +56,22 @@ def _largest_product(units):
 
 
 def resolve_n_jobs(n_jobs):
-    """``n_jobs`` as a number of threads (joblib's rules: None is 1, -1 all cores).
+    """``n_jobs`` as a number of this process's threads.
 
-    Raises ``ValueError`` for 0, as joblib does.
+    None is 1, -1 every usable core, -2 all but one, and so on (joblib's
+    counting, with joblib's count of usable cores). Unlike ``joblib.Parallel``,
+    a :func:`joblib.parallel_config` context does not change None: the
+    threads that split a batch are local, whereas the context may name a
+    cluster (inside a Dask worker it reports the whole cluster's threads).
+    Raises ``ValueError`` for 0.
     """
-    return int(effective_n_jobs(n_jobs))
+    if n_jobs is None:
+        return 1
+    if n_jobs == 0:
+        raise ValueError("n_jobs == 0 has no meaning")
+    if n_jobs < 0:
+        return max(1, cpu_count() + 1 + int(n_jobs))
+    return int(n_jobs)
 
 
 def batch_threads(n_jobs, units, rows):

@@ -110,11 +110,17 @@ def test_fit_splits_batches_only_with_n_jobs(split_epochs):
     assert set(split_epochs) == {2}
 
 
-def test_joblib_context_sets_the_default():
-    from joblib import parallel_config
+def test_n_jobs_counts_local_cores_whatever_the_joblib_context():
+    # The threads are this process's own: a joblib context (which, inside a
+    # Dask worker, reports the whole cluster) does not turn None into more.
+    from joblib import cpu_count, parallel_config
 
+    units = np.array([12, 32, 16, 3])
     with parallel_config(n_jobs=2):
-        assert batch_threads(None, np.array([12, 32, 16, 3]), 64) == 2
+        assert batch_threads(None, units, 64) == 1
+    assert _threads.resolve_n_jobs(-1) == cpu_count()
+    assert _threads.resolve_n_jobs(-2) == max(1, cpu_count() - 1)
+    assert _threads.resolve_n_jobs(3) == 3
 
 
 def test_n_jobs_zero_is_refused_before_any_work():

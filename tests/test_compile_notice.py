@@ -15,13 +15,16 @@ import pytest
 from skmlp import _compile_notice
 
 
-def _dispatcher(cached_dtypes=(), broken=False):
+def _dispatcher(cached_dtypes=(), broken=False, split=False):
     def load_index():
         if broken:
             raise RuntimeError("a cache format this code does not know")
         # Index keys: (signature, codegen magic); theta is argument 4 and every
-        # signature has float64 arrays elsewhere (the scalars).
-        return {(("data", "array(float64, 1d, C)", "int64", "net", f"array({d}, 1d, C)"),
+        # signature has float64 arrays elsewhere (the scalars); the last
+        # argument is the team: none, or a Team for split batches.
+        team = "Team(int64, int64, ...)" if split else "none"
+        return {(("data", "array(float64, 1d, C)", "int64", "net", f"array({d}, 1d, C)",
+                  "hyper", "int64", "moments", "counters", "work", team),
                  "magic"): "file" for d in cached_dtypes}
 
     cache_file = SimpleNamespace(_load_index=load_index)
@@ -89,6 +92,21 @@ def test_unreadable_cache_falls_back_to_a_timer(monkeypatch):
     assert "compiling the float64 kernels" in slow.getvalue()
 
 
+def test_split_batch_engine_is_announced_on_its_own():
+    # n_jobs > 1 runs another specialisation: cached one-thread machine code
+    # does not make its compile silent, and it says which engine it is.
+    out = io.StringIO()
+    with _compile_notice.compile_notice(_dispatcher(["float64"]), np.float64, out,
+                                        split=True):
+        pass
+    assert "compiling the float64 split-batch (n_jobs > 1) kernels" in out.getvalue()
+    quiet = io.StringIO()
+    with _compile_notice.compile_notice(_dispatcher(["float64"], split=True), np.float64,
+                                        quiet, split=True):
+        pass
+    assert quiet.getvalue() == ""
+
+
 _ONE_ENGINE_SCRIPT = """
 import warnings
 from collections import Counter
@@ -97,14 +115,21 @@ from sklearn.datasets import load_iris
 from skmlp import MLPClassifierNB, _epoch
 X, y = load_iris(return_X_y=True)
 warnings.simplefilter("ignore")
-for dtype in (np.float64, np.float32):
-    for n_jobs in (None, 2):  # batches split across two threads too
+
+
+def engines():
+    return sorted(Counter((str(sig[4]), str(sig[10]) == "none")
+                          for sig in _epoch.run_epoch.signatures).items())
+
+
+for n_jobs in (None, 2):  # then batches split across two threads
+    for dtype in (np.float64, np.float32):
         est = MLPClassifierNB(hidden_layer_sizes=(4,), max_iter=2, random_state=0,
                               early_stopping=True, n_jobs=n_jobs).fit(
             X.astype(dtype), y)
         est.predict_proba(X.astype(dtype))
         est.predict(X[:1].astype(dtype))
-print(sorted(Counter(str(sig[4]) for sig in _epoch.run_epoch.signatures).items()))
+    print(engines())
 """
 
 
@@ -112,6 +137,8 @@ def test_fit_and_predict_share_one_compiled_engine_per_dtype():
     # Every argument type of the engine must be the same for training,
     # validation and prediction (a read-only array is another type): a second
     # specialisation would compile for several seconds on the first predict.
+    # Split batches (n_jobs=2) add exactly one engine per dtype, and their
+    # validation and prediction still run the first one.
     # A fresh process, so that no other test's direct kernel calls count.
     import subprocess
     import sys
@@ -119,5 +146,8 @@ def test_fit_and_predict_share_one_compiled_engine_per_dtype():
     proc = subprocess.run([sys.executable, "-c", _ONE_ENGINE_SCRIPT], capture_output=True,
                           text=True, timeout=600, env={**os.environ, "SKMLP_QUIET": "1"})
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == (
-        "[('array(float32, 1d, C)', 1), ('array(float64, 1d, C)', 1)]")
+    one, split = proc.stdout.strip().splitlines()
+    f32, f64 = "array(float32, 1d, C)", "array(float64, 1d, C)"
+    assert one == str([((f32, True), 1), ((f64, True), 1)])
+    assert split == str([((f32, False), 1), ((f32, True), 1), ((f64, False), 1),
+                         ((f64, True), 1)])

@@ -410,8 +410,10 @@ def test_sgd_step_matches_reference(dtype, momentum, nesterov, parts, how):
         expected_sq = float(np.sum(ref_theta[:k] ** 2))
         hp = _step_scalars(dtype, reg, lr, momentum=momentum)
         g_parts = _in_parts(g, parts)
-        sq = sum(_optim.sgd_step(theta, g_parts, velocity, lo, hi, k, hp, nesterov)
-                 for lo, hi in _ranges(theta.shape[0], k, how))
+        sq = 0.0
+        for lo, hi in _ranges(theta.shape[0], k, how):
+            _optim.reduce_gradients(g_parts, lo, hi)
+            sq += _optim.sgd_step(theta, g_parts[0], velocity, lo, hi, k, hp, nesterov)
         full = ref.l2_gradient(g, ref_theta, k, reg)
         ref_theta, ref_velocity = ref.sgd_step(ref_theta, full, ref_velocity, lr,
                                                momentum, nesterov)
@@ -436,8 +438,10 @@ def test_adam_step_matches_reference(dtype, parts, how):
         lr_t = ref.adam_learning_rate(t, lr, b1, b2)
         hp = _step_scalars(dtype, reg, lr_t, beta_1=b1, beta_2=b2, epsilon=epsilon)
         g_parts = _in_parts(g, parts)
-        sq = sum(_optim.adam_step(theta, g_parts, m, v, lo, hi, k, hp)
-                 for lo, hi in _ranges(theta.shape[0], k, how))
+        sq = 0.0
+        for lo, hi in _ranges(theta.shape[0], k, how):
+            _optim.reduce_gradients(g_parts, lo, hi)
+            sq += _optim.adam_step(theta, g_parts[0], m, v, lo, hi, k, hp)
         full = ref.l2_gradient(g, ref_theta, k, reg)
         ref_theta, ref_m, ref_v = ref.adam_step(ref_theta, full, ref_m, ref_v, t, lr,
                                                 b1, b2, epsilon)
@@ -484,7 +488,7 @@ def test_adam_step_flushes_subnormal_moments_to_zero(dtype):
     m = np.array([1.05 * t, -1.05 * t, 1.0], dtype=dtype)
     v = np.array([1.0005 * t, 1.0005 * t, 1.0], dtype=dtype)
     hp = _step_scalars(dtype, 0.0, 0.01)
-    _optim.adam_step(theta, grad[None, :], m, v, 0, 3, 2, hp)
+    _optim.adam_step(theta, grad, m, v, 0, 3, 2, hp)
     assert m[0] == 0 and m[1] == 0 and m[2] > 0
     assert v[0] == 0 and v[1] == 0 and v[2] > 0
     np.testing.assert_array_equal(theta[:2], np.array([0.5, -0.25], dtype=dtype))
