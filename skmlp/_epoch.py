@@ -50,7 +50,6 @@ from ._crew import borrowed_crew
 from ._data import KernelData, Squad, Team, chunk_rows, workspace
 from ._jit import jit
 from ._kernels import backward, forward, output_delta
-from ._sync import SYNC_ABORT, SYNC_SIZE, barrier
 from ._optim import (
     ADAM,
     HP_BETA_1,
@@ -67,6 +66,7 @@ from ._optim import (
     reduce_gradients,
     sgd_step,
 )
+from ._sync import SYNC_ABORT, SYNC_SIZE, barrier
 
 # Modes of run_epoch besides the optimizers' codes (_optim.SGD, _optim.ADAM).
 EVALUATE = -1  # forward pass and loss only

@@ -44,7 +44,17 @@ N_HP = 10
 @jit
 def _sgd_segment(theta, grad, velocity, reg, lr, momentum, nesterov):
     sq = 0.0
-    if nesterov:
+    if momentum == 0.0:
+        # Plain SGD: the velocity would only ever be multiplied by zero, so it
+        # is neither read nor written (it stays zero): two of the five passes
+        # over parameter-sized memory per step are saved, which is what bounds
+        # a large network's step at small batches.
+        for p in range(theta.shape[0]):
+            t = theta[p]
+            g = grad[p] + reg * t
+            sq += t * t
+            theta[p] = t - lr * g
+    elif nesterov:
         for p in range(theta.shape[0]):
             t = theta[p]
             g = grad[p] + reg * t
@@ -83,7 +93,8 @@ def sgd_step(theta, grad, velocity, lo, hi, n_coef, hp, nesterov):
     ----------
     theta, grad, velocity : ndarray of shape (n_params,)
         Parameters, gradient without the L2 term (summed over the parts of a
-        split batch, see :func:`reduce_gradients`), and momentum velocity.
+        split batch, see :func:`reduce_gradients`), and momentum velocity
+        (left untouched when the momentum is 0).
     lo, hi : int
         The range of parameters this call updates (one thread's share).
     n_coef : int
