@@ -46,6 +46,13 @@ def _threads_cell(r, lib, meta):
     return "%s / %s" % (setting, _fmt(cpu, "%.2f"))
 
 
+def _settle(meta):
+    """The rest before each timed call, as a clause of the method sentence."""
+    s = meta.get("settle_s")
+    return (", each timed call after a %.2f s rest (thread pools of the library "
+            "before stop busy-waiting)" % s) if s else ""
+
+
 def _fit_table(res, libs):
     meta = res["meta"]
     head = ["case", "rows x epochs"] + ["%s s" % _name(lib) for lib in libs]
@@ -473,12 +480,12 @@ def render(res, json_rel, fig_dir_rel=None, figures=(), json_link=None):
             "## Training",
             "",
             "Median wall time of `fit` over %d rounds; in each round every library "
-            "fits once, in a random order. An untimed warm-up fit per library comes "
+            "fits once, in a random order%s. An untimed warm-up fit per library comes "
             "first (it compiles skmlp's kernels and JAX's steps). ReLU, alpha=1e-4, "
             "learning rate 1e-3 (adam) or 1e-2 (sgd), `shuffle=True`, `random_state=0`, "
             "fixed epochs (`tol=0`, `n_iter_no_change` > `max_iter`). MNIST network "
             "784-300-100-10; tabular: `make_classification`, 50 features, 10 classes, "
-            "hidden (64, 64)." % p["repeats"],
+            "hidden (64, 64)." % (p["repeats"], _settle(meta)),
             "",
             _fit_table(res, libs),
             "",

@@ -27,7 +27,7 @@ import numpy as np  # noqa: E402
 
 from benchmarks import (cases, data, goals, isolated, machine, models,  # noqa: E402
                         quality, report)
-from benchmarks.timing import freeze_heap  # noqa: E402
+from benchmarks.timing import SETTLE, freeze_heap  # noqa: E402
 
 SECTIONS = ["parity", "gemm", "mnist", "tabular", "predict", "epochs", "threads",
             "memory", "compile", "sweeps", "dropout"]
@@ -263,7 +263,7 @@ def run(args, log=print):
     res = {"meta": {
         "mode": mode, "profile": profile, "sections": sections,
         "cases": sorted(wanted) if wanted else None, "libs": libs, "peer_notes": notes,
-        "threads": args.threads, "order_seed": seed,
+        "threads": args.threads, "order_seed": seed, "settle_s": SETTLE,
         "command": " ".join(["python -m benchmarks"] +
                             [shlex.quote(a) for a in sys.argv[1:]]),
         "git": machine.git_state(REPO_ROOT),

@@ -17,6 +17,14 @@ import time
 import warnings
 import zlib
 
+# Seconds of rest before every timed call. Thread pools busy-wait after their
+# work before they sleep (OpenBLAS's workers for about 2**28 cycles, 0.1 s
+# here; OpenMP runtimes similarly), and a library timed right after another
+# then shares a core with the previous one's spinning threads: skmlp with
+# n_jobs=2 took 0.076 s right after scikit-learn's fit and 0.043 s after a
+# 0.25 s rest. Every library gets the same rest, outside the timed interval.
+SETTLE = 0.25
+
 
 @contextlib.contextmanager
 def quiet():
@@ -49,6 +57,7 @@ def timed(fn, loops=1):
     ``cpu / wall`` shows how many cores the call really kept busy.
     """
     gc.collect()
+    time.sleep(SETTLE)
     with quiet():
         c0 = _cpu_seconds()
         t0 = time.perf_counter()
