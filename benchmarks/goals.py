@@ -204,6 +204,34 @@ def us(seconds):
     return format(1e6 * seconds, ",.0f" if seconds >= 1e-5 else ",.1f")
 
 
+def _topic(kind, key):
+    """Which explanation of :data:`WHY_NOT_MET` a goal belongs to."""
+    if kind == "fit":
+        return "tabular" if key.startswith("tabular") else "mnist"
+    return {"jax": "mnist", "cold": "compile", "cold32": "compile",
+            "warm": "compile"}.get(kind, kind)
+
+
+# What was tried, and what the profile shows, for each kind of goal; printed
+# under the goals table for every kind with a goal not met in the run.
+WHY_NOT_MET = {}
+
+
+def not_met_notes(res):
+    """Markdown paragraphs explaining the goals the run did not meet."""
+    topics = []
+    for row_label, _, _, verdict in goal_rows(res):
+        if verdict != "not met":
+            continue
+        for label, kind, key, _ in GOALS:
+            if row_label.startswith(label):
+                t = _topic(kind, key or "")
+                if t in WHY_NOT_MET and t not in topics:
+                    topics.append(t)
+                break
+    return ["**%s** %s" % WHY_NOT_MET[t] for t in topics]
+
+
 def summary_table(res):
     """The goals table as markdown (also printed at the end of a run)."""
     lines = ["| goal (skmlp / scikit-learn unless stated) | target | measured | verdict |",

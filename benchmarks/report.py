@@ -16,7 +16,7 @@ from benchmarks.figures import make_figures
 from benchmarks.goals import fit_by_id as _fit_by_id
 from benchmarks.goals import fmt as _fmt
 from benchmarks.goals import lib_name as _name
-from benchmarks.goals import summary_table
+from benchmarks.goals import not_met_notes, summary_table
 from benchmarks.goals import us as _us
 from benchmarks.quality import render_table as _quality_table
 
@@ -473,6 +473,11 @@ def render(res, json_rel, fig_dir_rel=None, figures=(), json_link=None):
                   "rows in the robustness table." % ", ".join(
                       "*%s* (%.2f)" % b for b in busy), ""]
     lines += ["## Goals", "", summary_table(res), ""]
+    notes = not_met_notes(res)
+    if notes:
+        lines += ["### Goals not met: what was tried, what the profile shows", ""]
+        for n in notes:
+            lines += [n, ""]
     if res.get("parity"):
         lines += ["## Same arithmetic", "", _parity_section(res), ""]
     if res.get("fit"):

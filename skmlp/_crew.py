@@ -13,18 +13,61 @@ A forked child process starts with an empty pool (the parent's threads do not
 exist there).
 """
 
+import ctypes
 import os
 import queue
+import sys
 import threading
 from contextlib import contextmanager
 
 
+def _current_cpu():
+    """The core the calling thread runs on (Linux), else None."""
+    return _sched_getcpu() if _sched_getcpu is not None else None
+
+
+def _load_sched_getcpu():
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        fn = ctypes.CDLL(None, use_errno=True).sched_getcpu
+    except (OSError, AttributeError):
+        return None
+    fn.restype = ctypes.c_int
+    fn.argtypes = []
+    return fn
+
+
+_sched_getcpu = _load_sched_getcpu()
+
+
+def _step_aside(caller_cpu):
+    """Leave the caller's core if the scheduler woke this thread on it.
+
+    The kernel tends to wake a thread on the core of the thread that woke it;
+    the two halves of a batch then take turns on one core while the other
+    idles (a tabular fit with n_jobs=2 took 0.109 s instead of 0.05 s). The
+    thread moves off that core by narrowing its affinity for an instant and
+    then restores it, so the scheduler stays free to move it later (threads
+    pinned for good were 17 times slower when another process held a core).
+    """
+    if caller_cpu is None or _current_cpu() != caller_cpu:
+        return
+    allowed = os.sched_getaffinity(0)
+    others = allowed - {caller_cpu}
+    if others:
+        os.sched_setaffinity(0, others)
+        os.sched_setaffinity(0, allowed)
+
+
 def _serve(jobs, done):
     while True:
-        job = jobs.get()
-        if job is None:
+        item = jobs.get()
+        if item is None:
             return
+        job, caller_cpu = item
         try:
+            _step_aside(caller_cpu)
             job()
         finally:
             done.put(None)  # a job that raised must not leave run() waiting
@@ -51,8 +94,9 @@ class Crew:
 
     def run(self, jobs):
         """Run ``jobs[0]`` here and ``jobs[1:]`` on the workers; wait for all."""
+        cpu = _current_cpu()
         for q, job in zip(self._jobs, jobs[1:], strict=True):
-            q.put(job)
+            q.put((job, cpu))
         try:
             jobs[0]()
         finally:

@@ -107,13 +107,19 @@ FIT_CONFIGS = {
     "reg-early-stopping": lambda: MLPRegressorNB(
         early_stopping=True, hidden_layer_sizes=(10,), max_iter=15,
         random_state=4).fit(X[:400], Y_REG[:400]),
+    # every batch split across two threads of its own (n_jobs=2)
+    "clf-split-batches": lambda: MLPClassifierNB(
+        hidden_layer_sizes=(16,), batch_size=64, max_iter=5, n_jobs=2,
+        random_state=5).fit(X[:400], Y_CLF[:400]),
 }
 
 
 @pytest.mark.parametrize("pair", [("clf-adam", "reg-sgd-float32"),
                                   ("clf-lbfgs", "reg-early-stopping"),
-                                  ("clf-adam", "clf-adam")],
-                         ids=["adam+sgd", "lbfgs+early-stopping", "same-config"])
+                                  ("clf-adam", "clf-adam"),
+                                  ("clf-split-batches", "clf-split-batches")],
+                         ids=["adam+sgd", "lbfgs+early-stopping", "same-config",
+                              "split-batches"])
 def test_two_fits_in_two_threads_equal_serial_fits(pair):
     serial = [weights_bytes(FIT_CONFIGS[name]()) for name in pair]
     threaded = run_concurrently(lambda i: weights_bytes(FIT_CONFIGS[pair[i]]()),
@@ -140,13 +146,14 @@ def test_concurrent_partial_fit_on_separate_estimators():
     assert run_concurrently(train, n=4) == serial
 
 
-def test_predict_while_other_models_train(models):
+@pytest.mark.parametrize("trainer", ["clf-adam", "clf-split-batches"])
+def test_predict_while_other_models_train(models, trainer):
     est, Xp = models["clf-float64"]
     expected = est.predict_proba(Xp)
 
     def work(i):
         if i % 2:
-            return FIT_CONFIGS["clf-adam"]() and None
+            return FIT_CONFIGS[trainer]() and None
         return [est.predict_proba(Xp) for _ in range(3)]
 
     for out in run_concurrently(work, n=4):
