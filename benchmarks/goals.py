@@ -214,7 +214,69 @@ def _topic(kind, key):
 
 # What was tried, and what the profile shows, for each kind of goal; printed
 # under the goals table for every kind with a goal not met in the run.
-WHY_NOT_MET = {}
+WHY_NOT_MET = {
+    "predict": (
+        "predict_proba.",
+        "At 100 rows a call is two products (100 x 784 by 784 x 300, then by "
+        "300 x 100) on the same OpenBLAS kernels NumPy uses: 47 MFLOP, 250-470 us "
+        "at this machine's GEMM rates, of a float64 call of 430-550 us. The serving "
+        "path (no `validate_data` for a plain C-contiguous array, weights and layout "
+        "prepared once) removed the Python overhead that made one row slower than "
+        "scikit-learn (1.7x before); what is left at 100 rows is arithmetic both "
+        "libraries share. One row sits at the 0.5 boundary in float64 (skmlp 55-56 "
+        "us in every run, scikit-learn 107-122 us)."),
+    "tabular": (
+        "Tabular network, both cores.",
+        "`n_jobs=2` splits the rows of every batch across two threads that meet at a "
+        "spin barrier twice per batch. Outside the harness, 20,000 rows x 5 epochs: "
+        "batch 200 0.077 s on one thread, 0.048 s on two; batch 32 0.092 s and 0.064 "
+        "s: 1.4-1.6x, not 2x. Batch 32 run alone (`--case tabular_adam_b32_2t`) "
+        "measured 0.063-0.064 s (ratio 0.101), but 0.098-0.110 s in two complete "
+        "runs, slower than one thread there; at 31,000 meetings per fit this case "
+        "is the most sensitive to what a meeting costs, and the cause of the "
+        "difference is not found (importing and running PyTorch or JAX before the "
+        "fit, as the complete run does, left it at 0.059-0.067 s). `perf` on the "
+        "two-thread batch-32 fit: 42% in OpenBLAS's small-matrix kernels, 14% in "
+        "Numba's reference counting of array views (an atomic increment and "
+        "decrement for every per-layer view the passes create, "
+        "`NRT_incref`/`NRT_decref`), 5% in the barrier's yields, the rest in the "
+        "elementwise loops (`exp` 3.5%, `log` 1%). Kept: one logarithm per non-zero "
+        "target in the loss (LLVM had vectorised the sum and taken all ten outputs' "
+        "logarithms: the hottest spot, 0.087 -> 0.075 s on one thread), workers kept "
+        "for the process, a woken worker stepping off its waker's core. Rejected: "
+        "pinning threads to cores (10% faster on an idle machine, 17x slower with "
+        "one core busy). A split fit timed right after another library's two-thread "
+        "BLAS work shares a core with that library's spinning threads (0.076 s "
+        "instead of 0.043 s), hence the rest before every timed call. Next leads: "
+        "fewer array views per batch, prefetching the shuffled rows of the one-hot "
+        "targets, and finding what makes a meeting dearer in the complete run."),
+    "mnist": (
+        "MNIST network.",
+        "These ratios move by several hundredths between complete runs: float64 "
+        "adam 0.492 in the previous published run, 0.485 and 0.468 in two runs of "
+        "this round, and 0.530 in the run above, whose skmlp rounds split into "
+        "0.585-0.616 s and 0.734-0.774 s (scikit-learn's 1.19-1.45 s); float32 adam "
+        "0.429, then 0.540 (rounds drifting from 0.39 to 0.26 s within the case), "
+        "0.350 and 0.430; plain SGD 0.455, then 0.458, 0.422 and 0.445. Plain SGD (momentum 0) now "
+        "updates the weights without a velocity array (0.607 -> 0.595 s per "
+        "epoch). The table *Share of the GEMM peak* shows what is left: skmlp's "
+        "products run at most of NumPy's rate for the same shapes; the rest is the "
+        "elementwise passes and the optimizer step over 266,610 parameters per "
+        "batch."),
+    "memory": (
+        "Peak memory.",
+        "skmlp holds the targets as a float matrix in the model's dtype (rows x "
+        "classes: 4.6 MiB for MNIST in float64) where scikit-learn holds a boolean "
+        "one, a copy of the weights per epoch to roll back to on Ctrl-C, the best "
+        "weights, and sample weights of ones when none are given. Integer targets "
+        "would be a second target type in the engine, i.e. a second compiled "
+        "engine per dtype (about 6 s of compilation for every user): not done."),
+    "compile": (
+        "Compilation.",
+        "The cold first fit is dominated by Numba's type inference and LLVM's "
+        "optimisation of the one engine (`run_epoch`, about 6 s of CPU); see "
+        "skmlp/_jit.py for what was cut and how it was measured."),
+}
 
 
 def not_met_notes(res):
