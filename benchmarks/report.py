@@ -61,7 +61,8 @@ def _fit_table(res, libs):
     for r in res.get("fit", []):
         row = [r["label"], "%s x %d" % (format(r["n_train"], ","), r["epochs"])]
         row += [_fmt(r["libs"].get(lib, {}).get("median")) for lib in libs]
-        row += ["**%s**" % _fmt(r["ratios"].get(lib)) for lib in libs[1:]]
+        row += ["**%s**" % _fmt(r["ratios"][lib]) if r["ratios"].get(lib) is not None
+                else "n/a" for lib in libs[1:]]
         lines.append("| " + " | ".join(row) + " |")
     lines += ["", "Threads each library was allowed and the CPU use it reached "
               "(process CPU time / wall time, median; %s = every usable core busy). "

@@ -35,7 +35,7 @@ SETUP = textwrap.dedent(
     y_clf = (X[:, :3].sum(axis=1) > 0).astype(int) + (X[:, 3] > 1)
     y_reg = X @ rng.standard_normal(12)
     sw = rng.uniform(0.0, 2.0, 400)
-    sw[:64] = 0.0  # whole zero-weight batches on some epochs
+    sw[:64] = 0.0  # zero weights (whole zero-weight batches: tests/test_kernels.py)
     Xs = sp.csr_matrix(np.where(np.abs(X) > 0.7, X, 0.0))
     base = dict(hidden_layer_sizes=(32, 16), max_iter=4, batch_size=64,
                 random_state=42)
