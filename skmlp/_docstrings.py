@@ -114,7 +114,8 @@ COMMON_PARAMS_DOC = """
         every core through BLAS, and ``n_jobs`` leaves them alone. The same
         seed and the same number of threads give bitwise the same weights; a
         different number of threads changes the rounding of the gradient sum
-        (about 1e-16 relative per batch). L-BFGS, prediction and validation
+        (about 1e-16 relative per batch) and, with dropout, the masks (each
+        thread draws its own). L-BFGS, prediction and validation
         run on one thread. The first fit with split batches compiles an engine
         of its own (once, cached). On a machine whose cores are busy with
         other work, a split fit can be slower than one thread.

@@ -346,8 +346,11 @@ def _train_epoch_threaded(data, order, batch_size, net, theta, hyper, opt_code, 
             failures.append(exc)
             sync[SYNC_ABORT] = 1  # the others stop waiting at their next barrier
 
+    def abort():
+        sync[SYNC_ABORT] = 1
+
     with borrowed_crew(size - 1) as crew:
-        crew.run([partial_job(member, t) for t in range(size)])
+        crew.run([partial_job(member, t) for t in range(size)], abort)
     if failures:
         raise failures[0]
     return results[0]

@@ -78,6 +78,11 @@ class StochasticTrainer:
         self.net = net
         self.incremental = incremental
         self._init_state(theta, incremental)
+        if est.solver == "sgd" and est.momentum == 0:
+            # Plain SGD neither reads nor writes the velocity (see _optim):
+            # clear it, so that a later call with momentum starts from rest
+            # rather than from a velocity left by an earlier one.
+            est._moments[0].fill(0.0)
         self.rule = SklearnRule(est, est._schedule_state)
         est._schedule_state = self.rule.state
         self.idx_train, self.val = self._split(Y, sample_weight, given_val)
@@ -131,20 +136,24 @@ class StochasticTrainer:
     def _seed_thread_streams(self):
         """A dropout generator per thread that splits the batches.
 
-        Slot 1 of ``_counters`` (thread 0) is seeded in :meth:`_init_state`;
-        the other threads' slots are added here, drawn after the validation
-        split so that a one-thread fit draws exactly what it always did.
+        Slot 1 of ``_counters`` (thread 0) is seeded from ``random_state`` in
+        :meth:`_init_state`. The other threads' generators start from states
+        derived from it (SplitMix64 of slot 1 plus the thread's index), so no
+        further number is drawn from ``random_state``: the shuffles, and
+        everything else but the masks, stay those of a one-thread fit. A slot
+        still at zero is seeded whenever dropout is on, also when dropout was
+        switched on after the slots were made.
         """
         est = self.est
-        have = est._counters.shape[0]
         need = 1 + self.n_threads
-        if have >= need:
+        if est._counters.shape[0] < need:
+            extra = np.zeros(need - est._counters.shape[0], dtype=np.int64)
+            est._counters = np.concatenate([est._counters, extra])
+        if not np.any(self.net.keep < 1.0):
             return
-        extra = np.zeros(need - have, dtype=np.int64)
-        if np.any(self.net.keep < 1.0):
-            extra[:] = est._random_state.randint(np.iinfo(np.int64).max,
-                                                 size=extra.shape[0])
-        est._counters = np.concatenate([est._counters, extra])
+        for t in range(1, self.n_threads):
+            if est._counters[1 + t] == 0:
+                est._counters[1 + t] = _derived_seed(int(est._counters[1]), t)
 
     def _split(self, Y, sample_weight, given_val):
         """Training row indices and the validation set (or None)."""
@@ -380,6 +389,22 @@ class StochasticTrainer:
             raise est._diverged(
                 "the network's outputs became non-finite after the last update",
                 est.n_iter_)
+
+
+def _derived_seed(seed, t):
+    """A 64-bit generator state for thread ``t`` from thread 0's ``seed``.
+
+    One SplitMix64 output for the input ``seed + t``: streams that start from
+    unrelated points of the 2**64-long sequence. Never zero (zero marks an
+    unseeded slot). Returned as the int64 the counters array holds.
+    """
+    mask = (1 << 64) - 1
+    z = (seed + t * 0x9E3779B97F4A7C15) & mask
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & mask
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & mask
+    z ^= z >> 31
+    z = z or 1
+    return z - (1 << 64) if z >= 1 << 63 else z
 
 
 def _shuffle(idx, random_state):

@@ -144,11 +144,12 @@ def test_split_fit_follows_the_one_thread_fit(name, n_jobs):
     assert split.t_ == one.t_
 
 
-def test_split_fit_follows_scikit_learn():
+def test_split_fit_follows_scikit_learn(split_epochs):
     # scikit-learn's own MLP as the oracle, as in test_parity.py
     params = dict(hidden_layer_sizes=(16,), max_iter=5, batch_size=50,
                   random_state=0, shuffle=True)
     ours = MLPClassifierNB(n_jobs=2, **params).fit(X, Y_CLF)
+    assert set(split_epochs) == {2}  # the batches really were split
     theirs = MLPClassifier(**params).fit(X, Y_CLF)
     for u, v in zip(ours.coefs_ + ours.intercepts_,
                     theirs.coefs_ + theirs.intercepts_, strict=True):
@@ -209,6 +210,34 @@ def test_dropout_streams_differ_per_thread():
     assert np.all(no_dropout._counters[1:] == 0)  # nothing drawn without dropout
 
 
+def test_thread_seeds_draw_nothing_from_random_state():
+    # The other threads' dropout seeds derive from thread 0's: the shuffles
+    # (everything but the masks) are those of a one-thread fit.
+    a = CONFIGS["clf-dropout"](None)
+    b = CONFIGS["clf-dropout"](3)
+    np.testing.assert_array_equal(a._random_state.get_state()[1],
+                                  b._random_state.get_state()[1])
+
+
+def test_dropout_switched_on_later_seeds_every_thread():
+    est = MLPClassifierNB(hidden_layer_sizes=(32,), batch_size=40, random_state=0,
+                          n_jobs=3)
+    est.partial_fit(X, Y_CLF, classes=[0, 1, 2])
+    assert np.all(est._counters[1:] == 0)  # no dropout: nothing seeded
+    est.set_params(dropout=0.3).partial_fit(X, Y_CLF)
+    streams = est._counters[2:].tolist()
+    assert 0 not in streams and len(set(streams)) == len(streams)
+
+
+def test_plain_sgd_leaves_no_velocity_behind():
+    est = MLPClassifierNB(solver="sgd", hidden_layer_sizes=(16,), batch_size=40,
+                          random_state=0, momentum=0.9)
+    est.partial_fit(X, Y_CLF, classes=[0, 1, 2])
+    assert est._moments[0].any()
+    est.set_params(momentum=0.0).partial_fit(X, Y_CLF)
+    assert not est._moments[0].any()  # a later momentum starts from rest
+
+
 def test_one_thread_fit_draws_what_it_always_drew():
     # The extra dropout seeds are drawn after everything a one-thread fit draws.
     a = CONFIGS["clf-dropout"](None)
@@ -252,6 +281,25 @@ def test_split_fits_in_two_threads_equal_serial_fits():
     assert threaded == serial
 
 
+def _fit_with_watchdog(est, seconds=120):
+    """Fit in a daemon thread; fail (instead of hanging the suite) on a hang."""
+    import threading
+
+    outcome = {}
+
+    def target():
+        try:
+            est.fit(X, Y_CLF)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test
+            outcome["error"] = exc
+
+    th = threading.Thread(target=target, daemon=True)
+    th.start()
+    th.join(seconds)
+    assert not th.is_alive(), "the fit hung"
+    return outcome.get("error")
+
+
 def test_a_failing_thread_does_not_hang_the_others(monkeypatch):
     # Thread 1 dies before its first meeting point; thread 0 must stop waiting
     # there, and fit must raise the error and leave the estimator untouched.
@@ -268,9 +316,52 @@ def test_a_failing_thread_does_not_hang_the_others(monkeypatch):
     monkeypatch.setattr(_epoch, "run_epoch", run_epoch)
     est = MLPClassifierNB(hidden_layer_sizes=(16,), batch_size=64, max_iter=2,
                           n_jobs=2, random_state=0)
-    with pytest.raises(Boom):
-        est.fit(X, Y_CLF)
+    assert isinstance(_fit_with_watchdog(est), Boom)
     assert not hasattr(est, "coefs_")
+
+
+def test_a_failing_caller_thread_releases_the_workers(monkeypatch):
+    # The calling thread's part fails at once: the workers, waiting for it at
+    # the first meeting point, must stop waiting, and survive for the next fit.
+    real = _epoch.run_epoch
+
+    class Boom(RuntimeError):
+        pass
+
+    def run_epoch(*args):
+        if args[-1].tid == 0:
+            raise Boom("thread 0 failed")
+        return real(*args)
+
+    monkeypatch.setattr(_epoch, "run_epoch", run_epoch)
+    est = MLPClassifierNB(hidden_layer_sizes=(16,), batch_size=64, max_iter=2,
+                          n_jobs=3, random_state=0)
+    assert isinstance(_fit_with_watchdog(est), Boom)
+    monkeypatch.setattr(_epoch, "run_epoch", real)
+    # the crew's workers survived and serve the next split fit
+    assert _fit_with_watchdog(est) is None
+    assert np.isfinite(est.loss_)
+
+
+def test_crew_aborts_when_the_callers_job_cannot_run():
+    # An exception in the calling thread before or instead of its part (a
+    # KeyboardInterrupt, say) must release a worker waiting for it.
+    import threading
+
+    from skmlp._crew import Crew
+
+    released = threading.Event()
+
+    def caller():
+        raise KeyboardInterrupt
+
+    crew = Crew(1)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            crew.run([caller, lambda: released.wait(30)], released.set)
+        assert released.is_set()
+    finally:
+        crew.close()
 
 
 def test_sparse_and_dense_split_fits_agree():
