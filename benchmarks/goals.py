@@ -230,12 +230,13 @@ WHY_NOT_MET = {
         "`n_jobs=2` splits the rows of every batch across two threads that meet at a "
         "spin barrier twice per batch. Outside the harness, 20,000 rows x 5 epochs: "
         "batch 200 0.077 s on one thread, 0.048 s on two; batch 32 0.092 s and 0.064 "
-        "s: 1.4-1.6x, not 2x. Batch 32 run alone (`--case tabular_adam_b32_2t`) "
-        "measured 0.063-0.064 s (ratio 0.101), but 0.098-0.110 s in two complete "
-        "runs, slower than one thread there; at 31,000 meetings per fit this case "
-        "is the most sensitive to what a meeting costs, and the cause of the "
-        "difference is not found (importing and running PyTorch or JAX before the "
-        "fit, as the complete run does, left it at 0.059-0.067 s). `perf` on the "
+        "s: 1.4-1.6x, not 2x. Batch 32 with two threads varies between complete "
+        "runs more than anything else on this page: 0.058-0.063 s in the run above, "
+        "0.098-0.110 s in two earlier complete runs of this round (slower than one "
+        "thread there), 0.063-0.064 s run alone (`--case tabular_adam_b32_2t`); "
+        "at 31,000 meetings per fit it is the case most sensitive to what a meeting "
+        "costs, and the cause of the slow runs is not found (importing and running "
+        "PyTorch or JAX first left it at 0.059-0.067 s). `perf` on the "
         "two-thread batch-32 fit: 42% in OpenBLAS's small-matrix kernels, 14% in "
         "Numba's reference counting of array views (an atomic increment and "
         "decrement for every per-layer view the passes create, "
@@ -243,21 +244,23 @@ WHY_NOT_MET = {
         "elementwise loops (`exp` 3.5%, `log` 1%). Kept: one logarithm per non-zero "
         "target in the loss (LLVM had vectorised the sum and taken all ten outputs' "
         "logarithms: the hottest spot, 0.087 -> 0.075 s on one thread), workers kept "
-        "for the process, a woken worker stepping off its waker's core. Rejected: "
-        "pinning threads to cores (10% faster on an idle machine, 17x slower with "
-        "one core busy). A split fit timed right after another library's two-thread "
+        "for the process. Tried without effect: moving a woken worker off its "
+        "waker's core (0.064 s with and without). Rejected: pinning threads to "
+        "cores (10% faster on an idle machine, 17x slower with one core busy). A split fit timed right after another library's two-thread "
         "BLAS work shares a core with that library's spinning threads (0.076 s "
         "instead of 0.043 s), hence the rest before every timed call. Next leads: "
         "fewer array views per batch, prefetching the shuffled rows of the one-hot "
         "targets, and finding what makes a meeting dearer in the complete run."),
     "mnist": (
         "MNIST network.",
-        "These ratios move by several hundredths between complete runs: float64 "
-        "adam 0.492 in the previous published run, 0.485 and 0.468 in two runs of "
-        "this round, and 0.530 in the run above, whose skmlp rounds split into "
-        "0.585-0.616 s and 0.734-0.774 s (scikit-learn's 1.19-1.45 s); float32 adam "
-        "0.429, then 0.540 (rounds drifting from 0.39 to 0.26 s within the case), "
-        "0.350 and 0.430; plain SGD 0.455, then 0.458, 0.422 and 0.445. Plain SGD (momentum 0) now "
+        "These ratios move by several hundredths between complete runs, and within "
+        "one: in the run above every library sped up during the float64 adam case "
+        "(skmlp 0.71 -> 0.51 s, scikit-learn 1.29 -> 1.00 s over the seven rounds), "
+        "so its ratio of medians (0.670) is well above its median of per-round "
+        "ratios (see *Robustness of the ratios*). Float64 adam read 0.492 in the "
+        "previous published run and 0.468-0.530 in three other complete runs of this "
+        "round; float32 adam 0.429, then 0.350-0.540; plain SGD 0.455, then "
+        "0.422-0.458. Plain SGD (momentum 0) now "
         "updates the weights without a velocity array (0.607 -> 0.595 s per "
         "epoch). The table *Share of the GEMM peak* shows what is left: skmlp's "
         "products run at most of NumPy's rate for the same shapes; the rest is the "
@@ -272,10 +275,14 @@ WHY_NOT_MET = {
         "would be a second target type in the engine, i.e. a second compiled "
         "engine per dtype (about 6 s of compilation for every user): not done."),
     "compile": (
-        "Compilation.",
-        "The cold first fit is dominated by Numba's type inference and LLVM's "
-        "optimisation of the one engine (`run_epoch`, about 6 s of CPU); see "
-        "skmlp/_jit.py for what was cut and how it was measured."),
+        "First fit.",
+        "With a warm cache, skmlp's import and first fit take about 0.4-0.5 s more "
+        "than scikit-learn's (+0.48, +0.40, +0.46 and +0.51 s in four complete runs; "
+        "the target is +0.5 s): importing Numba and loading the cached engine "
+        "(0.25-0.27 s for the first fit, 0.01 s for the second). The cold first fit "
+        "is dominated by Numba's type inference and LLVM's optimisation of the one "
+        "engine (`run_epoch`, about 6 s of CPU); see skmlp/_jit.py for what was cut "
+        "and how it was measured."),
 }
 
 
