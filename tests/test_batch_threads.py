@@ -300,45 +300,29 @@ def _fit_with_watchdog(est, seconds=120):
     return outcome.get("error")
 
 
-def test_a_failing_thread_does_not_hang_the_others(monkeypatch):
-    # Thread 1 dies before its first meeting point; thread 0 must stop waiting
-    # there, and fit must raise the error and leave the estimator untouched.
+@pytest.mark.parametrize("failing, n_jobs", [(1, 2), (0, 3)],
+                         ids=["worker-fails", "caller-fails"])
+def test_a_failing_thread_does_not_hang_the_others(monkeypatch, failing, n_jobs):
+    # One thread dies before its first meeting point (a worker, or the calling
+    # thread whose part the workers wait for): the others must stop waiting
+    # there, fit must raise the error and leave the estimator untouched, and
+    # the pool's workers must survive to serve the next split fit.
     real = _epoch.run_epoch
 
     class Boom(RuntimeError):
         pass
 
     def run_epoch(*args):
-        if args[-1].tid == 1:
-            raise Boom("thread 1 failed")
+        if args[-1].tid == failing:
+            raise Boom(f"thread {failing} failed")
         return real(*args)
 
     monkeypatch.setattr(_epoch, "run_epoch", run_epoch)
     est = MLPClassifierNB(hidden_layer_sizes=(16,), batch_size=64, max_iter=2,
-                          n_jobs=2, random_state=0)
+                          n_jobs=n_jobs, random_state=0)
     assert isinstance(_fit_with_watchdog(est), Boom)
     assert not hasattr(est, "coefs_")
-
-
-def test_a_failing_caller_thread_releases_the_workers(monkeypatch):
-    # The calling thread's part fails at once: the workers, waiting for it at
-    # the first meeting point, must stop waiting, and survive for the next fit.
-    real = _epoch.run_epoch
-
-    class Boom(RuntimeError):
-        pass
-
-    def run_epoch(*args):
-        if args[-1].tid == 0:
-            raise Boom("thread 0 failed")
-        return real(*args)
-
-    monkeypatch.setattr(_epoch, "run_epoch", run_epoch)
-    est = MLPClassifierNB(hidden_layer_sizes=(16,), batch_size=64, max_iter=2,
-                          n_jobs=3, random_state=0)
-    assert isinstance(_fit_with_watchdog(est), Boom)
     monkeypatch.setattr(_epoch, "run_epoch", real)
-    # the crew's workers survived and serve the next split fit
     assert _fit_with_watchdog(est) is None
     assert np.isfinite(est.loss_)
 
