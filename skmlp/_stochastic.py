@@ -170,12 +170,9 @@ class StochasticTrainer:
             est.validation_loss_curve_ = None
             est.validation_scores_ = None
             return all_rows, None
-        idx_train, idx_val = train_test_split(
-            np.arange(Y.shape[0]),
-            random_state=est._random_state,
-            test_size=est.validation_fraction,
-            stratify=est._stratify_labels(Y),
-        )
+        idx_train, idx_val = _validation_split(Y.shape[0], est._random_state,
+                                               est.validation_fraction,
+                                               est._stratify_labels(Y))
         if idx_val.shape[0] < 2:
             raise ValueError(
                 "The validation set is too small. Increase 'validation_fraction' "
@@ -405,6 +402,28 @@ def _derived_seed(seed, t):
     z ^= z >> 31
     z = z or 1
     return z - (1 << 64) if z >= 1 << 63 else z
+
+
+def _validation_split(n_rows, random_state, validation_fraction, stratify):
+    """Training and validation row indices for early stopping.
+
+    Stratified on ``stratify`` when it is given and stratifying is possible.
+    When it is not (a class with a single sample, or fewer validation or
+    training rows than classes: small CV folds, the first rounds of a halving
+    search), the split is scikit-learn's plain one, so skmlp trains wherever
+    scikit-learn's MLP trains. scikit-learn checks those conditions before it
+    draws a number, so the failed attempt leaves ``random_state`` untouched and
+    the plain split is the one scikit-learn's MLP makes.
+    """
+    rows = np.arange(n_rows)
+    if stratify is not None:
+        try:
+            return train_test_split(rows, random_state=random_state,
+                                    test_size=validation_fraction, stratify=stratify)
+        except ValueError:
+            pass
+    return train_test_split(rows, random_state=random_state,
+                            test_size=validation_fraction)
 
 
 def _shuffle(idx, random_state):

@@ -115,3 +115,71 @@ def test_warm_start_without_improvement_restores_the_previous_best_weights():
     assert est.best_validation_score_ == 1.0
     for a, b in zip(best, est.coefs_ + est.intercepts_):
         np.testing.assert_array_equal(a, b)
+
+
+# ------------------------------------------- where stratifying is impossible
+def _digits(n):
+    from sklearn.datasets import load_digits
+
+    X, y = load_digits(return_X_y=True)
+    return X[:n] / 16.0, y[:n]
+
+
+def _single_member_class():
+    X, y = _digits(200)
+    y = y.copy()
+    y[-1] = 99  # a class with one sample
+    return X, y
+
+
+@pytest.mark.parametrize("problem", ["60 rows, 10 classes", "a one-sample class"])
+def test_early_stopping_trains_where_stratifying_is_impossible(problem):
+    """The split falls back to scikit-learn's plain one, so both libraries train."""
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = _digits(60) if problem.startswith("60") else _single_member_class()
+    params = dict(hidden_layer_sizes=(8,), early_stopping=True, max_iter=5,
+                  random_state=0)
+    ours = MLPClassifierNB(**params).fit(X, y)
+    theirs = MLPClassifier(**params).fit(X, y)
+    # The same rows were held out: scikit-learn's multiclass split is plain, and
+    # the failed stratified attempt drew no random number.
+    np.testing.assert_allclose(ours.validation_scores_, theirs.validation_scores_)
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
+
+
+def test_failed_stratified_attempt_draws_no_random_number():
+    from skmlp._stochastic import _validation_split
+
+    _, y = _digits(60)
+    a = _validation_split(60, np.random.RandomState(3), 0.1, y)
+    b = _validation_split(60, np.random.RandomState(3), 0.1, None)
+    for u, v in zip(a, b):
+        np.testing.assert_array_equal(u, v)
+
+
+def test_stratified_split_is_kept_where_possible():
+    from sklearn.model_selection import train_test_split
+
+    from skmlp._stochastic import _validation_split
+
+    _, y = _digits(500)
+    got = _validation_split(500, np.random.RandomState(0), 0.2, y)
+    want = train_test_split(np.arange(500), random_state=np.random.RandomState(0),
+                            test_size=0.2, stratify=y)
+    for u, v in zip(got, want):
+        np.testing.assert_array_equal(u, v)
+
+
+def test_halving_search_with_early_stopping_scores_every_candidate():
+    """The issue's case: small first rounds on digits lost every fit."""
+    from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+    from sklearn.model_selection import HalvingRandomSearchCV
+
+    X, y = _digits(600)
+    search = HalvingRandomSearchCV(
+        MLPClassifierNB(hidden_layer_sizes=(8,), early_stopping=True, max_iter=5,
+                        random_state=0),
+        {"alpha": [1e-4, 1e-3, 1e-2, 1e-1]}, n_candidates=4, min_resources=60,
+        factor=2, cv=3, random_state=0, error_score="raise").fit(X, y)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
