@@ -11,7 +11,7 @@ from sklearn.utils.multiclass import (
     type_of_target,
     unique_labels,
 )
-from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 from sklearn.utils.validation import (
     check_array,
     column_or_1d,
@@ -46,7 +46,10 @@ class MLPClassifierNB(
     class_weight : dict, list of dict, 'balanced' or None, default=None
         Weights of the classes, multiplied into ``sample_weight``, with the
         meaning :class:`~sklearn.linear_model.LogisticRegression` gives them:
-        a dict ``{class: weight}`` (classes left out weigh 1), or 'balanced'
+        a dict ``{class: weight}`` (classes left out weigh 1; a key for a
+        class the labels lack is ignored when every class present has a
+        weight, as :func:`~sklearn.utils.class_weight.compute_class_weight`
+        does), or 'balanced'
         (``n_samples / (n_classes * np.bincount(y))``, from
         :func:`sklearn.utils.class_weight.compute_sample_weight`). For
         multilabel targets, 'balanced' or one dict ``{0: w, 1: w}`` per label.
@@ -223,13 +226,11 @@ class MLPClassifierNB(
                 "class_weight must be 'balanced', a dict {class: weight} or None for "
                 f"a single-output classifier; got {type(cw).__name__}."
             )
-        unknown = [c for c in cw if c not in set(self.classes_.tolist())]
-        if unknown:
-            raise ValueError(
-                f"class_weight has classes {unknown} that are not in the training "
-                f"classes {self.classes_.tolist()}."
-            )
-        per_class = np.array([float(cw.get(c, 1.0)) for c in self.classes_.tolist()])
+        # scikit-learn's rule: keys of classes this fit lacks (a CV fold without
+        # a rare class) are ignored when every class present has a weight, and
+        # refused otherwise.
+        per_class = compute_class_weight(cw, classes=self.classes_,
+                                         y=self.classes_[index])
         return per_class[index]
 
     def _output_activation(self):

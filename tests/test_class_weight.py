@@ -12,7 +12,8 @@ import warnings
 import numpy as np
 import pytest
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.utils.class_weight import compute_sample_weight
+from sklearn.model_selection import cross_val_score
+from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
@@ -110,31 +111,57 @@ def test_unit_dict_changes_nothing():
     _assert_same_model(plain, ones)
 
 
-@pytest.mark.parametrize("cw, unknown", [({0: 1.0, 5: 2.0}, "5"),
-                                         ({"cat": 2.0, "cow": 1.0}, "'cow'")],
+@pytest.mark.parametrize("cw, missing", [({0: 1.0, 5: 2.0}, r"\[1, 2\]"),
+                                         ({"cat": 2.0, "cow": 1.0}, r"\['dog', 'eel'\]")],
                          ids=["int", "str"])
 @pytest.mark.parametrize("method", ["fit", "partial_fit"])
-def test_unknown_class_in_dict_raises(method, cw, unknown):
-    y = Y_NAMES if "cow" in unknown else Y_MULTI
+def test_unknown_key_raises_when_a_present_class_has_no_weight(method, cw, missing):
+    """compute_class_weight's rule: an unknown key is an error when classes lack one."""
+    y = Y_NAMES if "cow" in cw else Y_MULTI
     est = MLPClassifierNB(class_weight=cw, **PARAMS)
     kw = {"classes": np.unique(y)} if method == "partial_fit" else {}
-    with pytest.raises(ValueError, match=rf"class_weight has classes \[{unknown}\] "
-                                         r"that are not in the training classes"):
+    with pytest.raises(ValueError, match=rf"The classes, {missing}, are not in "
+                                         "class_weight"):
         getattr(est, method)(X, y, **kw)
     assert not hasattr(est, "coefs_")
+
+
+@pytest.mark.parametrize("solver", ["sgd", "lbfgs"])
+def test_weight_of_a_class_this_fit_lacks_is_ignored(solver):
+    """A CV fold without a rare class: its weight is ignored, as LogisticRegression does."""
+    params = dict(PARAMS, solver=solver)
+    rows = Y_MULTI != 2
+    cw = {0: 1.0, 1: 3.0}
+    with_extra = MLPClassifierNB(class_weight={**cw, 2: 5.0}, **params).fit(
+        X[rows], Y_MULTI[rows])
+    _assert_same_model(with_extra, MLPClassifierNB(class_weight=cw, **params).fit(
+        X[rows], Y_MULTI[rows]))
+    expected = compute_class_weight({**cw, 2: 5.0}, classes=np.array([0, 1]),
+                                    y=Y_MULTI[rows])
+    np.testing.assert_array_equal(expected, [1.0, 3.0])
+
+
+def test_cross_validation_with_a_rare_class_scores_every_fold():
+    """StratifiedKFold cannot put the one sample of a class in every training fold."""
+    y = Y_MULTI.copy()
+    y[np.flatnonzero(y == 2)[1:]] = 1  # class 2 keeps a single sample
+    est = MLPClassifierNB(class_weight={0: 1.0, 1: 2.0, 2: 10.0}, **PARAMS)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # sklearn: a class with 1 member
+        scores = cross_val_score(est, X, y, cv=3, error_score="raise")
+    assert np.isfinite(scores).all()
 
 
 def test_unknown_class_in_dict_leaves_a_fitted_model_unchanged():
     est = MLPClassifierNB(**PARAMS).fit(X, Y_MULTI)
     before = [w.copy() for w in est.coefs_ + est.intercepts_]
     est.set_params(class_weight={7: 2.0})
-    with pytest.raises(ValueError, match="not in the training classes"):
+    with pytest.raises(ValueError, match="are not in class_weight"):
         est.fit(X, Y_MULTI)
     for u, v in zip(before, est.coefs_ + est.intercepts_):
         np.testing.assert_array_equal(u, v)
 
 
-# -------------------------------------------------------------- partial_fit
 @pytest.mark.parametrize("solver", ["sgd", "adam"])
 @pytest.mark.parametrize("target", ["binary", "multiclass", "strings"])
 def test_partial_fit_with_a_dict(target, solver):
