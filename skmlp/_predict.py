@@ -87,13 +87,29 @@ def raw_outputs(Xdata, net, theta, rows, unit_layout=None):
     return out
 
 
+def output_dtype(X_dtype, model_dtype):
+    """The dtype scikit-learn's MLP returns: that of ``X @ coefs_[0]``.
+
+    float32 only when neither X nor the weights need more (float32 or smaller
+    input on a float32 model); float64 otherwise, including integer input on a
+    float32 model.
+    """
+    dtype = np.result_type(X_dtype, model_dtype)
+    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
+
+
 def forward_pass(est, X, check_input=True):
     """Output-layer activations for X (validated unless ``check_input``)."""
     theta, net, unit_layout = prepared(est)
     if check_input and not plain_input(est, X, theta.dtype):
         # "numeric" (as scikit-learn's predict) refuses strings; the kernel
-        # view below converts to the model's dtype.
+        # view below converts to the dtype of the result.
         X = validate_data(est, X, accept_sparse=["csr", "csc"], reset=False)
+    dtype = output_dtype(X.dtype, theta.dtype) if hasattr(X, "dtype") else theta.dtype
+    if dtype != theta.dtype:
+        # A float32 model given float64 input: scikit-learn's product upcasts
+        # the weights, and so does this (the float64 engine, compiled once).
+        theta = theta.astype(dtype)
     if len(X.shape) != 2 or X.shape[1] != net.units[0]:
         # Even unchecked input (check_input=False) never reaches the kernel
         # with a width it would read past.

@@ -50,9 +50,34 @@ def test_regressor_keeps_the_input_float_dtype(loss, solver, dtype):
     assert est.predict(X.astype(dtype)).dtype == dtype
 
 
-def test_float32_model_predicts_float32_for_float64_input():
+@pytest.mark.parametrize("model_dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("input_dtype", [np.float32, np.float64, np.int64, np.int8])
+def test_output_dtype_follows_scikit_learn(model_dtype, input_dtype):
+    """The dtype of ``X @ coefs_[0]``, as scikit-learn's MLP returns it."""
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+    Xi = (X * 3).astype(input_dtype)
+    Xm = X.astype(model_dtype)
+    for ours, theirs, y in ((MLPRegressorNB, MLPRegressor, y_reg),
+                            (MLPClassifierNB, MLPClassifier, y_clf)):
+        a = ours(solver="adam", **PARAMS).fit(Xm, y)
+        b = theirs(solver="adam", **PARAMS).fit(Xm, y)
+        assert a.coefs_[0].dtype == b.coefs_[0].dtype == model_dtype
+        for method in ("predict", "predict_proba") if ours is MLPClassifierNB else (
+                "predict",):
+            got, want = getattr(a, method)(Xi), getattr(b, method)(Xi)
+            assert got.dtype == want.dtype, (method, got.dtype, want.dtype)
+
+
+def test_float32_model_on_float64_input_computes_in_float64():
+    """As scikit-learn's product does: the float32 weights are upcast, not X rounded."""
     est = MLPRegressorNB(solver="adam", **PARAMS).fit(X.astype(np.float32), y_reg)
-    assert est.predict(X).dtype == np.float32
+    X64 = X + 1e-9  # differences that float32 would round away
+    W, b = est.coefs_, est.intercepts_
+    h = np.maximum(X64 @ W[0].astype(np.float64) + b[0], 0.0)
+    expected = (h @ W[1].astype(np.float64) + b[1]).ravel()
+    np.testing.assert_allclose(est.predict(X64), expected, rtol=1e-12, atol=1e-12)
+    assert est.predict(X64.astype(np.float32)).dtype == np.float32
 
 
 def test_float32_targets_do_not_change_a_float64_model():
