@@ -18,12 +18,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from . import _data, _network, _predict, _schedules
+from . import _data, _network, _predict, _schedules, _validation_scale
 from ._callbacks import CALLBACK_ATTRIBUTES, CallbackSupport, FitInputs
 from ._compile_notice import compile_notice
 from ._epoch import hyper_array, run_epoch
 from ._lbfgs import fit_lbfgs
 from ._stochastic import StochasticTrainer
+from ._validation_scale import looks_untransformed
+from .exceptions import UntransformedValidationWarning
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 
@@ -340,6 +342,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         if first_pass:
             dtype = X.dtype
         else:
+            self._own_fitted_state()
             self._check_fitted_weights()
             dtype = self.coefs_[0].dtype
             _network.check_same_structure(_network.fitted_units(self.coefs_),
@@ -360,7 +363,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         data = _data.kernel_data(X, Y, sample_weight, dtype)
         net = self._net(training=True)
         if val is not None:
-            val = self._validation_data(*val, dtype)
+            val = self._validation_data(*val, dtype, X)
 
         if self.solver in _STOCHASTIC_SOLVERS:
             trainer = StochasticTrainer(self, data, theta, net, Y, sample_weight,
@@ -372,6 +375,19 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
             with compile_notice(run_epoch, dtype):
                 fit_lbfgs(self, data, theta, net, inputs)
         return self
+
+    def _own_fitted_state(self):
+        """Replace read-only arrays of the fitted state by writable copies.
+
+        A model loaded with ``joblib.load(..., mmap_mode="r")``, or handed to a
+        joblib worker as a memory map (arrays over 1 MB), holds read-only
+        optimizer state; the kernels update it in place. Copying here, before
+        any kernel runs, lets such a model keep training on the first call
+        (scikit-learn's MLP fails there: "output array is read-only").
+        """
+        for name, value in list(self.__dict__.items()):
+            if isinstance(value, np.ndarray) and not value.flags.writeable:
+                self.__dict__[name] = np.array(value)
 
     def _training_weights(self, X, Y, sample_weight, incremental, validation=False):
         """Validated sample weights (None for uniform), class weights multiplied in."""
@@ -388,10 +404,22 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         """Per-sample weights from ``class_weight`` (classifiers), or None."""
         return None
 
-    def _validation_data(self, X_val, y_val, sample_weight_val, dtype):
-        """``(KernelData, y_true, sample_weight)`` for validation data given to fit."""
+    def _validation_data(self, X_val, y_val, sample_weight_val, dtype, X):
+        """``(KernelData, y_true, sample_weight)`` for validation data given to fit.
+
+        Warns when ``X_val`` does not look preprocessed like the training ``X``
+        (see :mod:`skmlp._validation_scale`).
+        """
         X_val = validate_data(self, X_val, accept_sparse=["csr", "csc"], reset=False,
                               dtype=(np.float64, np.float32))
+        untransformed, n_off, n_varying = looks_untransformed(X, X_val)
+        if untransformed:
+            warnings.warn(
+                UntransformedValidationWarning(_validation_scale.MESSAGE.format(
+                    n_off=n_off, n_varying=n_varying, k=_validation_scale.MEAN_STDS,
+                    r=_validation_scale.SPREAD_RATIO)),
+                stacklevel=4,
+            )
         Y_val = self._encode_targets(y_val)
         if Y_val.ndim == 1:
             Y_val = Y_val.reshape(-1, 1)

@@ -5,7 +5,7 @@ skmlp raises scikit-learn's own exception types wherever one fits
 the few that have no scikit-learn counterpart.
 """
 
-__all__ = ["InconsistentVersionWarning"]
+__all__ = ["InconsistentVersionWarning", "UntransformedValidationWarning"]
 
 
 class InconsistentVersionWarning(UserWarning):
@@ -63,3 +63,23 @@ class InconsistentVersionWarning(UserWarning):
             f"it with skmlp=={self.original_skmlp_version} and export it first "
             "(for example with to_sklearn())."
         )
+
+
+class UntransformedValidationWarning(UserWarning):
+    """Warning raised when ``X_val`` does not look preprocessed like ``X``.
+
+    The usual cause is a :class:`~sklearn.pipeline.Pipeline` given
+    ``mlp__X_val=...``: the steps before the MLP transform ``X`` but pass
+    ``X_val`` through unchanged, so the model validates (and early-stops) on
+    data of another scale. Route ``X_val`` through the pipeline with
+    ``transform_input`` instead (see the user guide). The test is a cheap
+    comparison of per-feature means and spreads; silence it with
+    ``warnings.simplefilter("ignore", UntransformedValidationWarning)`` when the
+    difference is intended.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from skmlp.exceptions import UntransformedValidationWarning
+    >>> warnings.simplefilter("error", UntransformedValidationWarning)
+    """

@@ -24,6 +24,7 @@ from sklearn.preprocessing import StandardScaler
 
 from _split import early_stopping_split
 from skmlp import MLPClassifierNB, MLPRegressorNB
+from skmlp.exceptions import UntransformedValidationWarning
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore::sklearn.exceptions.ConvergenceWarning"
@@ -171,8 +172,93 @@ def test_pipeline_transforms_X_val(early_stopping):
     _assert_same_fit(pipe[-1], direct)
     np.testing.assert_array_equal(pipe.predict_proba(Xv),
                                   direct.predict_proba(scaler.transform(Xv)))
-    raw = MLPClassifierNB(**params).fit(scaler.transform(Xt), yt, X_val=Xv, y_val=yv)
+    with pytest.warns(UntransformedValidationWarning, match="transform_input"):
+        raw = MLPClassifierNB(**params).fit(scaler.transform(Xt), yt, X_val=Xv,
+                                            y_val=yv)
     assert raw.validation_loss_curve_ != direct.validation_loss_curve_
+
+
+# ------------------------------------------- validation data left untransformed
+def _breast_cancer_split():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.model_selection import train_test_split
+
+    Xb, yb = load_breast_cancer(return_X_y=True)
+    return train_test_split(Xb, yb, test_size=0.2, random_state=0)
+
+
+def test_pipeline_with_raw_X_val_warns_and_names_the_recipe():
+    """The issue's case: mlp__X_val reaches the MLP unscaled, silently before."""
+    Xt, Xv, yt, yv = _breast_cancer_split()
+    pipe = Pipeline([("scale", StandardScaler()),
+                     ("mlp", MLPClassifierNB(early_stopping=True, max_iter=5,
+                                             random_state=0))])
+    with pytest.warns(UntransformedValidationWarning,
+                      match=r"transform_input=\['X_val'\]"):
+        pipe.fit(Xt, yt, mlp__X_val=Xv, mlp__y_val=yv)
+
+
+def test_pipeline_with_transform_input_does_not_warn():
+    Xt, Xv, yt, yv = _breast_cancer_split()
+    with sklearn.config_context(enable_metadata_routing=True), warnings.catch_warnings():
+        warnings.simplefilter("error", UntransformedValidationWarning)
+        mlp = MLPClassifierNB(early_stopping=True, max_iter=5, random_state=0)
+        pipe = Pipeline([("scale", StandardScaler()),
+                         ("mlp", mlp.set_fit_request(X_val=True, y_val=True))],
+                        transform_input=["X_val"])
+        pipe.fit(Xt, yt, X_val=Xv, y_val=yv)
+    assert len(pipe[-1].validation_scores_) == pipe[-1].n_iter_
+
+
+def _datasets():
+    from sklearn import datasets
+    from sklearn.preprocessing import OneHotEncoder
+
+    r = np.random.RandomState(0)
+    out = {name: getattr(datasets, f"load_{name}")(return_X_y=True)[0]
+           for name in ("iris", "digits", "breast_cancer", "diabetes", "wine")}
+    out["classification"] = datasets.make_classification(1000, 20, random_state=0)[0]
+    out["cauchy"] = r.standard_cauchy((1000, 8))
+    out["lognormal"] = r.lognormal(0, 2, (1000, 8))
+    out["one-hot"] = OneHotEncoder().fit_transform(r.randint(0, 40, (1500, 5)))
+    return out
+
+
+@pytest.mark.parametrize("size", [2, 5, 0.1, 0.5])
+def test_no_false_alarm_on_data_transformed_alike(size):
+    """Every bundled data set, heavy tails and sparse one-hot data, any split size."""
+    from sklearn.model_selection import train_test_split
+    from sklearn.preprocessing import MinMaxScaler, QuantileTransformer
+
+    from skmlp._validation_scale import looks_untransformed
+
+    for name, data in _datasets().items():
+        sparse = not isinstance(data, np.ndarray)
+        scalers = [StandardScaler(with_mean=not sparse)]
+        if not sparse:
+            scalers += [MinMaxScaler(), QuantileTransformer(n_quantiles=20)]
+        for scaler in scalers:
+            for seed in range(10):
+                Xt, Xv = train_test_split(data, test_size=size, random_state=seed)
+                scaler.fit(Xt)
+                flagged, n_off, n_var = looks_untransformed(scaler.transform(Xt),
+                                                            scaler.transform(Xv))
+                assert not flagged, (name, type(scaler).__name__, seed, n_off, n_var)
+
+
+# The statistic is built to never raise a false alarm, so it misses data whose raw
+# values mostly lie within 3 interquartile ranges of standardised ones (iris,
+# wine, digits: pixels of 0-16): such data also trains acceptably unscaled.
+@pytest.mark.parametrize("name", ["breast_cancer"])
+def test_raw_validation_data_is_flagged(name):
+    from sklearn import datasets
+    from sklearn.model_selection import train_test_split
+
+    from skmlp._validation_scale import looks_untransformed
+
+    data = getattr(datasets, f"load_{name}")(return_X_y=True)[0]
+    Xt, Xv = train_test_split(data, test_size=0.2, random_state=0)
+    assert looks_untransformed(StandardScaler().fit_transform(Xt), Xv)[0]
 
 
 # ---------------------------------------------------------------- errors
@@ -266,3 +352,13 @@ def test_a_fit_without_validation_leaves_no_curves_of_an_earlier_one():
         assert len(est.validation_scores_) == 3
         est.fit(X, y)
     assert est.validation_scores_ is None and est.validation_loss_curve_ is None
+
+
+def test_scaled_validation_data_next_to_raw_X_is_flagged():
+    from sklearn.datasets import load_breast_cancer
+
+    from skmlp._validation_scale import looks_untransformed
+
+    data = load_breast_cancer(return_X_y=True)[0]
+    Xt, Xv = data[:400], data[400:]
+    assert looks_untransformed(Xt, StandardScaler().fit(Xt).transform(Xv))[0]
