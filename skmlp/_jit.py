@@ -4,9 +4,12 @@ Every kernel in skmlp is compiled through :func:`jit` so that caching, GIL relea
 and floating-point flags are decided once:
 
 - ``cache=True``: a second process (a joblib or Dask worker, the next test run)
-  loads machine code from disk instead of compiling again. When the package
-  directory is read-only, Numba falls back to its user-wide cache directory;
-  ``NUMBA_CACHE_DIR`` overrides both.
+  loads machine code from disk instead of compiling again. Where: the folder
+  ``NUMBA_CACHE_DIR`` names, when it is set; otherwise ``__pycache__`` next to
+  the installed modules, or Numba's user-wide cache folder when that is
+  read-only. So the installed ``skmlp`` command and every script that imports
+  the installed package share one cache; a source checkout imported from its
+  own folder has another.
 - ``nogil=True``: kernels touch only the arrays they are handed, so several
   threads may predict (or fit separate estimators) at once.
 - ``error_model="numpy"``: division by zero gives inf or NaN as in NumPy

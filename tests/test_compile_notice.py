@@ -38,12 +38,55 @@ def fresh_process(monkeypatch):
     monkeypatch.delenv("SKMLP_QUIET", raising=False)
 
 
-def test_a_missing_cache_entry_is_announced_before_and_after():
+def test_a_missing_cache_entry_is_announced_once_with_its_cost():
     out = io.StringIO()
     with _compile_notice.compile_notice(_dispatcher(["float32"]), np.float64, out):
         during = out.getvalue()
     assert "compiling the float64 kernels" in during and "once" in during
-    assert "this first call took" in out.getvalue()
+    assert _compile_notice.ESTIMATE in during and "skmlp compile" in during
+    assert out.getvalue() == during  # one line: nothing more when it ends
+    assert during.count("\n") == 1
+
+
+def test_a_notice_is_one_write_of_a_whole_line(tmp_path):
+    """Concurrent processes share stderr: a line written in pieces can mix with theirs."""
+    writes = []
+    path = tmp_path / "stderr"
+    with open(path, "w") as f:
+        real = os.write
+        try:
+            os.write = lambda fd, data: writes.append(data) or real(fd, data)
+            _compile_notice.say("skmlp: a line", f)
+        finally:
+            os.write = real
+    assert writes == [b"skmlp: a line\n"]
+    assert path.read_text() == "skmlp: a line\n"
+
+
+_CONCURRENT = """
+import sys, time
+from skmlp._compile_notice import say
+for i in range(200):
+    say("skmlp: compiling the float64 kernels for this machine (once, about 10 s; "
+        "cached on disk for later runs and processes)... " + sys.argv[1])
+"""
+
+
+def test_concurrent_processes_never_mix_their_lines(tmp_path):
+    import subprocess
+    import sys
+
+    path = tmp_path / "shared_stderr"
+    with open(path, "wb") as shared:
+        procs = [subprocess.Popen([sys.executable, "-c", _CONCURRENT, str(i)],
+                                  stderr=shared, stdout=subprocess.DEVNULL)
+                 for i in range(8)]
+        for p in procs:
+            assert p.wait(timeout=120) == 0
+    lines = path.read_text().splitlines()
+    assert len(lines) == 8 * 200
+    assert all(line.startswith("skmlp: compiling") and line[-1].isdigit()
+               for line in lines)
 
 
 def test_announced_once_per_dtype_and_process():
