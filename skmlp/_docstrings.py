@@ -38,8 +38,9 @@ COMMON_PARAMS_DOC = """
 
     random_state : int, RandomState instance or None, default=None
         Seeds weight initialisation, shuffling and the early-stopping split.
-        The same seed gives bitwise-identical weights, and draws the same
-        numbers as scikit-learn's MLP with that seed.
+        The same seed (and BLAS thread count) gives bitwise-identical
+        weights, and draws the same numbers as scikit-learn's MLP with that
+        seed: the same predictions, weights equal up to rounding.
 
     tol : float, default=1e-4
         Tolerance for the optimisation (see ``n_iter_no_change``).
@@ -58,8 +59,8 @@ COMMON_PARAMS_DOC = """
 
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data (stratified for
-        classification) and stop when its score stops improving; the best
-        weights are restored.
+        classification where possible, else scikit-learn's plain split) and
+        stop when its score stops improving; the best weights are restored.
 
     validation_fraction : float, default=0.1
         Proportion of training data held out for early stopping.

@@ -1,4 +1,4 @@
-"""``python -m skmlp demo``: what the README's first command runs."""
+"""``skmlp demo``: what the README's first command runs."""
 
 import re
 
