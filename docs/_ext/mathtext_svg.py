@@ -30,21 +30,26 @@ _SIZE_PT = 12.0
 
 @lru_cache(maxsize=None)
 def _render(latex, display):
-    import matplotlib
     from matplotlib import mathtext
+    from matplotlib.figure import Figure
     from matplotlib.font_manager import FontProperties
 
     size = _SIZE_PT * (1.15 if display else 1.0)
-    prop = FontProperties(size=size)
+    # DejaVu Sans, matplotlib's own font: glyphs are stored as paths, so the
+    # SVG needs no font installed to be viewed
+    prop = FontProperties(size=size, math_fontfamily="dejavusans")
+    # The box is measured at 10 times 72 dpi: mathtext rounds it up to whole
+    # pixels, and a rounded depth would shift the formula off the baseline.
+    scale = 10
+    width, height, depth, _, _ = mathtext.MathTextParser("path").parse(
+        f"${latex}$", dpi=72 * scale, prop=prop)
+    width, height, depth = width / scale, height / scale, depth / scale
+    figure = Figure(figsize=(width / 72, height / 72))
+    figure.text(0, depth / height, f"${latex}$", fontproperties=prop)
     buffer = io.BytesIO()
-    # Computer Modern, the look readers expect of formulas; glyphs are stored
-    # as paths, so no font is needed to view the SVG.
-    with matplotlib.rc_context({"mathtext.fontset": "cm", "svg.fonttype": "path",
-                                "svg.hashsalt": "skmlp"}):
-        parser = mathtext.MathTextParser("path")
-        width, height, depth, _, _ = parser.parse(f"${latex}$", dpi=72, prop=prop)
-        depth = mathtext.math_to_image(f"${latex}$", buffer, prop=prop, dpi=72,
-                                       format="svg")
+    # no date in the file, so that a rebuild gives the same page
+    figure.savefig(buffer, format="svg", dpi=72, transparent=True,
+                   metadata={"Date": None})
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
     # 1 em of the page is _SIZE_PT points of the image
     em = _SIZE_PT
@@ -66,7 +71,9 @@ def _image(self, node, latex, display):
 
 
 def visit_math(self, node):
-    self.body.append(f'<span class="math">{_image(self, node, node.astext(), False)}</span>')
+    # not <span class="math">: the theme makes that an inline flex box, in
+    # which the image's vertical-align (its baseline) is ignored
+    self.body.append(_image(self, node, node.astext(), False))
     raise nodes.SkipNode
 
 
