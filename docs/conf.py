@@ -68,6 +68,10 @@ def setup(app):
     app.connect("autodoc-skip-member", _skip_members_of_scikit_learn)
 
 
+# "fit()" rather than "MLPClassifierNB.fit()" in a page's table of contents,
+# so the method names fit the "On this page" column
+toc_object_entries_show_parents = "hide"
+
 # --- Markdown pages ----------------------------------------------------------
 myst_heading_anchors = 3
 
