@@ -14,8 +14,8 @@ Where the data comes from, in this order:
    ``t10k-labels-idx1-ubyte.gz``) in the folder named by the environment
    variable ``SKMLP_MNIST_DIR``;
 2. otherwise OpenML, through scikit-learn's
-   :func:`~sklearn.datasets.fetch_openml` (about 15 MB downloaded once, then
-   cached in ``~/scikit_learn_data``);
+   :func:`~sklearn.datasets.fetch_openml` (downloaded once, then cached in
+   ``~/scikit_learn_data``);
 3. otherwise (no network) the example prints how to get the files and runs the
    same code on scikit-learn's bundled 8x8 digits, so that the page still
    shows the model at work; its output says which data it used.
@@ -81,10 +81,13 @@ from sklearn.datasets import fetch_openml
 
 def fetch_mnist():
     try:
-        X, y = fetch_openml("mnist_784", version=1, return_X_y=True,
-                            as_frame=False, parser="liac-arff",
-                            n_retries=0)  # off-line, fail at once
-    except Exception as exc:  # no network, a proxy, OpenML down: say why
+        with warnings.catch_warnings():
+            # its "network error ... Retrying" warning: the failure is reported below
+            warnings.simplefilter("ignore", UserWarning)
+            X, y = fetch_openml("mnist_784", version=1, return_X_y=True,
+                                as_frame=False, parser="liac-arff",
+                                n_retries=1, delay=0.1)  # off-line: fail fast
+    except OSError as exc:  # no network, a proxy, OpenML down: say why
         print(f"fetch_openml('mnist_784') failed: {type(exc).__name__}: {exc}")
         return None
     X, y = X.astype(np.float64), y.astype(np.uint8)
@@ -98,7 +101,7 @@ MNIST is not available here, so the code below runs on scikit-learn's bundled
 8x8 digits instead (1,797 images; the numbers and the figure are theirs).
 To run it on MNIST, either:
   - with network access, do nothing: fetch_openml("mnist_784") downloads it
-    (about 15 MB, cached in ~/scikit_learn_data); or
+    once and caches it in ~/scikit_learn_data; or
   - put the four original files
       {FILES["X_train"]}, {FILES["y_train"]},
       {FILES["X_test"]}, {FILES["y_test"]}
