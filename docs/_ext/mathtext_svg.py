@@ -16,6 +16,7 @@ it fails the ``-W`` build with matplotlib's message rather than showing raw TeX.
 import base64
 import html
 import io
+import re
 from functools import lru_cache
 
 from docutils import nodes
@@ -35,6 +36,11 @@ def _render(latex, display):
     from matplotlib.font_manager import FontProperties
 
     size = _SIZE_PT * (1.15 if display else 1.0)
+    source = latex  # the alt text, as written
+    if not display:
+        # In running text TeX sets a sum's limits beside it, not under it;
+        # mathtext always sets them under, unless the sum is a group.
+        latex = re.sub(r"\\(sum|prod)(?=\s*[_^])", r"{\\\1}", latex)
     # DejaVu Sans, matplotlib's own font: glyphs are stored as paths, so the
     # SVG needs no font installed to be viewed
     prop = FontProperties(size=size, math_fontfamily="dejavusans")
@@ -56,7 +62,7 @@ def _render(latex, display):
     style = (f"height: {height / em:.3f}em; width: {width / em:.3f}em; "
              f"vertical-align: {-depth / em:.3f}em")
     return (f'<img class="math-svg" src="data:image/svg+xml;base64,{data}" '
-            f'alt="{html.escape(latex)}" style="{style}"/>')
+            f'alt="{html.escape(source)}" style="{style}"/>')
 
 
 def _image(self, node, latex, display):
