@@ -10,6 +10,7 @@ run the MNIST example on real data (it prints a message and skips otherwise).
 """
 
 import os
+import sys
 
 # ``python -m sphinx`` run from the repository root imports the working tree's
 # skmlp; ``sphinx-build`` imports the installed one.
@@ -20,10 +21,15 @@ author = "The skmlp developers"
 copyright = "2026, The skmlp developers"
 version = release = skmlp.__version__
 
+# docs/_ext: the site's own small extensions
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "_ext"))
+
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
-    "sphinx.ext.mathjax",
+    # Maths drawn to SVG at build time by matplotlib (see _ext/mathtext_svg.py),
+    # so that formulas read off-line; MathJax needs a CDN.
+    "mathtext_svg",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     # The user guide, errors and benchmark pages stay Markdown: the benchmark
@@ -62,6 +68,10 @@ def setup(app):
     app.connect("autodoc-skip-member", _skip_members_of_scikit_learn)
 
 
+# "fit()" rather than "MLPClassifierNB.fit()" in a page's table of contents,
+# so the method names fit the "On this page" column
+toc_object_entries_show_parents = "hide"
+
 # --- Markdown pages ----------------------------------------------------------
 myst_heading_anchors = 3
 
@@ -82,8 +92,24 @@ sphinx_gallery_conf = {
 # --- HTML --------------------------------------------------------------------
 html_theme = "pydata_sphinx_theme"
 html_title = f"skmlp {release}"
+html_math_renderer = "mathtext_svg"
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,
+    # every top-level page in the top bar, the API reference included, none
+    # hidden under "More" (the index's toctree uses short titles so they fit)
+    "header_links_before_dropdown": 10,
+    "navbar_align": "left",
+    # the version is on the index page; the bar's width goes to the links
+    "logo": {"text": "skmlp"},
+    # the search field as an icon: the bar's width goes to the page links
+    "navbar_persistent": ["search-button"],
+    # "Show source" would link to the .md/.rst copies, which add nothing
+    "secondary_sidebar_items": ["page-toc"],
 }
-html_static_path = []
+# No left sidebar: the site is one level deep, so the section navigation it
+# holds is empty on every page; the top bar lists the pages instead.
+html_sidebars = {"**": []}
+html_static_path = ["_static"]
+# wider content; tables, code and example output scroll in their own box
+html_css_files = ["skmlp.css"]

@@ -52,7 +52,7 @@ _CURVES = ("loss_curve_", "validation_scores_", "validation_loss_curve_")
 _NO_CALLBACKS = (
     "set_callbacks needs sklearn.callback, which scikit-learn {version} does not "
     "have (it was added in scikit-learn 1.9). Upgrade with "
-    "pip install 'scikit-learn>=1.9', or use verbose=True for progress lines."
+    'pip install "scikit-learn>=1.9", or use verbose=True for progress lines.'
 )
 
 
@@ -70,7 +70,7 @@ class CallbackSupport(_SklearnCallbackSupport):
 
         - :class:`sklearn.callback.ProgressBar` shows one bar per fit that
           advances per epoch (or L-BFGS iteration). It needs the ``rich``
-          package (``pip install skmlp[progress]``).
+          package (``pip install "skmlp[progress]"``).
         - :class:`sklearn.callback.ScoringMonitor` scores the model as it is at
           the end of every epoch, and at the end of the fit, on the ``X``,
           ``y`` (and ``sample_weight``) given to ``fit``. With

@@ -22,8 +22,9 @@ _UNKNOWN = "unknown"
 
 
 def _current_version():
-    # Imported late: skmlp/__init__.py imports the estimators (and so this
-    # module) before it defines __version__.
+    # Read when a model is saved, not at import: skmlp/__init__.py assigns
+    # __version__ before it imports the estimators (and so this module), but
+    # reading it here does not depend on that order.
     from . import __version__
 
     return __version__

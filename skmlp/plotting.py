@@ -1,6 +1,6 @@
 """Plots of fitted estimators, following scikit-learn's Display objects.
 
-matplotlib is an optional dependency (``pip install skmlp[plot]``): it is
+matplotlib is an optional dependency (``pip install "skmlp[plot]"``): it is
 imported only when something is drawn, never by ``import skmlp``.
 """
 
@@ -16,10 +16,40 @@ def _import_pyplot(caller):
         import matplotlib.pyplot as plt
     except ImportError as exc:
         raise ImportError(
-            f"{caller} needs matplotlib. Install it with pip install 'skmlp[plot]' "
+            f'{caller} needs matplotlib. Install it with pip install "skmlp[plot]" '
             "(or pip install matplotlib)."
         ) from exc
     return plt
+
+
+# Candidate places of the legend, in the order preferred on a tie.
+_LEGEND_LOCATIONS = ("upper right", "center right", "lower right", "upper left",
+                     "center left", "lower left", "upper center", "lower center",
+                     "center")
+
+
+def _place_legend(ax, lines):
+    """One legend for all ``lines``, where it covers the fewest of their points.
+
+    ``loc="best"`` only avoids the lines of the axes the legend belongs to; on
+    twin axes it would cover the other axes' curve. Here every line counts,
+    whichever y-axis it is drawn on: the figure is laid out once (no pixels
+    drawn), and each candidate place is scored as ``loc="best"`` scores them
+    (vertices inside the legend, plus one per line crossing it).
+    """
+    figure = ax.figure
+    figure.draw_without_rendering()  # settles the layout and autoscaled limits
+    paths = [line.get_transform().transform_path(line.get_path()) for line in lines]
+    best = None
+    for loc in _LEGEND_LOCATIONS:
+        box = ax.legend(handles=lines, loc=loc).get_window_extent()
+        badness = sum(box.count_contains(path.vertices)
+                      + path.intersects_bbox(box, filled=False) for path in paths)
+        if best is None or badness < best[0]:
+            best = (badness, loc)
+        if badness == 0:
+            break
+    return ax.legend(handles=lines, loc=best[1])
 
 
 def _curve(values):
@@ -169,8 +199,11 @@ class LossCurveDisplay:
                 **{"label": f"{prefix}Validation score ({self.score_name})",
                    "color": "C2", "linestyle": ":", **(validation_score_kw or {})})
             score_ax.set_ylabel(f"Validation score ({self.score_name})")
-        # one legend for both y-axes
-        ax.legend(handles=list(lines.values()))
+            # ax (and its legend) above the twin, so no curve is drawn over
+            # the legend; ax's background would hide the twin's line
+            ax.set_zorder(score_ax.get_zorder() + 1)
+            ax.patch.set_visible(False)
+        _place_legend(ax, list(lines.values()))
 
         self.ax_ = ax
         self.score_ax_ = score_ax

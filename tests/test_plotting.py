@@ -148,3 +148,18 @@ def test_missing_matplotlib_names_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "matplotlib.pyplot", None)  # import fails
     with pytest.raises(ImportError, match=r"skmlp\[plot\]"):
         LossCurveDisplay.from_estimator(est)
+
+
+def test_legend_covers_no_curve_of_either_y_axis():
+    # The loss falls to the bottom and the score rises to the top: a legend
+    # placed by loc="best" on the loss axes alone lands on the score curve.
+    display = LossCurveDisplay(loss_curve=np.linspace(1.0, 0.2, 30),
+                               validation_loss_curve=np.linspace(1.1, 0.3, 30),
+                               validation_scores=np.linspace(0.2, 0.95, 30)).plot()
+    box = display.ax_.get_legend().get_window_extent()
+    for name, line in display.lines_.items():
+        path = line.get_transform().transform_path(line.get_path())
+        assert not box.count_contains(path.vertices), name
+        assert not path.intersects_bbox(box, filled=False), name
+    # and nothing is drawn over it: the loss axes, with the legend, are on top
+    assert display.ax_.get_zorder() > display.score_ax_.get_zorder()
