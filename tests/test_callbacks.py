@@ -28,10 +28,6 @@ if HAS_SKLEARN_CALLBACKS:
     from sklearn.callback import ProgressBar, ScoringMonitor
     from sklearn.callback import _progressbar
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
-
 
 @pytest.fixture(autouse=True)
 def needs_sklearn_callback(request):
@@ -311,6 +307,7 @@ def test_scoring_monitor_gets_the_users_dataframe_and_sample_weight():
     assert root["accuracy"] == accuracy_score(y, est.predict(Xdf), sample_weight=sw)
 
 
+@pytest.mark.slow
 def test_scoring_monitor_on_the_inner_estimator_of_a_parallel_search():
     mon = ScoringMonitor(scoring="accuracy")
     inner = MLPClassifierNB(**dict(PARAMS, max_iter=3)).set_callbacks(mon)

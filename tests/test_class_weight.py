@@ -16,9 +16,6 @@ from sklearn.utils.class_weight import compute_sample_weight
 
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
 
 rng = np.random.RandomState(0)
 N = 90

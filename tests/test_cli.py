@@ -5,7 +5,12 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 import skmlp
+
+# Every test starts a Python process.
+pytestmark = pytest.mark.slow
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 

@@ -133,6 +133,7 @@ for n_jobs in (None, 2):  # then batches split across two threads
 """
 
 
+@pytest.mark.slow
 def test_fit_and_predict_share_one_compiled_engine_per_dtype():
     # Every argument type of the engine must be the same for training,
     # validation and prediction (a read-only array is another type): a second

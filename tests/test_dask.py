@@ -44,9 +44,8 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 import skmlp  # noqa: E402
 from skmlp import MLPClassifierNB  # noqa: E402
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
+# A local Dask cluster, its worker processes primed by a subprocess.
+pytestmark = pytest.mark.slow
 
 # The functions below run on the workers, which cannot import this test module
 # by name: send them by value.

@@ -8,9 +8,6 @@ from sklearn.datasets import make_classification, make_regression
 
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
 
 X, Y = make_classification(n_samples=90, n_features=5, n_informative=3, n_classes=3,
                            random_state=0)

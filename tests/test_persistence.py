@@ -13,9 +13,6 @@ import scipy.sparse as sp
 
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
 
 rng = np.random.RandomState(0)
 X = rng.standard_normal((40, 5))
@@ -88,6 +85,7 @@ def _expected(name):
     return expected
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["joblib", "joblib-mmap", "pickle"])
 @pytest.mark.parametrize("name", MODELS)
 def test_loaded_model_predicts_bitwise_identically_in_fresh_process(

@@ -33,6 +33,7 @@ def test_ci_builds_the_docs_with_the_readmes_command():
     assert docs_command in _read(".ci", "run").splitlines()
 
 
+@pytest.mark.slow
 def test_usage_snippet_runs_without_warnings_or_leftover_files(tmp_path):
     (snippet,) = _code_blocks("python")
     script = tmp_path / "usage.py"

@@ -25,9 +25,6 @@ import skmlp  # noqa: E402
 from skmlp import MLPClassifierNB, MLPRegressorNB, ReduceLROnPlateau  # noqa: E402
 from skmlp.exceptions import InconsistentVersionWarning  # noqa: E402
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
 
 rng = np.random.RandomState(0)
 X = rng.standard_normal((48, 4))

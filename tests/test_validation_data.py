@@ -25,9 +25,6 @@ from sklearn.preprocessing import StandardScaler
 from _split import early_stopping_split
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
 
 rng = np.random.RandomState(0)
 N = 100

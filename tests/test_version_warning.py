@@ -20,9 +20,6 @@ import skmlp
 from skmlp import MLPClassifierNB, MLPRegressorNB
 from skmlp.exceptions import InconsistentVersionWarning
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
 
 rng = np.random.RandomState(0)
 X = rng.standard_normal((30, 4))
