@@ -217,7 +217,8 @@ def test_progressbar_runs_in_a_fit(Est, target, solver, capsys):
                               if Est is MLPRegressorNB else est.predict_proba(X)))
 
 
-@pytest.mark.parametrize("n_jobs", [1, 2])
+@pytest.mark.parametrize(
+    "n_jobs", [1, pytest.param(2, marks=pytest.mark.slow)])  # 2: loky workers
 def test_progressbar_on_a_grid_search_reaches_skmlp(n_jobs, capsys):
     grid = {"alpha": [1e-4, 1e-2]}
     search = GridSearchCV(MLPClassifierNB(**PARAMS), grid, cv=2, n_jobs=n_jobs,
