@@ -1,13 +1,13 @@
 """Shared tolerances, data sets and markers of the test suite.
 
 Test modules import the constants with ``from conftest import ...`` (pytest puts
-this folder on ``sys.path``, as it does for ``_reference.py``); the data sets are
-also session fixtures of the same names in lower case.
+this folder on ``sys.path``, as it does for ``_reference.py``); ``digits`` is a
+session fixture (loaded only by the tests that ask for it).
 """
 
 import numpy as np
 import pytest
-from sklearn.datasets import (load_digits, load_iris, make_classification,
+from sklearn.datasets import (load_digits, make_classification,
                               make_multilabel_classification, make_regression)
 
 # ------------------------------------------------------------------ tolerances
@@ -77,12 +77,6 @@ Y_REG = Y_REG / Y_REG.std()
 # Four labels, 80 x 6.
 X_MULTILABEL, Y_MULTILABEL = make_multilabel_classification(
     n_samples=80, n_features=6, n_classes=4, random_state=0)
-
-
-@pytest.fixture(scope="session")
-def iris():
-    """(X, y) of the iris data set: 150 x 4, three classes."""
-    return load_iris(return_X_y=True)
 
 
 @pytest.fixture(scope="session")

@@ -2,17 +2,13 @@
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_classification, make_regression
 from sklearn.neural_network import MLPClassifier
 
-from conftest import ROUND_OFF_TOL
+from conftest import ROUND_OFF_TOL, X_CLF, X_REG, Y_CLF, Y_REG
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
 
-X, Y = make_classification(n_samples=80, n_features=5, n_informative=3, n_classes=3,
-                           random_state=0)
-XR, YR = make_regression(n_samples=80, n_features=5, random_state=0)
-YR = YR / YR.std()
+X, Y, XR, YR = X_CLF, Y_CLF, X_REG, Y_REG
 PARAMS = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0, tol=0.0,
               learning_rate_init=0.01)
 
