@@ -1,4 +1,6 @@
-"""Shared tolerances, data sets and markers of the test suite.
+"""Shared tolerances and data sets of the test suite.
+
+The ``slow`` marker and the ConvergenceWarning filter are in pyproject.toml.
 
 Test modules import the constants with ``from conftest import ...`` (pytest puts
 this folder on ``sys.path``, as it does for ``_reference.py``); ``digits`` is a
