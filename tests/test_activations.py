@@ -10,24 +10,18 @@ model as the name alone.
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_classification, make_regression
 from sklearn.utils._param_validation import InvalidParameterError
 
 import _reference as ref
+from conftest import X_CLF, X_REG, Y_CLF, Y_REG
 from skmlp import MLPClassifierNB, MLPRegressorNB
 from skmlp._network import ACTIVATION_CODES
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
 
 NEW = ["leaky_relu", "elu", "gelu", "silu"]
 ALL = ["identity", "logistic", "tanh", "relu"] + NEW
 
-X, Y = make_classification(n_samples=100, n_features=6, n_informative=4, n_classes=3,
-                           random_state=0)
-XR, YR = make_regression(n_samples=100, n_features=6, noise=1.0, random_state=0)
-YR = YR / YR.std()
+X, Y, XR, YR = X_CLF, Y_CLF, X_REG, Y_REG
 PARAMS = dict(hidden_layer_sizes=(16,), max_iter=40, random_state=0,
               learning_rate_init=0.01)
 ESTIMATORS = {"clf": (MLPClassifierNB, X, Y), "reg": (MLPRegressorNB, XR, YR)}

@@ -21,7 +21,6 @@ from sklearn.neural_network import MLPClassifier, MLPRegressor
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
 pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning",
     "ignore::sklearn.exceptions.DataConversionWarning",
 )
 

@@ -1,15 +1,14 @@
 """``n_jobs``: the rows of every batch split across threads.
 
 What must hold: the split changes only the rounding of the gradient sum (so a
-split fit follows the one-thread fit, and scikit-learn, to ~1e-12); the same
+split fit follows the one-thread fit, and scikit-learn, to rounding); the same
 seed and the same number of threads give bitwise the same weights, in this
-process, in another process and when several split fits run at once; the
+process, in another process (the "split-" configurations of
+tests/test_determinism.py) and when several split fits run at once; the
 policy uses threads only where it pays; a thread that fails does not leave the
 others waiting forever.
 """
 
-import subprocess
-import sys
 import textwrap
 
 import numpy as np
@@ -17,12 +16,10 @@ import pytest
 import scipy.sparse as sp
 from sklearn.neural_network import MLPClassifier
 
+from conftest import ROUND_OFF_TOL
 from skmlp import MLPClassifierNB, _data, _epoch, _stochastic, _threads
 from skmlp._threads import MIN_ROWS_PER_THREAD, batch_threads
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
 
 SETUP = textwrap.dedent(
     """
@@ -153,8 +150,9 @@ def test_split_fit_follows_scikit_learn(split_epochs):
     theirs = MLPClassifier(**params).fit(X, Y_CLF)
     for u, v in zip(ours.coefs_ + ours.intercepts_,
                     theirs.coefs_ + theirs.intercepts_, strict=True):
-        np.testing.assert_allclose(u, v, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=1e-10)
+        np.testing.assert_allclose(u, v, **ROUND_OFF_TOL)
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, **ROUND_OFF_TOL)
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
 
 
 def test_adam_counts_every_batch_once():
@@ -170,34 +168,8 @@ def test_same_seed_and_threads_give_bitwise_identical_weights(name, n_jobs):
     assert_bitwise_equal(CONFIGS[name](n_jobs), CONFIGS[name](n_jobs))
 
 
-RUNNER = SETUP + textwrap.dedent(
-    """
-    import sys, warnings
-    warnings.simplefilter("ignore")
-    out = {}
-    for name, make in CONFIGS.items():
-        est = make(2)
-        for i, w in enumerate(est.coefs_ + est.intercepts_):
-            out[f"{name}|{i}"] = w
-    np.savez(sys.argv[1], **out)
-    """
-)
-
-
-@pytest.fixture(scope="module")
-def subprocess_weights(tmp_path_factory):
-    path = tmp_path_factory.mktemp("batch_threads") / "weights.npz"
-    subprocess.run([sys.executable, "-c", RUNNER, str(path)], check=True, timeout=600)
-    with np.load(path) as f:
-        return {key: f[key] for key in f.files}
-
-
-@pytest.mark.parametrize("name", CONFIGS)
-def test_split_fit_is_bitwise_identical_in_another_process(subprocess_weights, name):
-    ws = weights(CONFIGS[name](2))
-    assert sum(k.startswith(name + "|") for k in subprocess_weights) == len(ws)
-    for i, w in enumerate(ws):
-        np.testing.assert_array_equal(subprocess_weights[f"{name}|{i}"], w)
+# In another process and across BLAS thread limits: the "split-" configurations
+# of tests/test_determinism.py.
 
 
 def test_dropout_streams_differ_per_thread():

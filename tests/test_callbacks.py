@@ -28,10 +28,6 @@ if HAS_SKLEARN_CALLBACKS:
     from sklearn.callback import ProgressBar, ScoringMonitor
     from sklearn.callback import _progressbar
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
-
 
 @pytest.fixture(autouse=True)
 def needs_sklearn_callback(request):
@@ -221,7 +217,8 @@ def test_progressbar_runs_in_a_fit(Est, target, solver, capsys):
                               if Est is MLPRegressorNB else est.predict_proba(X)))
 
 
-@pytest.mark.parametrize("n_jobs", [1, 2])
+@pytest.mark.parametrize(
+    "n_jobs", [1, pytest.param(2, marks=pytest.mark.slow)])  # 2: loky workers
 def test_progressbar_on_a_grid_search_reaches_skmlp(n_jobs, capsys):
     grid = {"alpha": [1e-4, 1e-2]}
     search = GridSearchCV(MLPClassifierNB(**PARAMS), grid, cv=2, n_jobs=n_jobs,
@@ -311,6 +308,7 @@ def test_scoring_monitor_gets_the_users_dataframe_and_sample_weight():
     assert root["accuracy"] == accuracy_score(y, est.predict(Xdf), sample_weight=sw)
 
 
+@pytest.mark.slow
 def test_scoring_monitor_on_the_inner_estimator_of_a_parallel_search():
     mon = ScoringMonitor(scoring="accuracy")
     inner = MLPClassifierNB(**dict(PARAMS, max_iter=3)).set_callbacks(mon)

@@ -17,9 +17,6 @@ from sklearn.utils.class_weight import compute_class_weight, compute_sample_weig
 
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
 
 rng = np.random.RandomState(0)
 N = 90

@@ -10,6 +10,9 @@ import pytest
 
 import skmlp
 
+# Every test starts a Python process.
+pytestmark = pytest.mark.slow
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -53,7 +56,6 @@ def _installed_command():
     return path
 
 
-@pytest.mark.slow
 def test_compile_builds_every_variant_then_finds_them_cached(tmp_path):
     from skmlp._prebuild import VARIANTS
 
@@ -81,7 +83,6 @@ print(skmlp.__file__)
 """
 
 
-@pytest.mark.slow
 def test_first_command_leaves_kernels_that_a_script_in_another_folder_reuses(tmp_path):
     """The README's first command, then a user's script elsewhere: nothing compiles.
 

@@ -8,17 +8,10 @@ here so that both libraries face exactly the same checks.
 
 import functools
 
-import pytest
 from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmlp import MLPClassifierNB, MLPRegressorNB
-
-# max_iter=100 does not converge on several checks' data (as for scikit-learn's
-# own MLPs); the warning is expected and says nothing about the check.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
 
 # scikit-learn's PER_ESTIMATOR_CHECK_PARAMS for MLPClassifier / MLPRegressor.
 PER_CHECK_PARAMS = {

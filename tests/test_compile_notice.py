@@ -72,6 +72,7 @@ for i in range(200):
 """
 
 
+@pytest.mark.slow  # eight processes
 def test_concurrent_processes_never_mix_their_lines(tmp_path):
     import subprocess
     import sys
@@ -176,6 +177,7 @@ for n_jobs in (None, 2):  # then batches split across two threads
 """
 
 
+@pytest.mark.slow
 def test_fit_and_predict_share_one_compiled_engine_per_dtype():
     # Every argument type of the engine must be the same for training,
     # validation and prediction (a read-only array is another type): a second

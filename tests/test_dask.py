@@ -36,7 +36,6 @@ import dask.array as da  # noqa: E402
 import joblib  # noqa: E402
 from scipy.stats import loguniform  # noqa: E402
 from sklearn.base import clone  # noqa: E402
-from sklearn.datasets import load_digits  # noqa: E402
 from sklearn.model_selection import RandomizedSearchCV  # noqa: E402
 from sklearn.pipeline import Pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
@@ -44,9 +43,8 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 import skmlp  # noqa: E402
 from skmlp import MLPClassifierNB  # noqa: E402
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
+# A local Dask cluster, its worker processes primed by a subprocess.
+pytestmark = pytest.mark.slow
 
 # The functions below run on the workers, which cannot import this test module
 # by name: send them by value.
@@ -63,11 +61,6 @@ PRIME = textwrap.dedent(
     MLPClassifierNB(hidden_layer_sizes=(3,), max_iter=2).fit(X, X[:, 0] > 0).predict(X)
     """
 )
-
-
-def _digits(n=360):
-    X, y = load_digits(return_X_y=True)
-    return X[:n], y[:n]
 
 
 @pytest.fixture(scope="module")
@@ -127,8 +120,8 @@ def _search():
     )
 
 
-def test_search_runs_on_the_workers_and_matches_local(client):
-    X, y = _digits()
+def test_search_runs_on_the_workers_and_matches_local(client, digits):
+    X, y = digits
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         local = _search().fit(X, y)
@@ -153,8 +146,8 @@ def test_search_runs_on_the_workers_and_matches_local(client):
     np.testing.assert_array_equal(remote.predict(X), local.predict(X))
 
 
-def test_incremental_equals_local_partial_fit(client):
-    X, y = _digits(300)
+def test_incremental_equals_local_partial_fit(client, digits):
+    X, y = digits[0][:300], digits[1][:300]
     X = StandardScaler().fit_transform(X)
     classes = np.unique(y)
     est = MLPClassifierNB(hidden_layer_sizes=(16,), learning_rate_init=0.01,

@@ -2,7 +2,12 @@
 
 import re
 
+import pytest
+
 from skmlp._demo import run_demo
+
+# The demo trains on a real data set, with scikit-learn's MLP alongside.
+pytestmark = pytest.mark.slow
 
 
 def test_demo_reports_accuracy_a_named_speed_up_and_an_identical_reload():

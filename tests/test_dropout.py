@@ -3,15 +3,12 @@
 Inverted dropout is applied to the hidden layers inside the compiled epoch,
 with masks drawn from a generator seeded once per fit from ``random_state``.
 It must never reach ``predict``, the validation pass or L-BFGS, and a seed
-must give bitwise the same weights in this process, another process and a
-joblib worker. The networks here are small, so that skmlp keeps BLAS on one
-thread (see docs/errors_and_threads.md) and bitwise comparisons are meaningful.
+must give bitwise the same weights in this process, another process (the
+"dropout-" configurations of tests/test_determinism.py) and a joblib worker.
+The networks here are small, so that skmlp keeps BLAS on one thread (see
+docs/errors_and_threads.md) and bitwise comparisons are meaningful.
 """
 
-import json
-import subprocess
-import sys
-import textwrap
 
 import numpy as np
 import pytest
@@ -25,43 +22,12 @@ from _split import early_stopping_split
 from skmlp import MLPClassifierNB, MLPRegressorNB
 from skmlp._network import ACTIVATION_CODES
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
-
-# Built identically here and in the subprocess (exec'd from this text).
-SETUP = textwrap.dedent(
-    """
-    import numpy as np
-    from skmlp import MLPClassifierNB, MLPRegressorNB
-
-    rng = np.random.RandomState(0)
-    X = rng.standard_normal((80, 6))
-    y_clf = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 0.8)
-    y_reg = X @ rng.standard_normal(6) + 0.1 * rng.standard_normal(80)
-    PARAMS = dict(hidden_layer_sizes=(12, 7), max_iter=6, batch_size=16,
-                  random_state=3, learning_rate_init=0.01, n_iter_no_change=100)
-
-    CONFIGS = {
-        "clf-adam-f64": lambda: MLPClassifierNB(dropout=0.3, **PARAMS).fit(X, y_clf),
-        "clf-sgd-f32-layers": lambda: MLPClassifierNB(
-            solver="sgd", dropout=[0.5, 0.1], **PARAMS).fit(
-                X.astype(np.float32), y_clf),
-        "reg-adam-f32": lambda: MLPRegressorNB(dropout=0.2, **PARAMS).fit(
-            X.astype(np.float32), y_reg),
-        "reg-sgd-f64-one-layer": lambda: MLPRegressorNB(
-            solver="sgd", dropout=[0.0, 0.4], **PARAMS).fit(X, y_reg),
-    }
-
-    def fingerprint(est):
-        return [[w.dtype.str, list(w.shape), w.tobytes().hex()]
-                for w in est.coefs_ + est.intercepts_]
-    """
-)
-NS = {}
-exec(SETUP, NS)
-X, Y_CLF, Y_REG, PARAMS = NS["X"], NS["y_clf"], NS["y_reg"], NS["PARAMS"]
-CONFIGS, fingerprint = NS["CONFIGS"], NS["fingerprint"]
+rng = np.random.RandomState(0)
+X = rng.standard_normal((80, 6))
+Y_CLF = (X[:, 0] + X[:, 1] > 0).astype(int) + (X[:, 2] > 0.8)
+Y_REG = X @ rng.standard_normal(6) + 0.1 * rng.standard_normal(80)
+PARAMS = dict(hidden_layer_sizes=(12, 7), max_iter=6, batch_size=16,
+              random_state=3, learning_rate_init=0.01, n_iter_no_change=100)
 ESTIMATORS = {"clf": (MLPClassifierNB, Y_CLF), "reg": (MLPRegressorNB, Y_REG)}
 
 
@@ -184,11 +150,8 @@ def test_monitored_validation_does_not_use_dropout(kind):
 
 
 # -------------------------------------------------------------- determinism
-@pytest.mark.parametrize("name", list(CONFIGS))
-def test_dropout_is_bitwise_deterministic_in_process(name):
-    a, b = CONFIGS[name](), CONFIGS[name]()
-    assert fingerprint(a) == fingerprint(b)
-    assert a.loss_curve_ == b.loss_curve_
+# In process, in another process and across BLAS thread limits: the "dropout-"
+# configurations of tests/test_determinism.py.
 
 
 def test_dropout_depends_on_the_seed():
@@ -197,33 +160,14 @@ def test_dropout_depends_on_the_seed():
     assert _differ(a, b)
 
 
-@pytest.fixture(scope="module")
-def in_process():
-    return {name: fingerprint(make()) for name, make in CONFIGS.items()}
-
-
-def test_dropout_is_bitwise_deterministic_in_a_subprocess(in_process):
-    runner = SETUP + textwrap.dedent(
-        """
-        import json, sys, warnings
-        warnings.simplefilter("ignore")
-        json.dump({n: fingerprint(make()) for n, make in CONFIGS.items()}, sys.stdout)
-        """
-    )
-    proc = subprocess.run([sys.executable, "-c", runner], capture_output=True,
-                          text=True, timeout=600)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    assert json.loads(proc.stdout) == in_process
-
-
-def test_dropout_is_bitwise_deterministic_in_joblib_workers(in_process):
-    clf = MLPClassifierNB(dropout=0.3, **PARAMS)
-    reg = MLPRegressorNB(dropout=0.2, **PARAMS)
-    jobs = [delayed(clone(clf).fit)(X, Y_CLF),
-            delayed(clone(reg).fit)(X.astype(np.float32), Y_REG)]
-    fitted = Parallel(n_jobs=2, backend="loky")(jobs)
-    assert fingerprint(fitted[0]) == in_process["clf-adam-f64"]
-    assert fingerprint(fitted[1]) == in_process["reg-adam-f32"]
+@pytest.mark.slow
+def test_dropout_is_bitwise_deterministic_in_joblib_workers():
+    models = [(MLPClassifierNB(dropout=0.3, **PARAMS), X, Y_CLF),
+              (MLPRegressorNB(dropout=0.2, **PARAMS), X.astype(np.float32), Y_REG)]
+    fitted = Parallel(n_jobs=2, backend="loky")(
+        delayed(clone(est).fit)(Xf, y) for est, Xf, y in models)
+    for (est, Xf, y), in_worker in zip(models, fitted, strict=True):
+        _assert_same_fit(in_worker, clone(est).fit(Xf, y))
 
 
 # ------------------------------------------------------------- partial_fit

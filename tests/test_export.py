@@ -11,35 +11,26 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
+from conftest import ROUND_OFF_TOL, ROUND_OFF_TOL_FLOAT32, make_data
 from skmlp import MLPClassifierNB, MLPRegressorNB
 from skmlp._export import exportable_activation
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
 
 KINDS = ("binary", "multiclass", "multilabel", "squared_error", "multioutput",
          "poisson")
 CLASSIFICATION = ("binary", "multiclass", "multilabel")
 DTYPES = (np.float32, np.float64)
-# Same weights, same arithmetic in a different order (BLAS, fused kernels).
-TOL = {np.float32: dict(rtol=2e-5, atol=1e-6), np.float64: dict(rtol=1e-10, atol=1e-12)}
+# Same weights, same arithmetic in a different order (BLAS, fused kernels): see
+# ROUND_OFF_TOL in conftest.py.
+TOL = {np.float32: ROUND_OFF_TOL_FLOAT32, np.float64: ROUND_OFF_TOL}
 SMALL = dict(hidden_layer_sizes=(9, 6), max_iter=15, batch_size=16,
              learning_rate_init=0.01, random_state=0)
 
 
 def _data(kind, dtype=np.float64, n=64, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.standard_normal((n, 5))
-    S = X @ rng.standard_normal((5, 3))
-    y = {
-        "binary": lambda: np.where(S[:, 0] > 0, "yes", "no"),
-        "multiclass": lambda: S.argmax(axis=1),
-        "multilabel": lambda: (S > 0).astype(int),
-        "squared_error": lambda: S[:, 0],
-        "multioutput": lambda: S[:, :2],
-        "poisson": lambda: rng.poisson(np.exp(0.3 * S[:, 0])).astype(float),
-    }[kind]()
+    X, y = make_data(kind, n_samples=n, seed=seed)
+    if kind == "binary":
+        y = np.where(y == 1, "yes", "no")
     return X.astype(dtype), y
 
 
@@ -168,8 +159,8 @@ def test_from_sklearn_continues_as_sklearn_would(kind, solver):
     sk.partial_fit(X, y)
     est.partial_fit(X, y)
     for a, b in zip(est.coefs_ + est.intercepts_, sk.coefs_ + sk.intercepts_):
-        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(est.loss_curve_, sk.loss_curve_, rtol=1e-9)
+        np.testing.assert_allclose(a, b, **ROUND_OFF_TOL)
+    np.testing.assert_allclose(est.loss_curve_, sk.loss_curve_, **ROUND_OFF_TOL)
     assert est.t_ == sk.t_
 
     sk.set_params(warm_start=True, max_iter=3)
@@ -192,8 +183,8 @@ def test_to_sklearn_continues_as_skmlp_would(solver):
         est.partial_fit(X, y)
         sk.partial_fit(X, y)
     for a, b in zip(est.coefs_ + est.intercepts_, sk.coefs_ + sk.intercepts_):
-        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
-    np.testing.assert_allclose(est.loss_curve_, sk.loss_curve_, rtol=1e-9)
+        np.testing.assert_allclose(a, b, **ROUND_OFF_TOL)
+    np.testing.assert_allclose(est.loss_curve_, sk.loss_curve_, **ROUND_OFF_TOL)
 
 
 def test_partial_fit_after_from_sklearn_keeps_learning():

@@ -20,11 +20,6 @@ import pytest
 
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
-
-
 
 @pytest.fixture(autouse=True)
 def python_sigint_handler():

@@ -13,9 +13,6 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
 
 rng = np.random.RandomState(0)
 X = rng.randn(20, 3)

@@ -74,6 +74,7 @@ def kernel_signatures():
     return {"run_epoch": len(_epoch.run_epoch.signatures)}
 
 
+@pytest.mark.slow  # a thousand fits
 @pytest.mark.skipif(not os.path.exists("/proc/self/statm"),
                     reason="reads the resident set size from /proc (Linux only)")
 def test_thousand_small_fits_do_not_grow_memory():

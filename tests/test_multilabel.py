@@ -2,17 +2,13 @@
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_multilabel_classification
 from sklearn.neural_network import MLPClassifier
 
+from conftest import ROUND_OFF_TOL, X_MULTILABEL, Y_MULTILABEL
 from skmlp import MLPClassifierNB
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
 
-X, Y = make_multilabel_classification(n_samples=80, n_features=6, n_classes=4,
-                                      random_state=0)
+X, Y = X_MULTILABEL, Y_MULTILABEL
 PARAMS = dict(hidden_layer_sizes=(10,), max_iter=30, random_state=0)
 
 
@@ -44,7 +40,7 @@ def test_multilabel_model_matches_sklearn(solver):
     ours = MLPClassifierNB(solver=solver, **PARAMS).fit(X, Y)
     theirs = MLPClassifier(solver=solver, **PARAMS).fit(X, Y)
     np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X),
-                               rtol=1e-9, atol=1e-11)
+                               **ROUND_OFF_TOL)
     np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
 
 

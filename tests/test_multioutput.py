@@ -6,9 +6,6 @@ from sklearn.exceptions import DataConversionWarning
 
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
 
 rng = np.random.RandomState(0)
 X = rng.standard_normal((70, 5))

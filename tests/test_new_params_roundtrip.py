@@ -10,9 +10,6 @@ from sklearn.base import clone
 
 from skmlp import MLPClassifierNB, MLPRegressorNB, ReduceLROnPlateau, StepDecay
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
 
 rng = np.random.RandomState(0)
 X = rng.standard_normal((50, 4))

@@ -15,11 +15,9 @@ rt = pytest.importorskip(
     "onnxruntime", reason="ONNX export is optional: pip install 'skmlp[onnx]'"
 )
 
+from conftest import ROUND_OFF_TOL  # noqa: E402
 from skmlp import MLPClassifierNB, MLPRegressorNB  # noqa: E402
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
 
 PARAMS = dict(hidden_layer_sizes=(12, 7), max_iter=30, learning_rate_init=0.01,
               random_state=0)
@@ -90,8 +88,6 @@ def test_float64_graph_matches_to_float64_rounding(kind):
     out = _run(est, X, np.float64)
     if cls is MLPClassifierNB:
         np.testing.assert_array_equal(out[0], est.predict(X))
-        np.testing.assert_allclose(out[1], est.predict_proba(X), rtol=1e-12,
-                                   atol=1e-14)
+        np.testing.assert_allclose(out[1], est.predict_proba(X), **ROUND_OFF_TOL)
     else:
-        np.testing.assert_allclose(out[0].ravel(), est.predict(X), rtol=1e-12,
-                                   atol=1e-14)
+        np.testing.assert_allclose(out[0].ravel(), est.predict(X), **ROUND_OFF_TOL)

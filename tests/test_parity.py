@@ -23,37 +23,17 @@ import pytest
 import scipy.sparse as sp
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
+from conftest import ROUND_OFF_TOL, make_data
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
 
 N_SAMPLES, N_FEATURES = 60, 5
-RTOL = 1e-10
-ATOL = 1e-12
+# Equal to rounding, not bitwise: see ROUND_OFF_TOL in conftest.py.
+RTOL, ATOL = ROUND_OFF_TOL["rtol"], ROUND_OFF_TOL["atol"]
 
 
 def _dataset(kind, seed=0):
-    rng = np.random.RandomState(seed)
-    X = rng.standard_normal((N_SAMPLES, N_FEATURES))
-    W = rng.standard_normal((N_FEATURES, 3))
-    S = X @ W
-    if kind == "binary":
-        y = (S[:, 0] > 0).astype(int)
-    elif kind == "multiclass":
-        y = S.argmax(axis=1)
-    elif kind == "multilabel":
-        y = (S > 0).astype(int)
-    elif kind == "squared_error":
-        y = S[:, 0] + 0.1 * rng.standard_normal(N_SAMPLES)
-    elif kind == "multioutput":
-        y = S[:, :2] + 0.1 * rng.standard_normal((N_SAMPLES, 2))
-    elif kind == "poisson":
-        y = rng.poisson(np.exp(0.3 * S[:, 0])).astype(float)
-    else:
-        raise ValueError(kind)
-    return X, y
+    return make_data(kind, N_SAMPLES, N_FEATURES, seed)
 
 
 CLASSIFICATION = ("binary", "multiclass", "multilabel")
@@ -103,15 +83,15 @@ def assert_same_model(ours, theirs, X, rtol=RTOL, atol=ATOL):
     assert len(ours.coefs_) == len(theirs.coefs_)
     for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
         assert a.shape == b.shape
-        np.testing.assert_allclose(a, b, rtol=rtol * 10, atol=atol * 10)
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=atol)
     if hasattr(theirs, "classes_"):
         np.testing.assert_array_equal(ours.classes_, theirs.classes_)
         np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X),
-                                   rtol=rtol * 10, atol=atol * 10)
+                                   rtol=rtol, atol=atol)
         np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
     else:
-        np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=rtol * 10,
-                                   atol=atol * 10)
+        np.testing.assert_allclose(ours.predict(X), theirs.predict(X), rtol=rtol,
+                                   atol=atol)
 
 
 SMALL = dict(hidden_layer_sizes=(8,), batch_size=16, max_iter=8, alpha=1e-2)
@@ -191,8 +171,8 @@ def test_early_stopping_on_binary_target_matches_sklearn(solver, weighted):
     ours, theirs, X = fit_both("binary", params, weighted=weighted)
     assert ours.n_iter_ < 30  # stopped by the validation score
     assert_same_model(ours, theirs, X)
-    np.testing.assert_allclose(ours.validation_scores_, theirs.validation_scores_,
-                               rtol=0, atol=1e-12)
+    # accuracies of identical predictions
+    np.testing.assert_array_equal(ours.validation_scores_, theirs.validation_scores_)
     assert ours.best_validation_score_ == theirs.best_validation_score_
     assert ours.best_loss_ is None and theirs.best_loss_ is None
 
@@ -206,7 +186,7 @@ def test_early_stopping_without_stratification_matches_sklearn(kind):
     ours, theirs, X = fit_both(kind, params)
     assert_same_model(ours, theirs, X)
     np.testing.assert_allclose(ours.validation_scores_, theirs.validation_scores_,
-                               rtol=1e-10, atol=1e-12)
+                               **ROUND_OFF_TOL)
 
 
 def test_warm_start_with_early_stopping_matches_sklearn_training_history():
@@ -222,9 +202,9 @@ def test_warm_start_with_early_stopping_matches_sklearn_training_history():
     ours.fit(X, y)
     theirs.fit(X, y)
     assert ours.n_iter_ == theirs.n_iter_
-    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, rtol=RTOL)
-    np.testing.assert_allclose(ours.validation_scores_, theirs.validation_scores_,
-                               rtol=0, atol=1e-12)
+    np.testing.assert_allclose(ours.loss_curve_, theirs.loss_curve_, **ROUND_OFF_TOL)
+    # accuracies of identical predictions
+    np.testing.assert_array_equal(ours.validation_scores_, theirs.validation_scores_)
     assert ours.best_validation_score_ == theirs.best_validation_score_
 
 

@@ -4,18 +4,12 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_classification, make_regression
 
+from conftest import X_CLF, X_REG, Y_CLF, Y_REG
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
 
-X, Y = make_classification(n_samples=90, n_features=5, n_informative=3, n_classes=3,
-                           random_state=0)
-XR, YR = make_regression(n_samples=90, n_features=5, random_state=0)
-YR = YR / YR.std()
+X, Y, XR, YR = X_CLF, Y_CLF, X_REG, Y_REG
 CLASSES = np.unique(Y)
 # n_iter_no_change above the number of epochs: fit never stops on its own.
 PARAMS = dict(hidden_layer_sizes=(8,), batch_size=32, random_state=0,

@@ -1,5 +1,14 @@
-"""Saving and loading fitted models: joblib and pickle, in a fresh process."""
+"""Saving and loading fitted models: joblib, pickle and skops.
 
+A loaded model predicts bitwise as the original, in this process and in a fresh
+one, and continues partial_fit with the same steps; a model saved by another
+skmlp version warns when loaded (as scikit-learn does with
+``_sklearn_version``: the state records ``_skmlp_version``). What is specific
+to skops (only skmlp's own types to trust) is in tests/test_skops.py.
+"""
+
+import copy
+import io
 import pickle
 import subprocess
 import sys
@@ -10,12 +19,19 @@ import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
+from sklearn.base import clone
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
 
+import skmlp
 from skmlp import MLPClassifierNB, MLPRegressorNB
+from skmlp.exceptions import InconsistentVersionWarning
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
+try:
+    import skops.io as sio
+except ImportError:  # an optional extra
+    sio = None
+
 
 rng = np.random.RandomState(0)
 X = rng.standard_normal((40, 5))
@@ -88,6 +104,7 @@ def _expected(name):
     return expected
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("how", ["joblib", "joblib-mmap", "pickle"])
 @pytest.mark.parametrize("name", MODELS)
 def test_loaded_model_predicts_bitwise_identically_in_fresh_process(
@@ -114,12 +131,58 @@ def test_pickle_round_trip_keeps_fitted_attributes(name):
         np.testing.assert_array_equal(loaded.classes_, est.classes_)
 
 
-@pytest.mark.parametrize("solver", ["sgd", "adam"])
-def test_unpickled_model_continues_partial_fit_identically(solver):
-    est = MLPRegressorNB(hidden_layer_sizes=(7,), solver=solver, random_state=0)
-    y = X @ rng.standard_normal(5)
-    est.partial_fit(X, y)
-    loaded = pickle.loads(pickle.dumps(est))
+def _skops_dumps(obj):
+    return sio.dumps(obj)
+
+
+def _skops_loads(blob):
+    untrusted = sio.get_untrusted_types(data=blob)
+    # only skmlp's own estimator classes are for the user to confirm
+    assert untrusted and all(t.startswith("skmlp.") for t in untrusted), untrusted
+    return sio.loads(blob, trusted=untrusted)
+
+
+def _joblib_dumps(obj):
+    buf = io.BytesIO()
+    joblib.dump(obj, buf)
+    return buf.getvalue()
+
+
+_NO_SKOPS = pytest.mark.skipif(sio is None, reason="skops is optional: "
+                               "pip install 'skmlp[skops]'")
+# name: (dumps, loads)
+FORMATS = {
+    "pickle": (pickle.dumps, pickle.loads),
+    "joblib": (_joblib_dumps, lambda blob: joblib.load(io.BytesIO(blob))),
+    "skops": (_skops_dumps, _skops_loads),
+}
+FORMAT_PARAMS = [pytest.param(f, marks=_NO_SKOPS if f == "skops" else (), id=f)
+                 for f in FORMATS]
+
+
+def _round_trip(obj, how):
+    dumps, loads = FORMATS[how]
+    return loads(dumps(obj))
+
+
+@pytest.mark.parametrize("how", FORMAT_PARAMS)
+@pytest.mark.parametrize("Est, solver", [(MLPRegressorNB, "sgd"),
+                                         (MLPRegressorNB, "adam"),
+                                         (MLPClassifierNB, "adam")])
+def test_loaded_model_continues_partial_fit_identically(Est, solver, how):
+    # The file must hold everything partial_fit continues from (optimizer
+    # moments, the shuffling stream and order): the loaded copy and the
+    # original then take bitwise-identical steps.
+    y = (X[:, 0] > 0).astype(int) if Est is MLPClassifierNB else X @ np.arange(5.0)
+    extra = {"classes": [0, 1]} if Est is MLPClassifierNB else {}
+    est = Est(hidden_layer_sizes=(7,), solver=solver, random_state=0)
+    for _ in range(3):
+        est.partial_fit(X, y, **extra)
+    loaded = _round_trip(est, how)
+    np.testing.assert_array_equal(loaded.predict(X_TEST), est.predict(X_TEST))
+    if hasattr(est, "predict_proba"):
+        np.testing.assert_array_equal(loaded.predict_proba(X_TEST),
+                                      est.predict_proba(X_TEST))
     for model in (est, loaded):
         model.partial_fit(X, y)
         model.partial_fit(X, y)
@@ -138,3 +201,88 @@ def test_memory_mapped_model_continues_warm_start_training(tmp_path):
     est.fit(X, y)
     loaded.fit(X, y)
     np.testing.assert_array_equal(loaded.predict(X_TEST), est.predict(X_TEST))
+
+
+# ------------------------------------------------------ the version that saved
+Y_BINARY = (X[:, 0] > 0).astype(int)
+
+
+def _fitted(cls):
+    target = Y_BINARY if cls is MLPClassifierNB else X[:, 1]
+    return cls(hidden_layer_sizes=(5,), max_iter=5, random_state=0).fit(X, target)
+
+
+def _saved_by(version, obj, monkeypatch, how="pickle"):
+    """Save ``obj`` as if skmlp ``version`` were installed."""
+    with monkeypatch.context() as m:
+        m.setattr(skmlp, "__version__", version)
+        return FORMATS[how][0](obj)
+
+
+@pytest.mark.parametrize("how", FORMAT_PARAMS)
+@pytest.mark.parametrize("cls", [MLPClassifierNB, MLPRegressorNB])
+def test_other_version_warns(cls, how, monkeypatch):
+    est = _fitted(cls)
+    blob = _saved_by("0.0.1", est, monkeypatch, how)
+    with pytest.warns(InconsistentVersionWarning) as record:
+        loaded = FORMATS[how][1](blob)
+    w = record[0].message
+    assert w.estimator_name == cls.__name__
+    assert w.original_skmlp_version == "0.0.1"
+    assert w.current_skmlp_version == skmlp.__version__
+    assert f"{cls.__name__} saved with skmlp 0.0.1" in str(w)
+    assert issubclass(InconsistentVersionWarning, UserWarning)
+    # The model still loads and predicts; the version key is not kept as state.
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+    if hasattr(est, "predict_proba"):
+        np.testing.assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))
+    assert "_skmlp_version" not in loaded.__dict__
+
+
+@pytest.mark.parametrize("cls", [MLPClassifierNB, MLPRegressorNB])
+def test_same_version_is_silent(cls):
+    est = _fitted(cls)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded = pickle.loads(pickle.dumps(est))
+        buf = io.BytesIO()
+        joblib.dump(est, buf)
+        buf.seek(0)
+        joblib.load(buf)
+        copy.deepcopy(est)
+        clone(est)
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+
+
+def test_getstate_records_the_version_without_touching_the_estimator():
+    est = _fitted(MLPClassifierNB)
+    state = est.__getstate__()
+    assert state["_skmlp_version"] == skmlp.__version__
+    assert "_skmlp_version" not in est.__dict__
+
+
+def test_model_saved_before_versions_were_recorded_warns():
+    est = _fitted(MLPClassifierNB)
+    state = est.__getstate__()
+    del state["_skmlp_version"]
+    fresh = MLPClassifierNB.__new__(MLPClassifierNB)
+    with pytest.warns(InconsistentVersionWarning, match="saved with skmlp unknown"):
+        fresh.__setstate__(state)
+    np.testing.assert_array_equal(fresh.predict(X), est.predict(X))
+
+
+def test_pipeline_warns_for_the_skmlp_step(monkeypatch):
+    pipe = make_pipeline(StandardScaler(), _fitted(MLPClassifierNB))
+    blob = _saved_by("9.9.9", pipe, monkeypatch)
+    with pytest.warns(InconsistentVersionWarning) as record:
+        pickle.loads(blob)
+    # Only skmlp's estimator warns: scikit-learn's version did not change.
+    assert [r.message.estimator_name for r in record] == ["MLPClassifierNB"]
+
+
+def test_warning_can_be_made_an_error(monkeypatch):
+    blob = _saved_by("0.0.1", _fitted(MLPRegressorNB), monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InconsistentVersionWarning)
+        with pytest.raises(InconsistentVersionWarning):
+            pickle.loads(blob)

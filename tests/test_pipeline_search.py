@@ -11,9 +11,6 @@ from sklearn.preprocessing import StandardScaler
 
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
 
 X, y = make_classification(n_samples=120, n_features=6, n_informative=4, n_classes=3,
                            random_state=0)
@@ -39,6 +36,7 @@ def _cv_scores(search):
     return np.asarray(search.cv_results_["mean_test_score"])
 
 
+@pytest.mark.slow
 def test_grid_search_in_two_processes_equals_sequential_search():
     parallel = GridSearchCV(_pipeline(), GRID, cv=3, n_jobs=2).fit(X, y)
     sequential = GridSearchCV(_pipeline(), GRID, cv=3, n_jobs=1).fit(X, y)
@@ -47,6 +45,7 @@ def test_grid_search_in_two_processes_equals_sequential_search():
     assert parallel.best_params_ == sequential.best_params_
 
 
+@pytest.mark.slow
 def test_grid_search_scores_equal_cross_val_score_of_each_candidate():
     search = GridSearchCV(_pipeline(), GRID, cv=3, n_jobs=2).fit(X, y)
     for params, score in zip(search.cv_results_["params"], _cv_scores(search)):
@@ -54,6 +53,7 @@ def test_grid_search_scores_equal_cross_val_score_of_each_candidate():
         assert score == pytest.approx(expected.mean(), rel=1e-12)
 
 
+@pytest.mark.slow
 def test_grid_search_refits_the_best_pipeline_on_all_data():
     search = GridSearchCV(_pipeline(), GRID, cv=3, n_jobs=2).fit(X, y)
     manual = _pipeline().set_params(**search.best_params_).fit(X, y)
@@ -61,6 +61,7 @@ def test_grid_search_refits_the_best_pipeline_on_all_data():
     assert search.best_estimator_[-1].n_features_in_ == X.shape[1]
 
 
+@pytest.mark.slow
 def test_randomized_search_in_two_processes_equals_sequential_search():
     dists = {
         "mlpclassifiernb__alpha": loguniform(1e-5, 1e-1),
@@ -81,6 +82,7 @@ def test_scaling_in_the_pipeline_changes_the_model():
     assert not np.allclose(scaled.predict_proba(X), unscaled.predict_proba(X))
 
 
+@pytest.mark.slow
 def test_regressor_grid_search_in_two_processes_equals_sequential_search():
     pipe = make_pipeline(StandardScaler(),
                          MLPRegressorNB(hidden_layer_sizes=(8,), solver="lbfgs",

@@ -14,9 +14,6 @@ from skmlp import LossCurveDisplay, MLPClassifierNB, MLPRegressorNB
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
 
 rng = np.random.RandomState(0)
 X = rng.standard_normal((80, 4))
@@ -42,6 +39,7 @@ def _legend(display):
     return [t.get_text() for t in display.ax_.get_legend().get_texts()]
 
 
+@pytest.mark.slow
 def test_import_skmlp_does_not_import_matplotlib():
     code = ("import sys, skmlp, skmlp.plotting; "
             "assert 'matplotlib' not in sys.modules, 'imported'; print('ok')")

@@ -31,7 +31,6 @@ SETTINGS = settings(
 )
 
 pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning",
     "ignore:Got `batch_size`:UserWarning",
 )
 

@@ -14,9 +14,6 @@ from sklearn.datasets import load_digits
 
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
 
 X, y = load_digits(return_X_y=True)
 X = X / 16.0
@@ -77,6 +74,7 @@ def _partial_fit_in_worker(est, X, y):
     return was_mapped, est.partial_fit(X, y)
 
 
+@pytest.mark.slow  # a loky worker process
 def test_model_memory_mapped_into_a_joblib_worker_keeps_training():
     big = MLPClassifierNB(hidden_layer_sizes=(64,), max_iter=1, random_state=0,
                           solver="sgd").fit(X, y)

@@ -27,9 +27,6 @@ from skmlp import _stochastic
 from skmlp._epoch import H_LR
 from skmlp._optim import ADAM, SGD
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
 
 rng = np.random.RandomState(0)
 X = rng.standard_normal((60, 5))

@@ -64,9 +64,8 @@ EXCLUDED = {
     ),
 }
 
-# Failing on main today; the estimator-side fix is under way (issue 7, item 1).
-# strict=True: the moment the fix lands these XPASS and fail, so the marks must go.
-# Tests of scikit-learn's suite skmlp fails today: {name: reason} (strict xfails).
+# Tests of scikit-learn's suite that skmlp fails: {name: reason}, marked as
+# strict xfails, so that a fix makes them XPASS and fail until the mark goes.
 # Empty since issue 7: divergence under early stopping keeps the best weights,
 # and the non-finite error message carries scikit-learn's sentence.
 XFAIL = {}

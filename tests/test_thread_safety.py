@@ -21,9 +21,6 @@ import scipy.sparse as sp
 
 from skmlp import MLPClassifierNB, MLPRegressorNB, _epoch
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
 
 N_THREADS = 8
 rng = np.random.RandomState(0)
@@ -222,6 +219,7 @@ BLAS_SCRIPT = textwrap.dedent(
 
 # skmlp limits BLAS to one thread during small fits (process-wide); the
 # setting must come back however fits in threads overlap.
+@pytest.mark.slow
 def test_concurrent_fits_leave_the_process_blas_threads_unchanged():
     # A fresh process: which thread first sets a BLAS limit decides the outcome.
     proc = subprocess.run([sys.executable, "-c", BLAS_SCRIPT], capture_output=True,

@@ -26,9 +26,6 @@ from _split import early_stopping_split
 from skmlp import MLPClassifierNB, MLPRegressorNB
 from skmlp.exceptions import UntransformedValidationWarning
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
 
 rng = np.random.RandomState(0)
 N = 100

@@ -2,19 +2,13 @@
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_classification, make_regression
 from sklearn.neural_network import MLPClassifier
 
+from conftest import ROUND_OFF_TOL, X_CLF, X_REG, Y_CLF, Y_REG
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::sklearn.exceptions.ConvergenceWarning"
-)
 
-X, Y = make_classification(n_samples=80, n_features=5, n_informative=3, n_classes=3,
-                           random_state=0)
-XR, YR = make_regression(n_samples=80, n_features=5, random_state=0)
-YR = YR / YR.std()
+X, Y, XR, YR = X_CLF, Y_CLF, X_REG, Y_REG
 PARAMS = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0, tol=0.0,
               learning_rate_init=0.01)
 
@@ -60,11 +54,12 @@ def test_warm_start_lbfgs_matches_sklearn():
     params = dict(PARAMS, solver="lbfgs", warm_start=True, alpha=1e-2)
     ours = MLPClassifierNB(**params).fit(X, Y).fit(X, Y)
     theirs = MLPClassifier(**params).fit(X, Y).fit(X, Y)
-    np.testing.assert_allclose(ours.loss_, theirs.loss_, rtol=1e-10)
+    np.testing.assert_allclose(ours.loss_, theirs.loss_, **ROUND_OFF_TOL)
     for a, b in zip(ours.coefs_ + ours.intercepts_, theirs.coefs_ + theirs.intercepts_):
-        np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-11)
+        np.testing.assert_allclose(a, b, **ROUND_OFF_TOL)
     np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X),
-                               rtol=1e-9, atol=1e-11)
+                               **ROUND_OFF_TOL)
+    np.testing.assert_array_equal(ours.predict(X), theirs.predict(X))
 
 
 def test_warm_start_keeps_the_dtype_of_the_first_fit():

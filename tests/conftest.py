@@ -1,0 +1,88 @@
+"""Shared tolerances and data sets of the test suite.
+
+The ``slow`` marker and the ConvergenceWarning filter are in pyproject.toml.
+
+Test modules import the constants with ``from conftest import ...`` (pytest puts
+this folder on ``sys.path``, as it does for ``_reference.py``); ``digits`` is a
+session fixture (loaded only by the tests that ask for it).
+"""
+
+import numpy as np
+import pytest
+from sklearn.datasets import (load_digits, make_classification,
+                              make_multilabel_classification, make_regression)
+
+# ------------------------------------------------------------------ tolerances
+# What is guaranteed bitwise, and what only to rounding.
+#
+# Bitwise: the same library, parameters, data and seed, in the same kind of
+# process with the same BLAS thread count. That is what the determinism tests
+# assert with assert_array_equal / tobytes.
+#
+# To rounding only: skmlp against scikit-learn's MLP (and an exported model run
+# by scikit-learn or onnxruntime), or one fit against another on a different
+# number of BLAS threads. The maths and the random draws are the same, but the
+# matrix products are summed in another order: Numba calls SciPy's OpenBLAS and
+# scikit-learn NumPy's, whose kernels are chosen at run time for the CPU
+# (Haswell, SkylakeX, Zen, ...), and a product split over two threads is summed
+# in blocks. Measured: 3e-17 on the weights after one epoch on iris, 2e-14
+# after 200 epochs on digits, ~1e-16 after two epochs of a 30-256-256-1
+# network on one against two threads. Classes predicted are identical, and
+# tests assert that exactly.
+#
+# ROUND_OFF_TOL leaves more than three orders of magnitude above those for the
+# short fits compared here (at most a few dozen epochs or L-BFGS iterations,
+# small networks), and stays far below what a real difference does (a wrong
+# gradient term, a shifted random draw or a different schedule moves weights
+# and losses by 1e-4 or more). It applies to weights, losses, loss curves,
+# validation scores, probabilities and regression outputs.
+ROUND_OFF_TOL = dict(rtol=1e-9, atol=1e-11)
+# The same for float32 weights (machine epsilon 1.2e-7 instead of 2.2e-16).
+ROUND_OFF_TOL_FLOAT32 = dict(rtol=2e-5, atol=1e-6)
+
+
+
+# ------------------------------------------------------------------- data sets
+def make_data(kind, n_samples=60, n_features=5, seed=0):
+    """A small problem of each target kind, from one linear score ``S = X @ W``.
+
+    kind: "binary", "multiclass" (3 classes), "multilabel" (3 labels),
+    "squared_error", "multioutput" (2 outputs) or "poisson" (counts).
+    """
+    rng = np.random.RandomState(seed)
+    X = rng.standard_normal((n_samples, n_features))
+    W = rng.standard_normal((n_features, 3))
+    S = X @ W
+    if kind == "binary":
+        y = (S[:, 0] > 0).astype(int)
+    elif kind == "multiclass":
+        y = S.argmax(axis=1)
+    elif kind == "multilabel":
+        y = (S > 0).astype(int)
+    elif kind == "squared_error":
+        y = S[:, 0] + 0.1 * rng.standard_normal(n_samples)
+    elif kind == "multioutput":
+        y = S[:, :2] + 0.1 * rng.standard_normal((n_samples, 2))
+    elif kind == "poisson":
+        y = rng.poisson(np.exp(0.3 * S[:, 0])).astype(float)
+    else:
+        raise ValueError(kind)
+    return X, y
+
+
+# Three classes, 100 x 6, and a regression target scaled to unit variance.
+X_CLF, Y_CLF = make_classification(n_samples=100, n_features=6, n_informative=4,
+                                   n_classes=3, random_state=0)
+X_REG, Y_REG = make_regression(n_samples=100, n_features=6, noise=1.0,
+                               random_state=0)
+Y_REG = Y_REG / Y_REG.std()
+# Four labels, 80 x 6.
+X_MULTILABEL, Y_MULTILABEL = make_multilabel_classification(
+    n_samples=80, n_features=6, n_classes=4, random_state=0)
+
+
+@pytest.fixture(scope="session")
+def digits():
+    """(X, y): the first 360 images of the digits data set, 64 pixels, ten classes."""
+    X, y = load_digits(return_X_y=True)
+    return X[:360], y[:360]
