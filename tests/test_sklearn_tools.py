@@ -880,3 +880,21 @@ def test_class_weight_equals_sklearn_with_per_class_sample_weight():
     theirs = clf("sklearn").fit(XI, YI, sample_weight=SW * np.vectorize(weights.get)(YI))
     assert_agree(ours.predict_proba(XI), theirs.predict_proba(XI))
     assert_agree(ours.loss_curve_, theirs.loss_curve_)
+
+
+# ------------------------------------------------ early stopping switched off later
+@pytest.mark.parametrize("resume", ["warm_start", "partial_fit"])
+def test_early_stopping_switched_off_after_an_early_stopping_fit(resume):
+    # scikit-learn's MLP raises TypeError here (best_loss_ is None); skmlp
+    # tracks the training loss from the switch on
+    est = clf("skmlp", early_stopping=True, max_iter=5).fit(XI, YI)
+    n_before = len(est.loss_curve_)
+    est.set_params(early_stopping=False)
+    if resume == "warm_start":
+        est.set_params(warm_start=True).fit(XI, YI)
+    else:
+        est.partial_fit(XI, YI)
+    new = est.loss_curve_[n_before:]
+    assert len(new) == (5 if resume == "warm_start" else 1)
+    assert est.best_loss_ == min(new)
+    assert est.validation_scores_ is None
