@@ -382,6 +382,22 @@ MODEL_SELECTION = {
     # unshuffled folds of sorted iris: a class is missing from every training fold
     "cross-val-predict-proba-class-missing-in-fold": lambda lib: cross_val_predict(
         clf(lib), XI, YI, cv=KFold(3), method="predict_proba"),
+    "cross-val-predict-lbfgs-calibrated": lambda lib: cross_val_predict(
+        CalibratedClassifierCV(clf(lib, solver="lbfgs", max_iter=30), cv=2), XI, YI,
+        cv=3, method="predict_proba"),
+    "cross-val-predict-sgd-adaptive": lambda lib: cross_val_predict(
+        clf(lib, solver="sgd", learning_rate="adaptive", momentum=0.5), XI, YI, cv=3,
+        method="predict_proba"),
+    "cross-val-predict-lbfgs-regressor": lambda lib: cross_val_predict(
+        reg(lib, solver="lbfgs", max_iter=30), XR, YR, cv=3),
+    "cross-val-predict-poisson": lambda lib: cross_val_predict(
+        reg(lib, loss="poisson"), XR, np.abs(YR), cv=3),
+    # the regressor's early-stopping split is scikit-learn's (not stratified)
+    "cross-val-predict-early-stopping-regressor": lambda lib: cross_val_predict(
+        reg(lib, early_stopping=True), XR, YR, cv=3),
+    "cross-val-predict-multilabel-proba": lambda lib: cross_val_predict(
+        clf(lib), XI, np.c_[YI == 0, YI == 1, YI % 2].astype(int), cv=3,
+        method="predict_proba"),
     "cross-validate-three-scorers": lambda lib: {
         k: v for k, v in cross_validate(
             clf(lib), XI, np.array(["a", "b", "c"])[YI], cv=3,
@@ -898,3 +914,105 @@ def test_early_stopping_switched_off_after_an_early_stopping_fit(resume):
     assert len(new) == (5 if resume == "warm_start" else 1)
     assert est.best_loss_ == min(new)
     assert est.validation_scores_ is None
+
+
+# ------------------------------------------------- skmlp's additions inside the tools
+def _class_weighted(lib, weights, y):
+    """skmlp with class_weight, or scikit-learn's MLP with the same per-sample weights."""
+    if lib == "skmlp":
+        return clf(lib, class_weight=weights), {}
+    return clf(lib), {"sample_weight": np.array([weights[c] for c in y])}
+
+
+def _class_weight_case(make_tool, y):
+    weights = dict(zip(np.unique(y).tolist(), [3.0, 0.5, 1.0]))
+
+    def case(lib):
+        est, fit_params = _class_weighted(lib, weights, y)
+        return make_tool(est, y, fit_params)
+    return case
+
+
+CLASS_WEIGHT = {
+    "string-labels": _class_weight_case(
+        lambda est, y, kw: est.fit(XI, y, **kw).predict_proba(XI),
+        np.array(["a", "b", "c"])[YI]),
+    "cross-val-predict": _class_weight_case(
+        lambda est, y, kw: cross_val_predict(est, XI, y, cv=3, params=kw,
+                                             method="predict_proba"), YI),
+    "pipeline": _class_weight_case(
+        lambda est, y, kw: make_pipeline(StandardScaler(), est).fit(
+            XI, y, **{f"{type(est).__name__.lower()}__{k}": v for k, v in kw.items()})
+        .predict_proba(XI), YI),
+}
+
+
+@pytest.mark.parametrize("case", CLASS_WEIGHT.values(), ids=CLASS_WEIGHT.keys())
+def test_class_weight_in_tools_equals_sklearn_with_sample_weight(case):
+    # scikit-learn's MLP has no class_weight: the oracle is the same weights
+    # given per sample, in tools that pass sample_weight only to the MLP's fit
+    # (bagging, calibration and searches also resample, calibrate or score with
+    # it: no oracle there)
+    run_both(case)
+
+
+def test_search_over_skmlp_parameters_and_schedule_objects():
+    from skmlp._schedules import ReduceLROnPlateau, StepDecay
+
+    space = {"dropout": [0.0, 0.1, [0.2]], "weight_init": ["he_normal", "glorot_uniform"],
+             "learning_rate_schedule": [None, "cosine", StepDecay(), ReduceLROnPlateau()],
+             "activation": ["relu", ["tanh"]], "class_weight": [None, "balanced"]}
+    search = HalvingRandomSearchCV(clf("skmlp"), space, n_candidates=6, cv=3, factor=2,
+                                   min_resources=40, random_state=0).fit(XI, YI)
+    refit = clf("skmlp", **search.best_params_).fit(XI, YI)
+    np.testing.assert_array_equal(search.predict_proba(XI), refit.predict_proba(XI))
+
+
+def test_validation_data_routed_through_cross_validate():
+    # the same X_val for every fold: each fold's score history is its own
+    with sklearn.config_context(enable_metadata_routing=True):
+        est = clf("skmlp", early_stopping=True).set_fit_request(
+            X_val=True, y_val=True, sample_weight_val=True)
+        result = cross_validate(est, XI[::2], YI[::2], cv=3, return_estimator=True,
+                                params={"X_val": XI[1::2], "y_val": YI[1::2],
+                                        "sample_weight_val": SW[1::2]})
+    for fold in result["estimator"]:
+        assert len(fold.validation_scores_) == fold.n_iter_
+        assert fold.best_validation_score_ == max(fold.validation_scores_)
+
+
+@pytest.mark.parametrize("target", ["pandas-categorical", "polars-string"])
+def test_validation_labels_from_frames_equal_numpy_labels(target):
+    labels = np.array(["x", "y", "z"])[YI]
+    if target == "pandas-categorical":
+        y = pd.Series(pd.Categorical(labels))
+        train, val = y[::2].reset_index(drop=True), y[1::2].reset_index(drop=True)
+    else:
+        pl = _polars()
+        y = pl.Series(labels)
+        train, val = y[::2], y[1::2]
+    frames = clf("skmlp", early_stopping=True).fit(XI[::2], train, X_val=XI[1::2], y_val=val)
+    arrays = clf("skmlp", early_stopping=True).fit(XI[::2], labels[::2], X_val=XI[1::2],
+                                                   y_val=labels[1::2])
+    assert frames.validation_scores_ == arrays.validation_scores_
+    np.testing.assert_array_equal(frames.predict(XI), arrays.predict(XI))
+
+
+def test_multilabel_partial_fit_stream():
+    # for indicator targets the classes are the label columns, np.arange(n_labels)
+    Y = np.c_[YI == 0, YI == 1, YI % 2].astype(int)
+
+    def case(lib):
+        est = clf(lib)
+        for rows in np.array_split(np.arange(len(YI)), 3):
+            est.partial_fit(XI[rows], Y[rows], classes=[0, 1, 2])
+        return (est.classes_, est.predict(XI), est.predict_proba(XI))
+    run_both(case)
+
+
+def test_dropout_in_bagging_processes_equals_one_process():
+    # dropout masks come from random_state alone, not from the worker process
+    def bag(n_jobs):
+        return BaggingClassifier(clf("skmlp", dropout=0.2), n_estimators=3,
+                                 n_jobs=n_jobs, random_state=0).fit(XI, YI)
+    np.testing.assert_array_equal(bag(2).predict_proba(XI), bag(1).predict_proba(XI))
