@@ -1010,6 +1010,18 @@ def test_multilabel_partial_fit_stream():
     run_both(case)
 
 
+def test_multilabel_partial_fit_refuses_other_classes_on_the_first_call():
+    # scikit-learn's MLP refuses classes=[0, 1] on the first call; skmlp used
+    # to accept it and fail on the second call, saying the classes changed
+    Y = np.c_[YI == 0, YI == 1, YI % 2].astype(int)
+    raises_both(lambda lib: clf(lib).partial_fit(XI, Y, classes=[0, 1]),
+                ValueError, "classes not in")
+    est = clf("skmlp")
+    with pytest.raises(ValueError, match=r"np.arange\(3\)"):
+        est.partial_fit(XI, Y, classes=[0, 1])
+    assert not hasattr(est, "classes_")
+
+
 def test_dropout_in_bagging_processes_equals_one_process():
     # dropout masks come from random_state alone, not from the worker process
     def bag(n_jobs):
