@@ -58,7 +58,7 @@ from sklearn.multioutput import (
     RegressorChain,
 )
 from sklearn.neural_network import MLPClassifier, MLPRegressor
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import OneHotEncoder, StandardScaler
 from sklearn.semi_supervised import SelfTrainingClassifier
 
@@ -97,6 +97,13 @@ def clf(lib, **kw):
 
 def reg(lib, **kw):
     return (MLPRegressorNB if lib == "skmlp" else MLPRegressor)(**{**SMALL, **kw})
+
+
+def cases(table):
+    """pytest parameters from a table of named cases; worker processes are slow."""
+    return [pytest.param(case, id=name,
+                         marks=[pytest.mark.slow] if "processes" in name else [])
+            for name, case in table.items()]
 
 
 def assert_agree(ours, theirs):
@@ -156,7 +163,7 @@ CALIBRATION = {
 }
 
 
-@pytest.mark.parametrize("case", CALIBRATION.values(), ids=CALIBRATION.keys())
+@pytest.mark.parametrize("case", cases(CALIBRATION))
 def test_calibration(case):
     run_both(case)
 
@@ -186,13 +193,13 @@ ENSEMBLES = {
     "bagging-regressor-sample-weight": lambda lib: BaggingRegressor(
         reg(lib), n_estimators=3, random_state=0).fit(
             XR, YR, sample_weight=SWR).predict(XR),
-    "bagging-features-two-processes": lambda lib: BaggingClassifier(
+    "bagging-features-in-processes": lambda lib: BaggingClassifier(
         clf(lib), n_estimators=4, max_features=0.5, bootstrap_features=True,
         n_jobs=2, random_state=0).fit(XI, YI).predict_proba(XI),
 }
 
 
-@pytest.mark.parametrize("case", ENSEMBLES.values(), ids=ENSEMBLES.keys())
+@pytest.mark.parametrize("case", cases(ENSEMBLES))
 def test_ensembles(case):
     run_both(case)
 
@@ -213,12 +220,12 @@ SEARCHES = {
     "halving-random": lambda lib: HalvingRandomSearchCV(
         clf(lib), {"alpha": loguniform(1e-5, 1)}, n_candidates=4, cv=3,
         factor=2, min_resources=30, random_state=0),
-    "grid-two-processes": lambda lib: GridSearchCV(
+    "grid-in-processes": lambda lib: GridSearchCV(
         clf(lib), {"alpha": [1e-4, 1.0]}, cv=3, n_jobs=2),
 }
 
 
-@pytest.mark.parametrize("make", SEARCHES.values(), ids=SEARCHES.keys())
+@pytest.mark.parametrize("make", cases(SEARCHES))
 def test_searches(make):
     run_both(lambda lib: _search_result(make(lib).fit(XI, YI)))
 
@@ -236,7 +243,7 @@ THRESHOLDS = {
 }
 
 
-@pytest.mark.parametrize("case", THRESHOLDS.values(), ids=THRESHOLDS.keys())
+@pytest.mark.parametrize("case", cases(THRESHOLDS))
 def test_thresholds(case):
     run_both(case)
 
@@ -260,7 +267,7 @@ SELF_TRAINING = {
 }
 
 
-@pytest.mark.parametrize("case", SELF_TRAINING.values(), ids=SELF_TRAINING.keys())
+@pytest.mark.parametrize("case", cases(SELF_TRAINING))
 def test_self_training(case):
     run_both(case)
 
@@ -286,8 +293,7 @@ FEATURE_SELECTION = {
 }
 
 
-@pytest.mark.parametrize("case", FEATURE_SELECTION.values(),
-                         ids=FEATURE_SELECTION.keys())
+@pytest.mark.parametrize("case", cases(FEATURE_SELECTION))
 def test_feature_selection(case):
     run_both(case)
 
@@ -335,7 +341,7 @@ def _boundary_display(lib):
 INSPECTION = {
     "permutation-importance": lambda lib: permutation_importance(
         clf(lib).fit(XI, YI), XI, YI, n_repeats=2, random_state=0).importances_mean,
-    "permutation-importance-frame-two-scorers-two-processes": lambda lib: {
+    "permutation-importance-frame-two-scorers-in-processes": lambda lib: {
         k: v.importances_mean for k, v in permutation_importance(
             clf(lib).fit(pd.DataFrame(XI, columns=list("abcd")), YI),
             pd.DataFrame(XI, columns=list("abcd")), YI, n_jobs=2,
@@ -350,7 +356,7 @@ INSPECTION = {
 }
 
 
-@pytest.mark.parametrize("case", INSPECTION.values(), ids=INSPECTION.keys())
+@pytest.mark.parametrize("case", cases(INSPECTION))
 def test_inspection(case):
     run_both(case)
 
@@ -406,7 +412,7 @@ MODEL_SELECTION = {
 }
 
 
-@pytest.mark.parametrize("case", MODEL_SELECTION.values(), ids=MODEL_SELECTION.keys())
+@pytest.mark.parametrize("case", cases(MODEL_SELECTION))
 def test_model_selection(case):
     run_both(case)
 
@@ -459,7 +465,7 @@ ROUTING = {
 }
 
 
-@pytest.mark.parametrize("case", ROUTING.values(), ids=ROUTING.keys())
+@pytest.mark.parametrize("case", cases(ROUTING))
 def test_metadata_routing(case):
     run_both(_routed(case))
 
@@ -544,7 +550,7 @@ def _with_config(make, **config):
         return make()
 
 
-@pytest.mark.parametrize("case", PANDAS.values(), ids=PANDAS.keys())
+@pytest.mark.parametrize("case", cases(PANDAS))
 def test_pandas(case):
     run_both(case)
 
@@ -607,7 +613,7 @@ POLARS = {
 }
 
 
-@pytest.mark.parametrize("case", POLARS.values(), ids=POLARS.keys())
+@pytest.mark.parametrize("case", cases(POLARS))
 def test_polars(case):
     run_both(case)
 
@@ -682,7 +688,7 @@ PARTIAL_FIT = {
 }
 
 
-@pytest.mark.parametrize("case", PARTIAL_FIT.values(), ids=PARTIAL_FIT.keys())
+@pytest.mark.parametrize("case", cases(PARTIAL_FIT))
 def test_partial_fit_streams(case):
     run_both(case)
 
@@ -743,7 +749,7 @@ WRAPPERS = {
 }
 
 
-@pytest.mark.parametrize("case", WRAPPERS.values(), ids=WRAPPERS.keys())
+@pytest.mark.parametrize("case", cases(WRAPPERS))
 def test_wrappers(case):
     run_both(case)
 
@@ -947,7 +953,7 @@ CLASS_WEIGHT = {
 }
 
 
-@pytest.mark.parametrize("case", CLASS_WEIGHT.values(), ids=CLASS_WEIGHT.keys())
+@pytest.mark.parametrize("case", cases(CLASS_WEIGHT))
 def test_class_weight_in_tools_equals_sklearn_with_sample_weight(case):
     # scikit-learn's MLP has no class_weight: the oracle is the same weights
     # given per sample, in tools that pass sample_weight only to the MLP's fit
@@ -1022,6 +1028,7 @@ def test_multilabel_partial_fit_refuses_other_classes_on_the_first_call():
     assert not hasattr(est, "classes_")
 
 
+@pytest.mark.slow
 def test_dropout_in_bagging_processes_equals_one_process():
     # dropout masks come from random_state alone, not from the worker process
     def bag(n_jobs):
