@@ -804,8 +804,10 @@ def test_clone_and_params_round_trip_with_every_feature():
     twin = clone(est)
     assert twin.get_params().keys() == est.get_params().keys()
     for name, value in est.get_params().items():
-        # clone copies parameters that are objects rather than sharing them
         assert twin.get_params()[name] == value
+    # clone copies parameters that are objects rather than sharing them
+    for name in ("learning_rate_schedule", "dropout", "activation", "class_weight"):
+        assert getattr(twin, name) is not getattr(est, name)
     twin.set_params(**est.get_params())
     copy_fit = copy.deepcopy(twin).fit(XI, YI)
     np.testing.assert_array_equal(clone(est).fit(XI, YI).predict_proba(XI),
@@ -816,8 +818,10 @@ def test_search_over_skmlp_list_parameters():
     # list-valued activation and dropout are skmlp additions: a grid clones them
     grid = {"activation": [["relu"], "tanh"], "dropout": [0.0, [0.2]]}
     search = GridSearchCV(clf("skmlp"), grid, cv=3).fit(XI, YI)
-    assert len(search.cv_results_["params"]) == 4
-    assert search.best_params_ in search.cv_results_["params"]
+    assert search.cv_results_["params"] == [
+        {"activation": a, "dropout": d} for a in grid["activation"] for d in grid["dropout"]]
+    refit = clf("skmlp", **search.best_params_).fit(XI, YI)
+    np.testing.assert_array_equal(search.predict_proba(XI), refit.predict_proba(XI))
 
 
 # --------------------------------------------------------------------- threads
