@@ -579,7 +579,7 @@ def _check_multilabel_classes(classes, labels):
     """Refuse ``classes`` that are not the label columns of an indicator target."""
     if not np.array_equal(np.unique(np.asarray(classes)), labels):
         raise ValueError(
-            f"`y` has classes not in `classes={classes!r}`: for a multilabel "
+            f"classes={classes!r} are not the labels of y: for a multilabel "
             "indicator target the classes are its label columns, "
             f"classes=np.arange({len(labels)})."
         )
