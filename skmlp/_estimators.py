@@ -320,6 +320,7 @@ class MLPClassifierNB(
             self._label_binarizer = LabelBinarizer()
             if type_of_target(y).startswith("multilabel"):
                 self._label_binarizer.fit(y)
+                _check_multilabel_classes(classes, self._label_binarizer.classes_)
             else:
                 self._label_binarizer.fit(classes)
             self.classes_ = self._label_binarizer.classes_
@@ -573,6 +574,16 @@ _PARTIAL_BALANCED = (
     "set, which partial_fit never sees. Compute them once (for example with "
     "sklearn.utils.class_weight.compute_class_weight) and pass a dict."
 )
+
+
+def _check_multilabel_classes(classes, labels):
+    """Refuse ``classes`` that are not the label columns of an indicator target."""
+    if not np.array_equal(np.unique(np.asarray(classes)), labels):
+        raise ValueError(
+            f"classes={classes!r} are not the labels of y: for a multilabel "
+            "indicator target the classes are its label columns, "
+            f"classes=np.arange({len(labels)})."
+        )
 
 
 def _check_label_types(y):

@@ -116,6 +116,11 @@ class StochasticTrainer:
             # warm start that switches early stopping on
             est.validation_scores_ = []
             est.best_validation_score_ = -np.inf
+        if not est.early_stopping and est.best_loss_ is None:
+            # warm start or partial_fit that switches early stopping off: the
+            # training loss is tracked from here, with a fresh patience count
+            est.best_loss_ = np.inf
+            est._no_improvement_count = 0
         # Optimizer state that does not fit theta (weights replaced by hand with
         # another network) would make the kernels write past its end: start anew.
         stale = not hasattr(est, "_moments") or est._moments.shape != (
