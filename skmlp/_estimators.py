@@ -5,13 +5,13 @@ from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
 from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
     check_classification_targets,
     type_of_target,
     unique_labels,
 )
-from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 from sklearn.utils.validation import (
     check_array,
     column_or_1d,
@@ -22,6 +22,7 @@ from ._base import BaseMultilayerPerceptronNB
 from ._docstrings import COMMON_ATTRS_DOC, COMMON_PARAMS_DOC
 from ._export import SklearnExportMixin
 from ._persistence import VersionedStateMixin
+
 
 class MLPClassifierNB(
     ClassifierMixin, SklearnExportMixin, VersionedStateMixin, BaseMultilayerPerceptronNB

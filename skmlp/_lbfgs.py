@@ -19,7 +19,8 @@ class LbfgsDiverged(ValueError):
 _DIVERGED_LBFGS = (
     # scikit-learn's sentence first, so that code matching on its message works.
     "Solver produced non-finite parameter weights. The input data may contain "
-    "large values and need to be preprocessed. Training diverged: {what} at L-BFGS iteration {iteration}. Scale the inputs "
+    "large values and need to be preprocessed. Training diverged: {what} at L-BFGS "
+    "iteration {iteration}. Scale the inputs "
     "(for example with sklearn.preprocessing.StandardScaler) and the targets, or "
     "increase alpha. The estimator was left as it was before this call "
     "(unfitted if it was)."

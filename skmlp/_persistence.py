@@ -13,7 +13,6 @@ import warnings
 import numpy as np
 
 from . import _network
-
 from .exceptions import InconsistentVersionWarning
 
 _VERSION_KEY = "_skmlp_version"

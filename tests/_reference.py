@@ -9,7 +9,6 @@ the textbook (or scikit-learn's ``neural_network/_base.py`` and
 
 import numpy as np
 import scipy.sparse as sp
-
 from scipy.special import erf
 
 IDENTITY, LOGISTIC, TANH, RELU, SOFTMAX, EXP, LEAKY_RELU, ELU, GELU, SILU = range(10)
@@ -157,7 +156,8 @@ def loss_matrix(P, Y, out_code, eps):
 
 def weighted_loss_sum(P, Y, sw, out_code, eps):
     """``sum_i sw_i * sum_j loss_ij``: the kernel's ``output_delta`` return value."""
-    return float(np.sum(np.asarray(sw, dtype=np.float64) * loss_matrix(P, Y, out_code, eps).sum(axis=1)))
+    per_row = loss_matrix(P, Y, out_code, eps).sum(axis=1)
+    return float(np.sum(np.asarray(sw, dtype=np.float64) * per_row))
 
 
 def output_delta(P, Y, sw, norm):
@@ -253,9 +253,12 @@ def adam_learning_rate(t, learning_rate_init, beta_1, beta_2):
     return learning_rate_init * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
 
 
+_EPS64 = np.finfo(np.float64).eps
+
+
 def train_epoch(X, Y, sw, order, batch_size, theta, units, acts, *, solver, alpha,
                 lr, momentum=0.9, nesterov=True, beta_1=0.9, beta_2=0.999,
-                epsilon=1e-8, state=None, eps=np.finfo(np.float64).eps,
+                epsilon=1e-8, state=None, eps=_EPS64,
                 out_scale=1.0):
     """One epoch of minibatch training as scikit-learn's ``_fit_stochastic`` does it.
 

@@ -9,8 +9,12 @@ session fixture (loaded only by the tests that ask for it).
 
 import numpy as np
 import pytest
-from sklearn.datasets import (load_digits, make_classification,
-                              make_multilabel_classification, make_regression)
+from sklearn.datasets import (
+    load_digits,
+    make_classification,
+    make_multilabel_classification,
+    make_regression,
+)
 
 # ------------------------------------------------------------------ tolerances
 # What is guaranteed bitwise, and what only to rounding.

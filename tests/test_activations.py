@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 from sklearn.utils._param_validation import InvalidParameterError
 
-import _reference as ref
-from conftest import X_CLF, X_REG, Y_CLF, Y_REG
 from skmlp import MLPClassifierNB, MLPRegressorNB
 from skmlp._network import ACTIVATION_CODES
 
+import _reference as ref
+from conftest import X_CLF, X_REG, Y_CLF, Y_REG
 
 NEW = ["leaky_relu", "elu", "gelu", "silu"]
 ALL = ["identity", "logistic", "tanh", "relu"] + NEW

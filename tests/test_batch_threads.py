@@ -16,10 +16,10 @@ import pytest
 import scipy.sparse as sp
 from sklearn.neural_network import MLPClassifier
 
-from conftest import ROUND_OFF_TOL
 from skmlp import MLPClassifierNB, _data, _epoch, _stochastic, _threads
 from skmlp._threads import MIN_ROWS_PER_THREAD, batch_threads
 
+from conftest import ROUND_OFF_TOL
 
 SETUP = textwrap.dedent(
     """

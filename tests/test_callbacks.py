@@ -25,8 +25,7 @@ from skmlp import MLPClassifierNB, MLPRegressorNB
 from skmlp._callbacks import HAS_SKLEARN_CALLBACKS
 
 if HAS_SKLEARN_CALLBACKS:
-    from sklearn.callback import ProgressBar, ScoringMonitor
-    from sklearn.callback import _progressbar
+    from sklearn.callback import ProgressBar, ScoringMonitor, _progressbar
 
 
 @pytest.fixture(autouse=True)

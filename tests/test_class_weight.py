@@ -17,7 +17,6 @@ from sklearn.utils.class_weight import compute_class_weight, compute_sample_weig
 
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
-
 rng = np.random.RandomState(0)
 N = 90
 X = rng.standard_normal((N, 5))

@@ -31,9 +31,10 @@ from sklearn.base import clone
 from sklearn.model_selection import GridSearchCV, KFold, cross_validate
 from threadpoolctl import threadpool_info, threadpool_limits
 
-from conftest import ROUND_OFF_TOL
 from skmlp import MLPClassifierNB, MLPRegressorNB
 from skmlp._threads import blas_threads_for
+
+from conftest import ROUND_OFF_TOL
 
 # Built identically here and in the subprocess (exec'd from this text). DATA
 # holds, for each configuration, the rows its predictions are compared on.

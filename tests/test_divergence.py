@@ -25,7 +25,6 @@ from sklearn.utils.validation import check_is_fitted
 from skmlp import MLPClassifierNB, MLPRegressorNB
 from skmlp._base import SKLEARN_NONFINITE
 
-
 rng = np.random.RandomState(0)
 N = 30
 X = rng.randn(N, 3)

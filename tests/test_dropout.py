@@ -17,10 +17,11 @@ from sklearn.base import clone
 from sklearn.metrics import log_loss, mean_squared_error
 from sklearn.utils._param_validation import InvalidParameterError
 
-import _reference as ref
-from _split import early_stopping_split
 from skmlp import MLPClassifierNB, MLPRegressorNB
 from skmlp._network import ACTIVATION_CODES
+
+import _reference as ref
+from _split import early_stopping_split
 
 rng = np.random.RandomState(0)
 X = rng.standard_normal((80, 6))

@@ -5,7 +5,6 @@ import pytest
 
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
-
 rng = np.random.RandomState(0)
 X = rng.standard_normal((60, 5))
 y_clf = np.arange(60) % 3

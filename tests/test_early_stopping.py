@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from sklearn.datasets import make_classification, make_regression
 
-from _split import early_stopping_split
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
+from _split import early_stopping_split
 
 MAX_ITER = 200
 PARAMS = dict(hidden_layer_sizes=(16,), early_stopping=True, validation_fraction=0.2,

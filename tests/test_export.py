@@ -11,10 +11,10 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-from conftest import ROUND_OFF_TOL, ROUND_OFF_TOL_FLOAT32, make_data
 from skmlp import MLPClassifierNB, MLPRegressorNB
 from skmlp._export import exportable_activation
 
+from conftest import ROUND_OFF_TOL, ROUND_OFF_TOL_FLOAT32, make_data
 
 KINDS = ("binary", "multiclass", "multilabel", "squared_error", "multioutput",
          "poisson")

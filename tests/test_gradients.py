@@ -2,9 +2,9 @@
 
 ``skmlp._epoch.loss_gradient`` returns the full-batch objective and writes its
 gradient to ``work.G``; both are evaluated in float64 for every hidden
-activation (and lists mixing them per layer) x every output/loss pair, with an L2 penalty, sample weights (some of
-them zero) and a chunk size that does not divide the number of samples, so the
-accumulation across chunks is part of what is checked.
+activation (and lists mixing them per layer) x every output/loss pair, with an L2
+penalty, sample weights (some of them zero) and a chunk size that does not divide
+the number of samples, so the accumulation across chunks is part of what is checked.
 """
 
 import warnings
@@ -14,9 +14,10 @@ import pytest
 import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
-import _reference as ref
 from skmlp import MLPClassifierNB, MLPRegressorNB, _data
 from skmlp._epoch import H_OUT_SCALE, loss_gradient
+
+import _reference as ref
 
 HIDDEN = ["identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu",
           ["gelu", "relu"], ["tanh", "silu"], ["leaky_relu", "elu"]]

@@ -16,7 +16,6 @@ import scipy.sparse as sp
 
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
-
 rng = np.random.RandomState(0)
 N, D = 24, 4
 X64 = rng.randn(N, D)
@@ -97,7 +96,7 @@ def test_fit_and_predict_leave_inputs_unchanged(target, solver, x_kind):
         methods += ["predict_proba", "predict_log_proba"]
     for m in methods:
         args = (Xin, y) if m == "score" else (Xin,)
-        check_unchanged([Xin, y], lambda: getattr(est, m)(*args))
+        check_unchanged([Xin, y], lambda m=m, args=args: getattr(est, m)(*args))
 
 
 @pytest.mark.parametrize("x_kind", ["float64", "float32", "csr"])

@@ -13,7 +13,6 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
-
 rng = np.random.RandomState(0)
 X = rng.randn(20, 3)
 X_NAN = X.copy()

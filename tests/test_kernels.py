@@ -10,9 +10,10 @@ import scipy.sparse as sp
 from sklearn.neural_network import _base as sk_base
 from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
 
-import _reference as ref
 from skmlp import _data, _epoch, _kernels, _optim
 from skmlp._network import ACTIVATION_CODES, net_arrays
+
+import _reference as ref
 
 DTYPES = [np.float32, np.float64]
 HIDDEN = ["identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu"]
@@ -532,7 +533,7 @@ def test_train_epoch_matches_reference_minibatch_loop(dtype, sparse, solver, n_t
 
     state = None
     ref_theta = theta.astype(np.float64)
-    for epoch in range(2):  # the second epoch starts from carried-over moments
+    for _ in range(2):  # the second epoch starts from carried-over moments
         total = _epoch.train_epoch(data, _data.readonly(order), batch_size,
                                    net, theta, hyper, opt, moments, step, work)
         ref_theta, ref_total, state = ref.train_epoch(

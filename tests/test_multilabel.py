@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from sklearn.neural_network import MLPClassifier
 
-from conftest import ROUND_OFF_TOL, X_MULTILABEL, Y_MULTILABEL
 from skmlp import MLPClassifierNB
 
+from conftest import ROUND_OFF_TOL, X_MULTILABEL, Y_MULTILABEL
 
 X, Y = X_MULTILABEL, Y_MULTILABEL
 PARAMS = dict(hidden_layer_sizes=(10,), max_iter=30, random_state=0)

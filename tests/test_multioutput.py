@@ -6,7 +6,6 @@ from sklearn.exceptions import DataConversionWarning
 
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
-
 rng = np.random.RandomState(0)
 X = rng.standard_normal((70, 5))
 Y = np.column_stack([X @ rng.standard_normal(5), np.sin(X[:, 0]), X[:, 1] ** 2])

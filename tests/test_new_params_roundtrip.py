@@ -10,7 +10,6 @@ from sklearn.base import clone
 
 from skmlp import MLPClassifierNB, MLPRegressorNB, ReduceLROnPlateau, StepDecay
 
-
 rng = np.random.RandomState(0)
 X = rng.standard_normal((50, 4))
 Y = {MLPClassifierNB: np.repeat([0, 1], [35, 15]),

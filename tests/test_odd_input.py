@@ -16,7 +16,6 @@ import scipy.sparse as sp
 
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
-
 rng = np.random.RandomState(0)
 N, D = 20, 3
 X = rng.randn(N, D)

@@ -15,9 +15,9 @@ rt = pytest.importorskip(
     "onnxruntime", reason="ONNX export is optional: pip install 'skmlp[onnx]'"
 )
 
-from conftest import ROUND_OFF_TOL  # noqa: E402
 from skmlp import MLPClassifierNB, MLPRegressorNB  # noqa: E402
 
+from conftest import ROUND_OFF_TOL  # noqa: E402
 
 PARAMS = dict(hidden_layer_sizes=(12, 7), max_iter=30, learning_rate_init=0.01,
               random_state=0)

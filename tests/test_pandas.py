@@ -6,12 +6,11 @@ import pytest
 
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
-
 rng = np.random.RandomState(0)
 ARR = rng.standard_normal((60, 4))
 DF = pd.DataFrame(ARR, columns=["age", "height", "weight", "score"])
-LABELS = pd.Series(np.array(["cat", "dog", "bird"])[(ARR[:, 0] > 0).astype(int) + (ARR[:, 1] > 0.5)],
-                   name="animal")
+LABELS = pd.Series(np.array(["cat", "dog", "bird"])[
+    (ARR[:, 0] > 0).astype(int) + (ARR[:, 1] > 0.5)], name="animal")
 PARAMS = dict(hidden_layer_sizes=(6,), max_iter=20, random_state=0)
 
 

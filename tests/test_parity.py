@@ -23,9 +23,9 @@ import pytest
 import scipy.sparse as sp
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-from conftest import ROUND_OFF_TOL, make_data
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
+from conftest import ROUND_OFF_TOL, make_data
 
 N_SAMPLES, N_FEATURES = 60, 5
 # Equal to rounding, not bitwise: see ROUND_OFF_TOL in conftest.py.

@@ -5,9 +5,9 @@ import warnings
 import numpy as np
 import pytest
 
-from conftest import X_CLF, X_REG, Y_CLF, Y_REG
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
+from conftest import X_CLF, X_REG, Y_CLF, Y_REG
 
 X, Y, XR, YR = X_CLF, Y_CLF, X_REG, Y_REG
 CLASSES = np.unique(Y)

@@ -11,7 +11,6 @@ from sklearn.preprocessing import StandardScaler
 
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
-
 X, y = make_classification(n_samples=120, n_features=6, n_informative=4, n_classes=3,
                            random_state=0)
 X = X * [1, 10, 100, 0.1, 1, 1000]  # badly scaled: the scaler matters

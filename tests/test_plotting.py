@@ -14,7 +14,6 @@ from skmlp import LossCurveDisplay, MLPClassifierNB, MLPRegressorNB
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
 
-
 rng = np.random.RandomState(0)
 X = rng.standard_normal((80, 4))
 y = (X[:, 0] + X[:, 1] > 0).astype(int)

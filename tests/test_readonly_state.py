@@ -14,7 +14,6 @@ from sklearn.datasets import load_digits
 
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
-
 X, y = load_digits(return_X_y=True)
 X = X / 16.0
 PARAMS = dict(hidden_layer_sizes=(16,), max_iter=3, random_state=0)

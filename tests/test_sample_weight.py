@@ -5,7 +5,6 @@ import pytest
 
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
-
 rng = np.random.RandomState(0)
 X = rng.standard_normal((50, 4))
 y_clf = (X[:, 0] + X[:, 1] ** 2 > 0.7).astype(int) + (X[:, 2] > 0.8)

@@ -22,11 +22,10 @@ from skmlp import (
     MLPRegressorNB,
     ReduceLROnPlateau,
     StepDecay,
+    _stochastic,
 )
-from skmlp import _stochastic
 from skmlp._epoch import H_LR
 from skmlp._optim import ADAM, SGD
-
 
 rng = np.random.RandomState(0)
 X = rng.standard_normal((60, 5))

@@ -24,7 +24,6 @@ from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from skmlp import MLPClassifierNB, MLPRegressorNB, ReduceLROnPlateau  # noqa: E402
 
-
 rng = np.random.RandomState(0)
 X = rng.standard_normal((48, 4))
 S = X @ rng.standard_normal((4, 3))

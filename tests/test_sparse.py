@@ -6,7 +6,6 @@ import scipy.sparse as sp
 
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
-
 rng = np.random.RandomState(0)
 X = rng.standard_normal((70, 8))
 X[rng.uniform(size=X.shape) < 0.6] = 0.0

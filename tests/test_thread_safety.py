@@ -21,7 +21,6 @@ import scipy.sparse as sp
 
 from skmlp import MLPClassifierNB, MLPRegressorNB, _epoch
 
-
 N_THREADS = 8
 rng = np.random.RandomState(0)
 X = rng.randn(2000, 20)

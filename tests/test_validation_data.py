@@ -22,10 +22,10 @@ from sklearn.metrics import (
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
-from _split import early_stopping_split
 from skmlp import MLPClassifierNB, MLPRegressorNB
 from skmlp.exceptions import UntransformedValidationWarning
 
+from _split import early_stopping_split
 
 rng = np.random.RandomState(0)
 N = 100

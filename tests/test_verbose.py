@@ -4,11 +4,9 @@ import re
 
 import numpy as np
 import pytest
-
 from sklearn.neural_network import MLPRegressor
 
 from skmlp import MLPClassifierNB, MLPRegressorNB
-
 
 rng = np.random.RandomState(0)
 X = rng.standard_normal((60, 4))

@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 from sklearn.neural_network import MLPClassifier
 
-from conftest import ROUND_OFF_TOL, X_CLF, X_REG, Y_CLF, Y_REG
 from skmlp import MLPClassifierNB, MLPRegressorNB
 
+from conftest import ROUND_OFF_TOL, X_CLF, X_REG, Y_CLF, Y_REG
 
 X, Y, XR, YR = X_CLF, Y_CLF, X_REG, Y_REG
 PARAMS = dict(hidden_layer_sizes=(8,), max_iter=5, random_state=0, tol=0.0,

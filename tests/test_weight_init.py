@@ -13,7 +13,6 @@ from sklearn.utils._param_validation import InvalidParameterError
 
 from skmlp import MLPClassifierNB, MLPRegressorNB, _network
 
-
 rng = np.random.RandomState(0)
 X = rng.standard_normal((40, 6))
 Y = np.arange(40) % 3

@@ -19,12 +19,13 @@ The validation curves are there when the fit validated: with
 # ``fit`` as ``X_val``, ``y_val``) and test. With ``X_val`` and no early
 # stopping, every epoch is scored on the validation data and nothing stops
 # early, so the curves show the whole run.
+import warnings
+
 import matplotlib.pyplot as plt
 from sklearn.datasets import load_digits
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
-import warnings
 
 from skmlp import LossCurveDisplay, MLPClassifierNB, MLPRegressorNB
 
