@@ -1,29 +1,13 @@
-"""The same network trained with JAX: a ``jax.jit`` step and optax's optimizers.
+"""JAX peers: a ``jax.jit`` step with optax, as a performance-minded user writes it.
 
-Imported only when a JAX peer is selected. Written as a performance-minded JAX
-user would write it, on the CPU:
-
-- parameters ``[(W, b), ...]`` start from scikit-learn's initial weights
-  (:func:`benchmarks.models.glorot_weights`), in the data's dtype (``float64``
-  needs ``jax_enable_x64``, switched on at import; ``float32`` data stays
-  ``float32``);
-- the loss is scikit-learn's: mean cross-entropy of the softmax plus ``alpha /
-  (2 * batch_rows) * sum ||W||^2`` on the weights only, exact for every batch
-  (a short last batch too);
-- ``optax.adam`` (``b1``, ``b2``, ``eps`` as given; epsilon enters after the
-  bias correction, as in PyTorch) or ``optax.sgd`` with the same momentum and
-  Nesterov flag;
-- the training set is moved to the device once per fit; each epoch draws a
-  permutation with NumPy, and one jitted step per batch slices the batch
-  indices (``lax.dynamic_slice``), gathers the rows, and applies the gradient
-  and the optimizer update, with the parameter and optimizer buffers donated;
-- ``scan=True`` (the ``jax_scan`` peer) runs all full batches of an epoch in
-  one ``lax.scan`` inside one jitted call (one dispatch per epoch), and the
-  short last batch, if any, with the step above.
-
-Compiled steps are cached per optimizer configuration and array shapes (the
-training set's included), so a warm-up fit on the same data compiles them and
-the timed fits only run them (see :func:`benchmarks.models.warmup_fn`).
+Imported only when a JAX peer is selected. Parameters start from scikit-learn's initial
+weights in the data's dtype (``jax_enable_x64`` on); the loss is scikit-learn's (mean
+cross-entropy plus ``alpha / (2 * batch_rows) * sum ||W||^2``, exact for every batch);
+``optax.adam`` or ``optax.sgd`` with the same settings. The training set moves to the
+device once per fit; one jitted step per batch slices the permuted indices, gathers the
+rows and applies the update, buffers donated. ``fit_jax_scan`` runs the full batches of
+an epoch in one ``lax.scan``. Compiled steps are cached per configuration and shape (the
+training set's too): the warm-up fit compiles them, the timed fits only run them.
 """
 
 import os
@@ -47,8 +31,7 @@ class JaxModel:
     """Trained parameters and the labels of the output units."""
 
     def __init__(self, params, classes):
-        self.params = params
-        self.classes_ = classes
+        self.params, self.classes_ = params, classes
 
 
 def _forward(params, X):
@@ -71,9 +54,8 @@ def _optimizer(params):
     if params["solver"] == "adam":
         return optax.adam(lr, b1=params["beta_1"], b2=params["beta_2"],
                           eps=params["epsilon"])
-    momentum = params["momentum"] or None
-    return optax.sgd(lr, momentum=momentum,
-                     nesterov=bool(params["nesterovs_momentum"] and momentum))
+    return optax.sgd(lr, momentum=params["momentum"] or None,
+                     nesterov=bool(params["nesterovs_momentum"]))
 
 
 def _compiled(params):
@@ -108,11 +90,9 @@ def _compiled(params):
     return out
 
 
-def fit(X, y, params, scan=False):
-    """Train on ``(X, y)`` with scikit-learn's keyword arguments ``params``.
-
-    Returns a :class:`JaxModel` once every buffer is computed.
-    """
+def fit_jax(X, y, params, scan=False):
+    """Train on ``(X, y)`` with scikit-learn's keyword arguments; a :class:`JaxModel` once
+    every buffer is computed."""
     classes, y_idx = np.unique(y, return_inverse=True)
     units = [X.shape[1], *params["hidden_layer_sizes"], len(classes)]
     seed = int(params["random_state"])
@@ -123,8 +103,7 @@ def fit(X, y, params, scan=False):
     yd = jnp.asarray(y_idx.astype(np.int32))
     n = X.shape[0]
     batch = min(int(params["batch_size"]), n)
-    n_full = n // batch
-    rest = n - n_full * batch
+    n_full, rest = divmod(n, batch)
     rng = np.random.RandomState(seed)
     for _ in range(int(params["max_iter"])):
         perm = (rng.permutation(n) if params["shuffle"] else np.arange(n)).astype(np.int32)
@@ -142,6 +121,10 @@ def fit(X, y, params, scan=False):
                 p, state = step(p, state, Xd, yd, perm_d, n_full * batch, size=rest)
     jax.block_until_ready(p)
     return JaxModel(p, classes)
+
+
+def fit_jax_scan(X, y, params):
+    return fit_jax(X, y, params, scan=True)
 
 
 @jax.jit

@@ -1,11 +1,11 @@
 """Command-line entry: run the benchmark sections, save JSON, write the report.
 
-``python -m benchmarks`` (or ``python benchmarks/run.py``) runs every section at
-full size and writes ``docs/benchmarks.json`` (the results, committed with the
-page), ``docs/benchmarks.md`` and ``docs/figures/``. ``--quick``, ``--case``,
-``--only``/``--skip``, ``--libs`` and ``--threads`` runs write their results and
-report under ``benchmarks/results/`` (not committed) unless ``--json``/``--doc``
-say otherwise, so that the published page always comes from one complete run.
+``python -m benchmarks`` (or ``python benchmarks/run.py``) runs every section at full
+size and writes ``docs/benchmarks.json`` (the results, committed with the page),
+``docs/benchmarks.md`` and ``docs/figures/``. ``--quick``, ``--case``,
+``--only``/``--skip``, ``--libs`` and ``--threads`` runs write under
+``benchmarks/results/`` (not committed) unless ``--json``/``--doc`` say otherwise, so
+that the published page always comes from one complete run. One function per section.
 """
 
 import argparse
@@ -15,9 +15,11 @@ import os
 import platform
 import shlex
 import socket
+import subprocess
 import sys
 import tempfile
 import time
+import types
 
 if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -25,22 +27,13 @@ if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
 
 import numpy as np  # noqa: E402
 
-from benchmarks import (cases, data, goals, isolated, machine, models,  # noqa: E402
-                        quality, report)
-from benchmarks.timing import SETTLE, freeze_heap  # noqa: E402
+from benchmarks import cases, data, goals, isolated, machine, models, quality  # noqa: E402
+from benchmarks import report  # noqa: E402
+from benchmarks.timing import SETTLE, freeze_heap, quiet  # noqa: E402
 
-SECTIONS = ["parity", "gemm", "mnist", "tabular", "predict", "epochs", "threads",
-            "memory", "compile", "sweeps", "dropout"]
-# Run only when asked for (--case quality, --only quality): about 20-30 minutes
-# of training that measures accuracy, not speed. Its published page is
-# docs/quality.md, written by python -m benchmarks.quality.
-OPTIONAL_SECTIONS = ["quality"]
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS_DIR = os.path.join(REPO_ROOT, "benchmarks", "results")
-DOC_JSON = os.path.join(REPO_ROOT, "docs", "benchmarks.json")
-DOC_MD = os.path.join(REPO_ROOT, "docs", "benchmarks.md")
-DOC_FIGURES = os.path.join(REPO_ROOT, "docs", "figures")
-
+DOCS = os.path.join(REPO_ROOT, "docs")
 FIT_IDS = [c["id"] for c in cases.MNIST_FIT_CASES + cases.TABULAR_FIT_CASES]
 
 PROFILES = {
@@ -55,22 +48,18 @@ PROFILES = {
         "cold_repeats": 2, "warm_repeats": 3,
         "memory": ["memory_mnist_f64", "memory_mnist_f32", "memory_tabular"],
         "memory_repeats": 3, "memory_peers": ["memory_mnist_f64"],
-        "dropout_repeats": 5,
-        "quality_epochs": quality.EPOCHS,
+        "dropout_repeats": 5, "quality_epochs": quality.EPOCHS,
     },
     "quick": {
         "mnist_train": 10000, "mnist_epochs": 1, "repeats": 3,
         "tabular_train": 10000, "tabular_epochs": 1,
         "predict_repeats": 3, "drift_epochs": 3, "drift_dtypes": ["float32"],
         "threads_repeats": 1, "threads_cases": ["mnist_adam_b200_f32", "tabular_adam_b200"],
-        "gemm_n": 1024,
-        "sweep_rows": 2000, "sweep_dtype": "float32",
-        "sweep_batches": [16, 128, 1024], "sweep_widths": [32, 256, 1024],
-        "sweep_repeats": 1,
+        "gemm_n": 1024, "sweep_rows": 2000, "sweep_dtype": "float32",
+        "sweep_batches": [16, 128, 1024], "sweep_widths": [32, 256, 1024], "sweep_repeats": 1,
         "cold_repeats": 0, "warm_repeats": 1,
         "memory": ["memory_mnist_f64"], "memory_repeats": 2, "memory_peers": [],
-        "dropout_repeats": 3,
-        "quality_epochs": 3,
+        "dropout_repeats": 3, "quality_epochs": 3,
     },
 }
 
@@ -80,22 +69,22 @@ def case_catalogue():
     cat = {"parity": ("parity", "all libraries train the same network from the same "
                       "weights: probabilities after 3 full-batch epochs vs scikit-learn"),
            "gemm": ("gemm", "NumPy and Numba GEMM throughput on square matrices")}
-    for c in cases.MNIST_FIT_CASES:
-        cat[c["id"]] = ("mnist", "fit: " + c["label"] + " (784-300-100-10)")
-    for c in cases.TABULAR_FIT_CASES:
-        cat[c["id"]] = ("tabular", "fit: " + c["label"] + " (50-64-64-10)")
+    for section, net, fits in (("mnist", "784-300-100-10", cases.MNIST_FIT_CASES),
+                               ("tabular", "50-64-64-10", cases.TABULAR_FIT_CASES)):
+        cat.update({c["id"]: (section, "fit: %s (%s)" % (c["label"], net)) for c in fits})
     for dt in ("f64", "f32"):
-        cat["predict_" + dt] = ("predict", "predict_proba on 1, 100 and 10,000 MNIST "
-                                "rows, float%s" % dt[1:])
-        cat["epochs_" + dt] = ("epochs", "time of each of several partial_fit epochs, "
-                               "MNIST adam b200, float%s" % dt[1:])
+        cat["predict_" + dt] = ("predict", "predict_proba on 1, 100 and 10,000 MNIST rows, "
+                                "float" + dt[1:])
+        cat["epochs_" + dt] = ("epochs", "time of each of several partial_fit epochs, MNIST "
+                               "adam b200, float" + dt[1:])
     cat["threads"] = ("threads", "the fit cases again with every library on one "
                       "BLAS/torch/XLA thread (child process)")
-    cat["memory_mnist_f64"] = ("memory", "peak RSS of a fit, MNIST adam b200 float64")
-    cat["memory_mnist_f32"] = ("memory", "peak RSS of a fit, MNIST adam b200 float32")
-    cat["memory_tabular"] = ("memory", "peak RSS of a fit, tabular (64, 64) adam b200")
-    cat["compile"] = ("compile", "first fit in fresh processes (iris): empty and warm "
-                      "Numba cache, scikit-learn")
+    for key, what in (("mnist_f64", "MNIST adam b200 float64"),
+                      ("mnist_f32", "MNIST adam b200 float32"),
+                      ("tabular", "tabular (64, 64) adam b200")):
+        cat["memory_" + key] = ("memory", "peak RSS of a fit, " + what)
+    cat["compile"] = ("compile", "first fit in fresh processes (iris): empty and warm Numba "
+                      "cache, scikit-learn")
     cat["sweep_batch"] = ("sweeps", "time per epoch vs batch size, MNIST 784-300-100-10")
     cat["sweep_width"] = ("sweeps", "time per epoch vs hidden width w, MNIST 784-w-w-10")
     cat["dropout"] = ("dropout", "skmlp epoch with dropout=0.2 vs without")
@@ -104,70 +93,40 @@ def case_catalogue():
     return cat
 
 
-def _memory_configs(profile):
-    n = profile["mnist_train"]
-    e = profile["mnist_epochs"]
-    mnist = {"dataset": "mnist", "n_train": n, "hidden": cases.MNIST_HIDDEN,
-             "solver": "adam", "batch_size": 200, "epochs": e}
-    rows = format(n, ",") if n else "60,000"
-    return {
-        "memory_mnist_f64": dict(mnist, label="MNIST %s rows, adam b200, float64" % rows,
-                                 dtype="float64"),
-        "memory_mnist_f32": dict(mnist, label="MNIST %s rows, adam b200, float32" % rows,
-                                 dtype="float32"),
-        "memory_tabular": {"label": "tabular %s x 50, (64, 64), adam b200, float64"
-                           % format(profile["tabular_train"], ","), "dataset": "tabular",
-                           "n_train": profile["tabular_train"], "dtype": "float64",
-                           "hidden": cases.TABULAR_HIDDEN, "solver": "adam",
-                           "batch_size": 200, "epochs": profile["tabular_epochs"]},
-    }
-
-
 def parse_args(argv=None):
     p = argparse.ArgumentParser(
-        prog="python -m benchmarks",
-        description="Side-by-side benchmarks of skmlp, scikit-learn and (when "
-                    "installed) PyTorch, skorch and JAX.")
-    p.add_argument("--quick", action="store_true",
-                   help="reduced sizes and repeats; a few minutes")
-    p.add_argument("--list", action="store_true", help="list the cases and exit")
-    p.add_argument("--case", default=None,
-                   help="run only these cases (comma-separated names, see --list)")
-    p.add_argument("--only", default=None,
-                   help="comma-separated sections to run (default: %s; also %s)" % (
-                       ",".join(SECTIONS), ",".join(OPTIONAL_SECTIONS)))
-    p.add_argument("--skip", default="", help="comma-separated sections to skip")
-    p.add_argument("--libs", default=None,
-                   help="comma-separated libraries (default: all installed among %s)"
-                        % ",".join(models.ALL_LIBS))
-    p.add_argument("--no-torch", action="store_true",
-                   help="leave out PyTorch and skorch; torch is then never imported")
-    p.add_argument("--no-skorch", action="store_true", help="leave out skorch")
-    p.add_argument("--no-jax", action="store_true",
-                   help="leave out both JAX peers; jax is then never imported")
-    p.add_argument("--mnist-dir", default=None,
-                   help="directory of the four MNIST IDX .gz files (default: "
-                        "$SKMLP_MNIST_DIR, then ../shared/data/mnist, then OpenML)")
-    p.add_argument("--repeats", type=int, default=None,
-                   help="timed repeats per library and case")
-    p.add_argument("--epochs", type=int, default=None, help="epochs per MNIST fit")
-    p.add_argument("--threads", type=int, default=None,
-                   help="limit every library to this many threads: BLAS and OpenMP "
-                        "(threadpoolctl and environment), torch.set_num_threads, XLA "
-                        "flags for JAX (one thread only). Default: each library's "
-                        "own default (all usable cores)")
-    p.add_argument("--order-seed", type=int, default=0,
-                   help="seed of the random library order in each round (recorded)")
-    p.add_argument("--json", default=None,
-                   help="results file (default: docs/benchmarks.json for a complete "
-                        "full run, benchmarks/results/<time>-<mode>.json otherwise)")
-    p.add_argument("--doc", default=None,
-                   help="markdown report to write (default: docs/benchmarks.md for a "
-                        "complete full run, beside the JSON otherwise)")
-    p.add_argument("--figures", default=None,
-                   help="directory for figures (default: docs/figures for a complete "
-                        "full run, beside the report otherwise)")
-    p.add_argument("--no-report", action="store_true", help="save JSON only")
+        prog="python -m benchmarks", description="Side-by-side benchmarks of skmlp, "
+        "scikit-learn and (when installed) PyTorch, skorch and JAX.")
+    add = p.add_argument
+    add("--quick", action="store_true", help="reduced sizes and repeats; a few minutes")
+    add("--list", action="store_true", help="list the cases and exit")
+    add("--case", help="run only these cases (comma-separated names, see --list)")
+    add("--only", help="comma-separated sections to run (default: %s; also quality)"
+        % ",".join(SECTIONS))
+    add("--skip", default="", help="comma-separated sections to skip")
+    add("--libs", help="comma-separated libraries (default: all installed among %s)"
+        % ",".join(models.ALL_LIBS))
+    add("--no-torch", action="store_true",
+        help="leave out PyTorch and skorch; torch is then never imported")
+    add("--no-skorch", action="store_true", help="leave out skorch")
+    add("--no-jax", action="store_true",
+        help="leave out both JAX peers; jax is then never imported")
+    add("--mnist-dir", help="directory of the four MNIST IDX .gz files (default: "
+        "$SKMLP_MNIST_DIR, then ../shared/data/mnist, then OpenML)")
+    add("--repeats", type=int, help="timed repeats per library and case")
+    add("--epochs", type=int, help="epochs per MNIST fit")
+    add("--threads", type=int, help="limit every library to this many threads: BLAS and "
+        "OpenMP (threadpoolctl and environment), torch.set_num_threads, XLA flags for JAX "
+        "(one thread only). Default: each library's own default (all usable cores)")
+    add("--order-seed", type=int, default=0,
+        help="seed of the random library order in each round (recorded)")
+    add("--json", help="results file (default: docs/benchmarks.json for a complete full "
+        "run, benchmarks/results/<time>-<mode>.json otherwise)")
+    add("--doc", help="markdown report to write (default: docs/benchmarks.md for a complete "
+        "full run, beside the JSON otherwise)")
+    add("--figures", help="directory for figures (default: docs/figures for a complete full "
+        "run, beside the report otherwise)")
+    add("--no-report", action="store_true", help="save JSON only")
     return p.parse_args(argv)
 
 
@@ -180,342 +139,285 @@ def _selection(args):
         if unknown:
             raise SystemExit("unknown case(s) %s; see python -m benchmarks --list"
                              % ", ".join(unknown))
-        sections = [s for s in SECTIONS + OPTIONAL_SECTIONS
-                    if any(cat[n][0] == s for n in names)]
-        return sections, set(names)
-    sections = args.only.split(",") if args.only else list(SECTIONS)
-    sections = [s for s in sections if s not in args.skip.split(",")]
-    unknown = set(sections) - set(SECTIONS) - set(OPTIONAL_SECTIONS)
+        return [s for s in ALL_SECTIONS if any(cat[n][0] == s for n in names)], set(names)
+    sections = [s for s in (args.only.split(",") if args.only else SECTIONS)
+                if s not in args.skip.split(",")]
+    unknown = set(sections) - set(ALL_SECTIONS)
     if unknown:
         raise SystemExit("unknown section(s): %s" % ", ".join(sorted(unknown)))
     return sections, None
 
 
 def limit_threads(n):
-    """Limit every library of this process, and of its children, to ``n`` threads.
+    """Limit every library of this process and its children to ``n`` threads.
 
-    Environment variables first (children, and libraries not loaded yet: XLA
-    reads ``XLA_FLAGS`` when JAX starts), then threadpoolctl for the BLAS and
-    OpenMP libraries already loaded. PyTorch's count is set after its import
-    (:func:`benchmarks.models.set_peer_threads`).
+    Environment variables first (children, and libraries not loaded yet: XLA reads
+    ``XLA_FLAGS`` when JAX starts), then threadpoolctl for the BLAS and OpenMP
+    libraries already loaded; PyTorch's count is set after its import.
     """
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(n)
-    if n == 1:
-        # XLA's CPU backend runs matrix products on an Eigen thread pool; these
-        # flags make it run them on the calling thread.
+    if n == 1:  # XLA's CPU backend then runs its products on the calling thread
         flags = "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
         os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") + " " + flags).strip()
     import scipy.linalg.cython_blas  # noqa: F401  (the BLAS skmlp's kernels call)
     from threadpoolctl import threadpool_limits
 
-    # Kept alive for the whole run.
-    limit_threads.limits = threadpool_limits(limits=n)
+    limit_threads.limits = threadpool_limits(limits=n)  # kept alive for the whole run
 
 
-def _import_peers(libs):
-    """Import the selected peers now, before the heap is frozen and timing starts."""
-    for lib in libs:
-        if lib not in models.CORE_LIBS:
-            models._peer_module(lib)
+# -------------------------------------------------------------- one function per section
+def run_parity(ctx):
+    ctx.res["parity"] = cases.parity_case(ctx.libs, log=ctx.log)
 
 
-def peer_threads(libs):
-    """Thread counts the peers run with, as far as they can be read."""
-    out = {}
-    if any(lib in ("torch", "skorch") for lib in libs):
-        import torch
-
-        out["torch"] = torch.get_num_threads()
-    if any(lib in ("jax", "jax_scan") for lib in libs):
-        out["xla_flags"] = os.environ.get("XLA_FLAGS", "")
-    return out
+def run_gemm(ctx):
+    g = ctx.res["gemm"] = machine.gemm_throughput(ctx.profile["gemm_n"])
+    ctx.log("GEMM %d: %s" % (g["n"], {k: {n: round(v, 1) for n, v in d.items()}
+                                      for k, d in g["gflops"].items()}))
 
 
-def run(args, log=print):
-    """Run the selected sections; return the JSON-ready results dict."""
-    mode = "quick" if args.quick else "full"
-    profile = dict(PROFILES[mode])
-    if args.repeats:
-        profile["repeats"] = args.repeats
-        profile["threads_repeats"] = args.repeats
-    if args.epochs:
-        profile["mnist_epochs"] = args.epochs
-    sections, wanted = _selection(args)
+def run_mnist(ctx):
+    for case in cases.MNIST_FIT_CASES:
+        if ctx.want(case["id"]):
+            r = cases.fit_case(case, ctx.mnist[case["dtype"]], cases.MNIST_HIDDEN,
+                               ctx.profile["mnist_epochs"], ctx.profile["repeats"], ctx.libs,
+                               seed=ctx.seed, gemm_chain=True, log=ctx.log)
+            ctx.fitted[case["id"]] = r.pop("models")
+            ctx.res["fit"].append(dict(r, dataset="mnist"))
 
-    def want(name):
-        return wanted is None or name in wanted
 
-    if args.threads:
-        limit_threads(args.threads)
-    disabled = ({"torch"} if args.no_torch else set()) | \
-        ({"skorch"} if args.no_skorch else set()) | ({"jax"} if args.no_jax else set())
-    requested = args.libs.split(",") if args.libs else None
-    libs, notes = models.select_libs(requested, disabled)
-    for lib, note in notes.items():
-        if note != "not requested":
-            log("note: %s %s" % (models.LIB_NAMES[lib], note))
-    _import_peers(libs)
-    if args.threads:
-        models.set_peer_threads(libs, args.threads)
-    seed = args.order_seed
-    t_start = time.perf_counter()
-    res = {"meta": {
-        "mode": mode, "profile": profile, "sections": sections,
-        "cases": sorted(wanted) if wanted else None, "libs": libs, "peer_notes": notes,
-        "threads": args.threads, "order_seed": seed, "settle_s": SETTLE,
-        "command": " ".join(["python -m benchmarks"] +
-                            [shlex.quote(a) for a in sys.argv[1:]]),
-        "git": machine.git_state(REPO_ROOT),
-        "machine": machine.machine_info(libs),
-        "peer_threads": peer_threads(libs),
-        "skmlp_multithread_min_macs": _skmlp_threshold(),
-    }}
-    durations = res["meta"]["section_s"] = {}
-    t_mark = [time.perf_counter()]
-
-    def mark(name):
-        now = time.perf_counter()
-        if name in sections:
-            durations[name] = now - t_mark[0]
-        t_mark[0] = now
-
-    log("libraries: %s; sections: %s; mode: %s%s" % (
-        libs, sections, mode, "; cases: %s" % sorted(wanted) if wanted else ""))
-
-    if "parity" in sections:
-        res["parity"] = cases.parity_case(libs, log=log)
-    mark("parity")
-
-    if "gemm" in sections:
-        res["gemm"] = machine.gemm_throughput(profile["gemm_n"])
-        log("GEMM %d: %s" % (profile["gemm_n"], {
-            k: {n: round(g, 1) for n, g in v.items()}
-            for k, v in res["gemm"]["gflops"].items()}))
-    mark("gemm")
-
-    need_mnist = {"mnist", "predict", "epochs", "sweeps", "dropout",
-                  "quality"} & set(sections)
-    mnist = {}
-    if need_mnist:
-        X, y, Xt, yt, source = data.load_mnist(args.mnist_dir)
-        X, y = data.subsample(X, y, profile["mnist_train"])
-        res["meta"]["mnist_source"] = source
-        for dt in ("float64", "float32"):
-            mnist[dt] = (X.astype(dt), y, Xt.astype(dt), yt)
-    freeze_heap()
-    t_mark[0] = time.perf_counter()
-
-    fitted = {}
-    res["fit"] = []
-    if "mnist" in sections:
-        for case in cases.MNIST_FIT_CASES:
-            if not want(case["id"]):
-                continue
-            r = cases.fit_case(case, mnist[case["dtype"]], cases.MNIST_HIDDEN,
-                               profile["mnist_epochs"], profile["repeats"], libs,
-                               seed=seed, gemm_chain=True, log=log)
-            fitted[case["id"]] = r.pop("models")
-            res["fit"].append(dict(r, dataset="mnist"))
-    mark("mnist")
-
-    if "tabular" in sections:
-        tab = data.make_tabular(n_samples=profile["tabular_train"])
-        for case in cases.TABULAR_FIT_CASES:
-            if not want(case["id"]):
-                continue
-            if args.threads and case.get("skmlp_params", {}).get("n_jobs"):
-                continue  # a case about more threads has no one-thread version
-            r = cases.fit_case(case, tab, cases.TABULAR_HIDDEN,
-                               profile["tabular_epochs"], profile["repeats"], libs,
-                               seed=seed, log=log)
+def run_tabular(ctx):
+    tab = data.make_tabular(n_samples=ctx.profile["tabular_train"])
+    for case in cases.TABULAR_FIT_CASES:
+        # A case about more threads has no --threads version.
+        if ctx.want(case["id"]) and not (ctx.args.threads and "skmlp_params" in case):
+            r = cases.fit_case(case, tab, cases.TABULAR_HIDDEN, ctx.profile["tabular_epochs"],
+                               ctx.profile["repeats"], ctx.libs, seed=ctx.seed, log=ctx.log)
             r.pop("models")
-            res["fit"].append(dict(r, dataset="tabular"))
-    mark("tabular")
-
-    if "predict" in sections:
-        res["predict"] = []
-        for dt, cid in (("float64", "mnist_adam_b200_f64"),
-                        ("float32", "mnist_adam_b200_f32")):
-            if not want("predict_f%s" % dt[5:]):
-                continue
-            X_, y_, Xt_, _ = mnist[dt]
-            trained = fitted.get(cid)
-            if trained is None:  # the fit case did not run: train untimed
-                params = models.mlp_params(cases.MNIST_HIDDEN, "adam", 200, 1)
-                log("predict %s: training the models first (untimed)" % dt)
-                with _quiet():
-                    trained = {lib: models.fit_fn(lib, params, X_, y_)() for lib in libs
-                               if lib != "jax_scan"}
-            # Both JAX peers predict with the same jitted function: time it once.
-            trained = {lib: m for lib, m in trained.items() if lib != "jax_scan"}
-            units = cases.layer_units(X_.shape[1], cases.MNIST_HIDDEN, 10)
-            res["predict"].append(cases.predict_case(
-                "MNIST network, %s" % dt, trained, Xt_, profile["predict_repeats"],
-                units, seed=seed, log=log))
-    mark("predict")
-
-    if "epochs" in sections:
-        res["epochs"] = [cases.epoch_times_case(
-            "MNIST adam b200 %s" % dt, mnist[dt], cases.MNIST_HIDDEN, "adam",
-            200, profile["drift_epochs"], seed=seed, log=log)
-            for dt in profile["drift_dtypes"] if want("epochs_f%s" % dt[5:])]
-    mark("epochs")
-
-    if "threads" in sections and args.threads:
-        log("same thread count: this whole run is on %d thread(s) already; the "
-            "one-thread child is not run" % args.threads)
-    elif "threads" in sections:
-        res["same_threads"] = same_threads(args, profile, libs, log)
-    mark("threads")
-
-    if "memory" in sections:
-        configs = _memory_configs(profile)
-        res["memory"] = []
-        for key in (profile["memory"] if wanted is None else
-                    [k for k in configs if k in wanted]):
-            mem_libs = libs if key in profile["memory_peers"] else \
-                [lib for lib in libs if lib in models.CORE_LIBS]
-            res["memory"].append(dict(isolated.memory_case(
-                configs[key], mem_libs, profile["memory_repeats"], args.mnist_dir,
-                seed=seed, log=log), id=key))
-    mark("memory")
-
-    if "compile" in sections:
-        log("first fit in fresh processes (%s)" % (
-            "empty and warm Numba cache" if profile["cold_repeats"] else "package cache"))
-        res["compile"] = isolated.compile_case(profile["cold_repeats"],
-                                               profile["warm_repeats"], seed=seed, log=log)
-    mark("compile")
-
-    if "sweeps" in sections:
-        dt = profile["sweep_dtype"]
-        X_, y_ = data.subsample(mnist[dt][0], mnist[dt][1], profile["sweep_rows"], seed=1)
-        res["sweeps"] = []
-        if want("sweep_batch"):
-            log("sweep: time per epoch vs batch size (MNIST 784-300-100-10, %s, %d rows)"
-                % (dt, X_.shape[0]))
-            res["sweeps"].append(cases.sweep_case(
-                "batch", (X_, y_), profile["sweep_batches"], profile["sweep_repeats"],
-                libs, seed=seed, log=log))
-        if want("sweep_width"):
-            log("sweep: time per epoch vs hidden width (MNIST 784-w-w-10, %s, %d rows, "
-                "batch 200)" % (dt, X_.shape[0]))
-            res["sweeps"].append(cases.sweep_case(
-                "width", (X_, y_), profile["sweep_widths"], profile["sweep_repeats"],
-                libs, seed=seed, log=log))
-    mark("sweeps")
-
-    if "dropout" in sections:
-        r = cases.dropout_case(mnist["float64"], cases.MNIST_HIDDEN,
-                               profile["mnist_epochs"], profile["dropout_repeats"],
-                               seed=seed, log=log)
-        res["dropout"] = r if r is not None else {
-            "skipped": "skmlp has no dropout parameter in this version"}
-    mark("dropout")
-
-    if "quality" in sections:
-        res["quality"] = quality.quality_case(mnist["float64"], profile["quality_epochs"],
-                                              log=log)
-    mark("quality")
-
-    if "gemm" in sections and len(sections) > 1:
-        # Measured again at the end: the peak is the better of the two medians,
-        # so that a busy moment at the start does not understate it.
-        again = machine.gemm_throughput(profile["gemm_n"])
-        res["gemm"]["start"] = res["gemm"]["gflops"]
-        res["gemm"]["end"] = again["gflops"]
-        res["gemm"]["gflops"] = {
-            dt: {k: max(v, again["gflops"][dt][k]) for k, v in d.items()}
-            for dt, d in res["gemm"]["gflops"].items()}
-    res["meta"]["duration_s"] = time.perf_counter() - t_start
-    res["meta"]["load_average_end"] = machine.load_average()
-    res["meta"]["finished"] = datetime.datetime.now().astimezone().isoformat(
-        timespec="seconds")
-    res["meta"]["peers_imported"] = sorted(
-        m for m in ("torch", "skorch", "jax", "optax") if m in sys.modules)
-    return res
+            ctx.res["fit"].append(dict(r, dataset="tabular"))
 
 
-def _quiet():
-    from benchmarks.timing import quiet
+def run_predict(ctx):
+    ctx.res["predict"] = []
+    for dt in ("float64", "float32"):
+        if not ctx.want("predict_f" + dt[5:]):
+            continue
+        X, y, Xt, _ = ctx.mnist[dt]
+        trained = ctx.fitted.get("mnist_adam_b200_f" + dt[5:])
+        if trained is None:  # the fit case did not run: train untimed
+            params = models.mlp_params(cases.MNIST_HIDDEN, "adam", 200, 1)
+            ctx.log("predict %s: training the models first (untimed)" % dt)
+            with quiet():
+                trained = {lib: models.fit_fn(lib, params, X, y)() for lib in ctx.libs
+                           if lib != "jax_scan"}
+        # Both JAX peers predict with the same jitted function: timed once.
+        trained = {lib: m for lib, m in trained.items() if lib != "jax_scan"}
+        ctx.res["predict"].append(cases.predict_case(
+            "MNIST network, %s" % dt, trained, Xt, ctx.profile["predict_repeats"],
+            cases.layer_units(X.shape[1], cases.MNIST_HIDDEN, 10), seed=ctx.seed,
+            log=ctx.log))
 
-    return quiet()
+
+def run_epochs(ctx):
+    ctx.res["epochs"] = [cases.epoch_times_case(
+        "MNIST adam b200 %s" % dt, ctx.mnist[dt], cases.MNIST_HIDDEN, "adam", 200,
+        ctx.profile["drift_epochs"], seed=ctx.seed, log=ctx.log)
+        for dt in ctx.profile["drift_dtypes"] if ctx.want("epochs_f" + dt[5:])]
 
 
-def _skmlp_threshold():
-    try:
-        from skmlp._threads import MULTITHREAD_MIN_MACS
-    except ImportError:
-        return None
-    return int(MULTITHREAD_MIN_MACS)
-
-
-def same_threads(args, profile, libs, log=print):
-    """The fit cases again in a fresh process with every library on one thread.
-
-    A child process because JAX fixes its thread pool when it starts; the child
-    is ``python -m benchmarks --threads 1 --case ...`` with this run's
-    libraries, profile, repeats and seed.
-    """
-    ids = [i for i in profile["threads_cases"] if i in FIT_IDS]
+def run_threads(ctx):
+    """The fit cases again in a child ``python -m benchmarks --threads 1 --case ...``
+    (JAX fixes its thread pool when it starts), same libraries, profile and seed."""
+    if ctx.args.threads:
+        ctx.log("same thread count: this whole run is on %d thread(s) already; the "
+                "one-thread child is not run" % ctx.args.threads)
+        return
+    a, ids = ctx.args, [i for i in ctx.profile["threads_cases"] if i in FIT_IDS]
     fd, path = tempfile.mkstemp(prefix="skmlp-bench-threads-", suffix=".json")
     os.close(fd)
     argv = [sys.executable, "-m", "benchmarks", "--threads", "1", "--case", ",".join(ids),
-            "--libs", ",".join(libs), "--order-seed", str(args.order_seed),
-            "--repeats", str(profile["threads_repeats"]), "--json", path, "--no-report"]
-    if args.quick:
-        argv.append("--quick")
-    if args.epochs:
-        argv += ["--epochs", str(args.epochs)]
-    if args.mnist_dir:
-        argv += ["--mnist-dir", args.mnist_dir]
-    log("same thread count: %s in a child process, every library on 1 thread"
-        % ", ".join(ids))
-    import subprocess
-
-    env = dict(os.environ)
-    env["PYTHONPATH"] = REPO_ROOT + os.pathsep + env.get("PYTHONPATH", "")
+            "--libs", ",".join(ctx.libs), "--order-seed", str(a.order_seed), "--repeats",
+            str(ctx.profile["threads_repeats"]), "--json", path, "--no-report"]
+    argv += (["--quick"] if a.quick else []) + (["--epochs", str(a.epochs)] if a.epochs
+                                                else [])
+    argv += ["--mnist-dir", a.mnist_dir] if a.mnist_dir else []
+    ctx.log("same thread count: %s in a child process, every library on 1 thread"
+            % ", ".join(ids))
+    env = dict(os.environ, PYTHONPATH=REPO_ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     try:
         proc = subprocess.run(argv, cwd=REPO_ROOT, env=env, text=True,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         for line in proc.stdout.splitlines():
-            if line.startswith("  ") or line.startswith("note"):
-                log("  [1 thread]" + line)
+            if line.startswith(("  ", "note")):
+                ctx.log("  [1 thread]" + line)
         if proc.returncode != 0:
             raise RuntimeError("the one-thread child failed:\n%s" % proc.stdout[-3000:])
         with open(path) as f:
             child = json.load(f)
     finally:
         os.unlink(path)
-    return {"threads": 1, "cases": ids, "fit": child["fit"],
-            "peer_threads": child["meta"].get("peer_threads", {}),
-            "threadpools": child["meta"]["machine"]["threadpools"],
-            "section_s": child["meta"]["duration_s"]}
+    ctx.res["same_threads"] = {
+        "threads": 1, "cases": ids, "fit": child["fit"],
+        "peer_threads": child["meta"].get("peer_threads", {}),
+        "threadpools": child["meta"]["machine"]["threadpools"],
+        "section_s": child["meta"]["duration_s"]}
 
 
-def _default_paths(res, args, stamp):
-    """Where a run's outputs go (see the module docstring)."""
-    meta = res["meta"]
-    complete = (meta["mode"] == "full" and meta["sections"] == SECTIONS
-                and not meta["cases"] and not args.threads and not args.libs
-                and not (args.no_torch or args.no_skorch or args.no_jax))
-    if complete:
-        return DOC_JSON, DOC_MD, DOC_FIGURES
-    base = os.path.join(RESULTS_DIR, "%s-%s" % (stamp, meta["mode"]))
-    return base + ".json", base + ".md", base + "-figures"
+def _memory_configs(p):
+    mnist = {"dataset": "mnist", "n_train": p["mnist_train"], "hidden": cases.MNIST_HIDDEN,
+             "solver": "adam", "batch_size": 200, "epochs": p["mnist_epochs"]}
+    rows = format(p["mnist_train"] or 60000, ",")
+    return {"memory_mnist_f%s" % dt[5:]: dict(
+        mnist, label="MNIST %s rows, adam b200, %s" % (rows, dt), dtype=dt)
+        for dt in ("float64", "float32")} | {"memory_tabular": {
+            "label": "tabular %s x 50, (64, 64), adam b200, float64" % format(
+                p["tabular_train"], ","), "dataset": "tabular", "n_train": p["tabular_train"],
+            "dtype": "float64", "hidden": cases.TABULAR_HIDDEN, "solver": "adam",
+            "batch_size": 200, "epochs": p["tabular_epochs"]}}
+
+
+def run_memory(ctx):
+    p, configs = ctx.profile, _memory_configs(ctx.profile)
+    keys = p["memory"] if ctx.wanted is None else [k for k in configs if k in ctx.wanted]
+    ctx.res["memory"] = [dict(isolated.memory_case(
+        configs[k], ctx.libs if k in p["memory_peers"] else
+        [lib for lib in ctx.libs if lib in models.CORE_LIBS], p["memory_repeats"],
+        ctx.args.mnist_dir, seed=ctx.seed, log=ctx.log), id=k) for k in keys]
+
+
+def run_compile(ctx):
+    cold, warm = ctx.profile["cold_repeats"], ctx.profile["warm_repeats"]
+    ctx.log("first fit in fresh processes (%s)" % (
+        "empty and warm Numba cache" if cold else "package cache"))
+    ctx.res["compile"] = isolated.compile_case(cold, warm, seed=ctx.seed, log=ctx.log)
+
+
+def run_sweeps(ctx):
+    p, dt = ctx.profile, ctx.profile["sweep_dtype"]
+    X, y = data.subsample(ctx.mnist[dt][0], ctx.mnist[dt][1], p["sweep_rows"], seed=1)
+    ctx.res["sweeps"] = []
+    for kind, values, what in (("batch", p["sweep_batches"], "batch size (MNIST "
+                                "784-300-100-10, %s, %d rows)"),
+                               ("width", p["sweep_widths"], "hidden width (MNIST 784-w-w-10, "
+                                "%s, %d rows, batch 200)")):
+        if ctx.want("sweep_" + kind):
+            ctx.log("sweep: time per epoch vs " + what % (dt, X.shape[0]))
+            ctx.res["sweeps"].append(cases.sweep_case(
+                kind, (X, y), values, p["sweep_repeats"], ctx.libs, seed=ctx.seed,
+                log=ctx.log))
+
+
+def run_dropout(ctx):
+    r = cases.dropout_case(ctx.mnist["float64"], cases.MNIST_HIDDEN,
+                           ctx.profile["mnist_epochs"], ctx.profile["dropout_repeats"],
+                           seed=ctx.seed, log=ctx.log)
+    ctx.res["dropout"] = r or {"skipped": "skmlp has no dropout parameter in this version"}
+
+
+def run_quality(ctx):
+    ctx.res["quality"] = quality.quality_case(ctx.mnist["float64"],
+                                              ctx.profile["quality_epochs"], log=ctx.log)
+
+
+RUNNERS = {"parity": run_parity, "gemm": run_gemm, "mnist": run_mnist,
+           "tabular": run_tabular, "predict": run_predict, "epochs": run_epochs,
+           "threads": run_threads, "memory": run_memory, "compile": run_compile,
+           "sweeps": run_sweeps, "dropout": run_dropout, "quality": run_quality}
+SECTIONS = list(RUNNERS)[:-1]
+# quality runs only when asked for (--case quality, --only quality): 20-30 minutes of
+# training that measures accuracy, not speed; its own page is python -m benchmarks.quality.
+ALL_SECTIONS = list(RUNNERS)
+NEEDS_MNIST = {"mnist", "predict", "epochs", "sweeps", "dropout", "quality"}
+
+
+def _meta(args, profile, sections, wanted, libs, notes):
+    peer_threads = {}
+    if {"torch", "skorch"} & set(libs):
+        import torch
+
+        peer_threads["torch"] = torch.get_num_threads()
+    if {"jax", "jax_scan"} & set(libs):
+        peer_threads["xla_flags"] = os.environ.get("XLA_FLAGS", "")
+    try:
+        from skmlp._threads import MULTITHREAD_MIN_MACS as macs
+    except ImportError:
+        macs = None
+    return {"mode": "quick" if args.quick else "full", "profile": profile,
+            "sections": sections, "cases": sorted(wanted) if wanted else None, "libs": libs,
+            "peer_notes": notes, "threads": args.threads, "order_seed": args.order_seed,
+            "settle_s": SETTLE, "command": " ".join(["python -m benchmarks"] + [
+                shlex.quote(a) for a in sys.argv[1:]]),
+            "git": machine.git_state(REPO_ROOT), "machine": machine.machine_info(libs),
+            "peer_threads": peer_threads,
+            "skmlp_multithread_min_macs": None if macs is None else int(macs)}
+
+
+def _setup(args, log):
+    """The profile, the selection and the libraries (imported now, before timing)."""
+    profile = dict(PROFILES["quick" if args.quick else "full"])
+    if args.repeats:
+        profile["repeats"] = profile["threads_repeats"] = args.repeats
+    if args.epochs:
+        profile["mnist_epochs"] = args.epochs
+    sections, wanted = _selection(args)
+    if args.threads:
+        limit_threads(args.threads)
+    disabled = {m for m, off in (("torch", args.no_torch), ("skorch", args.no_skorch),
+                                 ("jax", args.no_jax)) if off}
+    libs, notes = models.select_libs(args.libs.split(",") if args.libs else None, disabled)
+    for lib, note in notes.items():
+        if note != "not requested":
+            log("note: %s %s" % (models.LIB_NAMES[lib], note))
+    for lib in libs:
+        if lib not in models.CORE_LIBS:
+            models.peer_module(lib)
+    if args.threads:
+        models.set_peer_threads(libs, args.threads)
+    return profile, sections, wanted, libs, notes
+
+
+def run(args, log=print):
+    """Run the selected sections; return the JSON-ready results dict."""
+    t_start = time.perf_counter()
+    profile, sections, wanted, libs, notes = _setup(args, log)
+    res = {"meta": _meta(args, profile, sections, wanted, libs, notes), "fit": []}
+    log("libraries: %s; sections: %s; mode: %s%s" % (
+        libs, sections, res["meta"]["mode"], "; cases: %s" % sorted(wanted) if wanted else ""))
+    ctx = types.SimpleNamespace(args=args, profile=profile, libs=libs, wanted=wanted,
+                                seed=args.order_seed, log=log, res=res, fitted={}, mnist={},
+                                want=lambda name: wanted is None or name in wanted)
+    if NEEDS_MNIST & set(sections):
+        X, y, Xt, yt, res["meta"]["mnist_source"] = data.load_mnist(args.mnist_dir)
+        X, y = data.subsample(X, y, profile["mnist_train"])
+        ctx.mnist = {dt: (X.astype(dt), y, Xt.astype(dt), yt) for dt in ("float64", "float32")}
+    freeze_heap()
+    durations = res["meta"]["section_s"] = {}
+    for name in sections:
+        t0 = time.perf_counter()
+        RUNNERS[name](ctx)
+        durations[name] = time.perf_counter() - t0
+    if "gemm" in sections and len(sections) > 1:
+        # Measured again at the end; the peak is the better of the two medians, so that
+        # a busy moment at the start does not understate it.
+        g, again = res["gemm"], machine.gemm_throughput(profile["gemm_n"])["gflops"]
+        g["start"], g["end"] = g["gflops"], again
+        g["gflops"] = {dt: {k: max(v, again[dt][k]) for k, v in d.items()}
+                       for dt, d in g["start"].items()}
+    res["meta"].update(
+        duration_s=time.perf_counter() - t_start, load_average_end=machine.load_average(),
+        finished=datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
+        peers_imported=sorted(m for m in ("torch", "skorch", "jax", "optax")
+                              if m in sys.modules))
+    return res
 
 
 def scrub(text):
-    """Remove paths and host details of this machine from the results text.
-
-    The results are committed: no absolute path of the machine, host name or
-    kernel build string may appear. Paths inside the repository become
-    repository-relative; anything else identifying is replaced.
-    """
+    """Remove paths and host details of this machine from the (committed) results text:
+    paths inside the repository become relative, anything else identifying is replaced."""
     text = text.replace(REPO_ROOT + os.sep, "").replace(REPO_ROOT, ".")
-    secrets = {socket.gethostname(), platform.node(), platform.release(),
-               platform.version(), os.path.expanduser("~"), tempfile.gettempdir()}
+    secrets = {socket.gethostname(), platform.node(), platform.release(), platform.version(),
+               os.path.expanduser("~"), tempfile.gettempdir()}
     for s in sorted((s for s in secrets if s and len(s) > 3 and s != "/"), key=len,
                     reverse=True):
         text = text.replace(json.dumps(s)[1:-1], "<redacted>")
@@ -524,9 +426,30 @@ def scrub(text):
 
 def save_json(res, path):
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
-    text = scrub(json.dumps(res, indent=1, default=_json_default))
     with open(path, "w") as f:
-        f.write(text + "\n")
+        f.write(scrub(json.dumps(res, indent=1, default=lambda o: o.tolist()
+                                 if isinstance(o, (np.generic, np.ndarray)) else str(o)))
+                + "\n")
+
+
+def _paths(res, args):
+    """``(json, doc, figures)``: docs/ for a complete run, else benchmarks/results/."""
+    meta = res["meta"]
+    complete = (meta["mode"] == "full" and meta["sections"] == SECTIONS and not meta["cases"]
+                and not (args.threads or args.libs or args.no_torch or args.no_skorch
+                         or args.no_jax))
+    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
+    base = os.path.join(RESULTS_DIR, "%s-%s" % (stamp, meta["mode"]))
+    json_path, doc, figures = ((os.path.join(DOCS, "benchmarks.json"),
+                                os.path.join(DOCS, "benchmarks.md"),
+                                os.path.join(DOCS, "figures")) if complete else
+                               (base + ".json", base + ".md", base + "-figures"))
+    if args.doc:
+        doc, figures = args.doc, os.path.join(os.path.dirname(os.path.abspath(args.doc)),
+                                              "figures")
+    elif args.json:
+        doc, figures = (os.path.splitext(args.json)[0] + ext for ext in (".md", "-figures"))
+    return args.json or json_path, doc, args.figures or figures
 
 
 def main(argv=None):
@@ -536,33 +459,14 @@ def main(argv=None):
             print("%-22s %-8s %s" % (name, section, what))
         return
     res = run(args, log=lambda s: print(s, flush=True))
-    stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    json_path, doc, figures = _default_paths(res, args, stamp)
-    json_path = args.json or json_path
+    json_path, doc, figures = _paths(res, args)
     save_json(res, json_path)
-    print("results: %s (%.0f s)" % (os.path.relpath(json_path),
-                                    res["meta"]["duration_s"]))
+    print("results: %s (%.0f s)" % (os.path.relpath(json_path), res["meta"]["duration_s"]))
     if not args.no_report:
-        if args.doc:
-            doc = args.doc
-            figures = os.path.join(os.path.dirname(os.path.abspath(doc)), "figures")
-        elif args.json:
-            doc = os.path.splitext(args.json)[0] + ".md"
-            figures = os.path.splitext(args.json)[0] + "-figures"
-        figures = args.figures or figures
         report.write(json_path, doc, figures)
-        print("report: %s (figures in %s)" % (os.path.relpath(doc), os.path.relpath(figures)))
-        print()
+        print("report: %s (figures in %s)\n" % (os.path.relpath(doc), os.path.relpath(figures)))
         with open(json_path) as f:
             print(goals.summary_table(json.load(f)))
-
-
-def _json_default(o):
-    if isinstance(o, np.generic):
-        return o.item()
-    if isinstance(o, np.ndarray):
-        return o.tolist()
-    raise TypeError(type(o))
 
 
 if __name__ == "__main__":
