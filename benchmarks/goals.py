@@ -1,9 +1,9 @@
 """The goals of the benchmark page: one table of targets and one comparator.
 
-Each goal names the measured quantity (a metric of :data:`METRICS` and its
-argument), the target with its comparison and unit, and the topic of the note
-printed under the table when it is not met. The targets are those of the
-project's performance issue.
+Each goal names the measured quantity (a metric of :data:`METRICS` and its argument),
+the target with its comparison and unit, and the topic of the note printed under the
+table when it is not met (block ``why_<topic>`` of ``page.md``). The targets are those
+of the project's performance issue.
 """
 
 from collections import namedtuple
@@ -207,71 +207,9 @@ def summary_table(res):
 
 
 def not_met_notes(res):
-    """Markdown paragraphs explaining the goals the run did not meet, once per topic."""
-    topics = []
-    for g, *_, v in goal_rows(res):
-        if v == "not met" and g.why in WHY_NOT_MET and g.why not in topics:
-            topics.append(g.why)
-    return ["**%s** %s" % WHY_NOT_MET[t] for t in topics]
+    """Markdown paragraphs saying, once per topic of a goal not met, what was tried and
+    what the profile shows (blocks ``why_<topic>`` of ``page.md``)."""
+    from benchmarks.report import TEXTS
 
-
-# What was tried, and what the profile shows, for each topic of goal; printed under the
-# goals table for every topic with a goal not met in the run.
-WHY_NOT_MET = {
-    "predict": ("predict_proba.",
-        "At 100 rows a call is two products (100 x 784 by 784 x 300, then by 300 x 100) on the "
-        "same OpenBLAS kernels NumPy uses: 47 MFLOP, 250-470 us at this machine's GEMM rates, "
-        "of a float64 call of 430-550 us. The serving path (no `validate_data` for a plain "
-        "C-contiguous array, weights and layout prepared once) removed the Python overhead that"
-        " made one row slower than scikit-learn (1.7x before); what is left at 100 rows is "
-        "arithmetic both libraries share. One row sits at the 0.5 boundary in float64 (skmlp "
-        "55-56 us in every run, scikit-learn 107-122 us)."),
-    "tabular": ("Tabular network, both cores.",
-        "`n_jobs=2` splits the rows of every batch across two threads that meet at a spin "
-        "barrier twice per batch. Outside the harness, 20,000 rows x 5 epochs: batch 200 0.077 "
-        "s on one thread, 0.048 s on two; batch 32 0.092 s and 0.064 s: 1.4-1.6x, not 2x. Batch"
-        " 32 with two threads varies between complete runs more than anything else on this "
-        "page: 0.058-0.063 s in the run above, 0.098-0.110 s in two earlier complete runs of "
-        "this round (slower than one thread there), 0.063-0.064 s run alone (`--case "
-        "tabular_adam_b32_2t`); at 31,000 meetings per fit it is the case most sensitive to "
-        "what a meeting costs, and the cause of the slow runs is not found (importing and "
-        "running PyTorch or JAX first left it at 0.059-0.067 s). `perf` on the two-thread "
-        "batch-32 fit: 42% in OpenBLAS's small-matrix kernels, 14% in Numba's reference "
-        "counting of array views (an atomic increment and decrement for every per-layer view "
-        "the passes create, `NRT_incref`/`NRT_decref`), 5% in the barrier's yields, the rest in"
-        " the elementwise loops (`exp` 3.5%, `log` 1%). Kept: one logarithm per non-zero target"
-        " in the loss (LLVM had vectorised the sum and taken all ten outputs' logarithms: the "
-        "hottest spot, 0.087 -> 0.075 s on one thread), workers kept for the process. Tried "
-        "without effect: moving a woken worker off its waker's core (0.064 s with and without)."
-        " Rejected: pinning threads to cores (10% faster on an idle machine, 17x slower with "
-        "one core busy). A split fit timed right after another library's two-thread BLAS work "
-        "shares a core with that library's spinning threads (0.076 s instead of 0.043 s), hence"
-        " the rest before every timed call. Next leads: fewer array views per batch, "
-        "prefetching the shuffled rows of the one-hot targets, and finding what makes a meeting"
-        " dearer in the complete run."),
-    "mnist": ("MNIST network.",
-        "These ratios move by several hundredths between complete runs, and within one: in the "
-        "run above every library sped up during the float64 adam case (skmlp 0.71 -> 0.51 s, "
-        "scikit-learn 1.29 -> 1.00 s over the seven rounds), so its ratio of medians (0.670) is"
-        " well above its median of per-round ratios (see *Robustness of the ratios*). Float64 "
-        "adam read 0.492 in the previous published run and 0.468-0.530 in three other complete "
-        "runs of this round; float32 adam 0.429, then 0.350-0.540; plain SGD 0.455, then "
-        "0.422-0.458. Plain SGD (momentum 0) now updates the weights without a velocity array "
-        "(0.607 -> 0.595 s per epoch). The table *Share of the GEMM peak* shows what is left: "
-        "skmlp's products run at most of NumPy's rate for the same shapes; the rest is the "
-        "elementwise passes and the optimizer step over 266,610 parameters per batch."),
-    "memory": ("Peak memory.",
-        "skmlp holds the targets as a float matrix in the model's dtype (rows x classes: 4.6 "
-        "MiB for MNIST in float64) where scikit-learn holds a boolean one, a copy of the "
-        "weights per epoch to roll back to on Ctrl-C, the best weights, and sample weights of "
-        "ones when none are given. Integer targets would be a second target type in the engine,"
-        " i.e. a second compiled engine per dtype (about 6 s of compilation for every user): "
-        "not done."),
-    "compile": ("First fit.",
-        "With a warm cache, skmlp's import and first fit take about 0.4-0.5 s more than "
-        "scikit-learn's (+0.48, +0.40, +0.46 and +0.51 s in four complete runs; the target is "
-        "+0.5 s): importing Numba and loading the cached engine (0.25-0.27 s for the first fit,"
-        " 0.01 s for the second). The cold first fit is dominated by Numba's type inference and"
-        " LLVM's optimisation of the one engine (`run_epoch`, about 6 s of CPU); see "
-        "skmlp/_jit.py for what was cut and how it was measured."),
-}
+    topics = [g.why for g, *_, v in goal_rows(res) if v == "not met" and g.why]
+    return [TEXTS["why_" + t] for t in dict.fromkeys(topics)]
