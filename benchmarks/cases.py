@@ -1,7 +1,8 @@
-"""In-process benchmark cases: parity, training, prediction, epoch times, sweeps, dropout.
+"""The in-process sections: parity, GEMM, training, prediction, epoch times, sweeps, dropout.
 
-Each function returns a JSON-ready dict. Timing is always side by side: the libraries
-alternate inside every round, in a seeded random order (see :mod:`benchmarks.timing`).
+Each section is one function of the run's context ``ctx`` (:func:`benchmarks.run.run`)
+that stores its JSON-ready results in ``ctx.res``. Timing is always side by side
+(:mod:`benchmarks.timing`).
 """
 
 import random
@@ -9,8 +10,8 @@ from contextlib import nullcontext
 
 import numpy as np
 
-from .data import make_tabular
-from .machine import ForeignLoad, gemm_chain_throughput, load_average
+from .data import make_tabular, subsample
+from .machine import ForeignLoad, gemm_chain_throughput, gemm_throughput, load_average
 from .models import (accuracy, fit_fn, has_dropout, make_estimator, mlp_params,
                      predict_proba_fn, warmup_fn)
 from .timing import alternate, order_seed, quiet, ratio, timed
@@ -83,31 +84,71 @@ def _libs_stats(stats, libs):
     return {lib: {k: v for k, v in stats[lib].items() if k != "result"} for lib in libs}
 
 
-def fit_case(case, data, hidden, epochs, repeats, libs, seed=0, gemm_chain=False,
-             log=print):
-    """Time ``fit`` of every library on one case (``data``: train and test arrays in the
-    case's dtype): medians, ratios skmlp / other, GFLOP/s, test accuracy, and with
-    ``gemm_chain`` NumPy's GEMM rate on the products of one training step (its peak).
-    The fitted models are under ``"models"`` (dropped before saving)."""
+def parity(ctx, n=2000, hidden=(32, 16), epochs=3):
+    """Every library trains the same network from the same weights (tabular, one full
+    batch per epoch, no shuffling, float64); the largest difference of ``predict_proba``
+    on held-out rows from scikit-learn's, after plain SGD and after Adam. Untimed."""
+    X, y, Xt, _ = make_tabular(n_samples=n, n_test=500, seed=1)
+    out = ctx.res["parity"] = {"n_train": n, "hidden": list(hidden), "epochs": epochs,
+                               "dtype": "float64", "max_abs_diff_vs_sklearn": {}}
+    for solver, momentum in (("sgd", 0.0), ("adam", 0.9)):
+        params = dict(mlp_params(hidden, solver, n, epochs, momentum=momentum), shuffle=False)
+        with quiet():
+            proba = {lib: np.asarray(predict_proba_fn(lib, fit_fn(lib, params, X, y)(), Xt)(),
+                                     np.float64) for lib in ctx.libs}
+        out["max_abs_diff_vs_sklearn"][solver] = {
+            lib: float(np.max(np.abs(proba[lib] - proba["sklearn"])))
+            for lib in ctx.libs if lib != "sklearn"}
+    ctx.log("parity (max |proba - sklearn's| after %d full-batch epochs): %s" % (
+        epochs, {s: {k: "%.1e" % v for k, v in d.items()}
+                 for s, d in out["max_abs_diff_vs_sklearn"].items()}))
+
+
+def gemm(ctx):
+    g = ctx.res["gemm"] = gemm_throughput(ctx.profile["gemm_n"])
+    ctx.log("GEMM %d: %s" % (g["n"], {k: {n: round(v, 1) for n, v in d.items()}
+                                      for k, d in g["gflops"].items()}))
+
+
+def mnist(ctx):
+    for case in MNIST_FIT_CASES:
+        if ctx.want(case["id"]):
+            ctx.fitted[case["id"]] = fit_case(ctx, case, ctx.mnist[case["dtype"]],
+                                              MNIST_HIDDEN, ctx.profile["mnist_epochs"])
+
+
+def tabular(ctx):
+    data = make_tabular(n_samples=ctx.profile["tabular_train"])
+    for case in TABULAR_FIT_CASES:
+        # A case about more threads has no --threads version.
+        if ctx.want(case["id"]) and not (ctx.args.threads and "skmlp_params" in case):
+            fit_case(ctx, case, data, TABULAR_HIDDEN, ctx.profile["tabular_epochs"])
+
+
+def fit_case(ctx, case, data, hidden, epochs):
+    """Time ``fit`` of every library on one case: medians, ratios skmlp / other, GFLOP/s,
+    test accuracy, and for MNIST NumPy's GEMM rate on the products of one training step
+    (the case's peak), measured before and after the rounds. Returns the fitted models."""
     X, y, Xt, yt = data
+    repeats, dataset = ctx.profile["repeats"], "mnist" if hidden == MNIST_HIDDEN else "tabular"
     params = mlp_params(hidden, case["solver"], case["batch_size"], epochs,
                         momentum=case.get("momentum", 0.9))
-    libs = [lib for lib in libs if lib in case.get("libs", libs)]
+    libs = [lib for lib in ctx.libs if lib in case.get("libs", ctx.libs)]
     own = {lib: dict(params, **case.get("skmlp_params", {})) if lib == "skmlp" else params
            for lib in libs}
     n_warm = warm_rows(X.shape[0], case["batch_size"])
-    log("%s: %d rows, %d epoch(s), %d repeats" % (case["label"], X.shape[0], epochs, repeats))
-    seed = order_seed(seed, case["id"])
+    ctx.log("%s: %d rows, %d epoch(s), %d repeats" % (
+        case["label"], X.shape[0], epochs, repeats))
+    seed = order_seed(ctx.seed, case["id"])
     units = layer_units(X.shape[1], hidden, len(np.unique(y)))
-    # Before and after the rounds; the better is the case's peak.
-    chain = [gemm_chain_throughput(units, case["batch_size"], X.dtype.name,
-                                   flops_train(units)) for _ in range(gemm_chain)]
+    chain = [gemm_chain_throughput(units, case["batch_size"], X.dtype.name, flops_train(units))
+             for _ in range(dataset == "mnist")]
     with ForeignLoad() as foreign:
         stats = alternate({lib: fit_fn(lib, own[lib], X, y) for lib in libs}, repeats,
                           {lib: warmup_fn(lib, own[lib], X, y, n_warm) for lib in libs},
-                          log=log, seed=seed)
+                          log=ctx.log, seed=seed)
     chain += [gemm_chain_throughput(units, case["batch_size"], X.dtype.name,
-                                    flops_train(units)) for _ in range(gemm_chain)]
+                                    flops_train(units)) for _ in chain]
     flops = flops_train(units) * X.shape[0] * epochs
     policy, split = skmlp_threads(own["skmlp"], units, case["batch_size"])
     out = dict(case, units=units, n_train=int(X.shape[0]), n_test=int(Xt.shape[0]),
@@ -117,165 +158,178 @@ def fit_case(case, data, hidden, epochs, repeats, libs, seed=0, gemm_chain=False
                order_seed=seed, skmlp_blas_threads=policy, skmlp_batch_threads=split,
                ratios={o: ratio(stats, o) for o in libs if o != "skmlp"},
                paired_ratios=stats.get("paired_ratios", {}), load_average=load_average(),
-               foreign_cores=foreign.cores,
-               models={lib: stats[lib]["result"] for lib in libs})
-    for lib, model in out["models"].items():
+               foreign_cores=foreign.cores)
+    models = {lib: stats[lib]["result"] for lib in libs}
+    for lib, model in models.items():
         loss = getattr(model, "loss_", None)
         out["libs"][lib].update(gflops=flops / stats[lib]["median"] / 1e9,
                                 accuracy=accuracy(lib, model, Xt, yt),
                                 final_loss=None if loss is None else float(loss))
-        log("  %-8s median %.3fs  %.2f GFLOP/s  acc %.4f  cpu %.2f" % (
+        ctx.log("  %-8s median %.3fs  %.2f GFLOP/s  acc %.4f  cpu %.2f" % (
             lib, stats[lib]["median"], out["libs"][lib]["gflops"],
             out["libs"][lib]["accuracy"], stats[lib]["cpu_util"]))
     if chain:
         out.update(gemm_chain_gflops=max(chain), gemm_chain_measurements=chain)
-    log("  ratios skmlp/other: %s; other processes used %s cores%s" % (
+    ctx.log("  ratios skmlp/other: %s; other processes used %s cores%s" % (
         {k: round(v, 3) for k, v in out["ratios"].items()},
         "?" if foreign.cores is None else "%.2f" % foreign.cores,
         "; GEMM of these shapes %.1f GFLOP/s" % max(chain) if chain else ""))
-    return out
+    ctx.res["fit"].append(dict(out, dataset=dataset))
+    return models
 
 
-def predict_case(label, models, X, repeats, units, rows=PREDICT_ROWS, seed=0,
-                 min_time=0.05, log=print):
-    """Time ``predict_proba`` of fitted models on the first ``rows`` rows of ``X``; calls
-    shorter than ``min_time`` are looped inside each measurement (times per call)."""
-    libs = list(models)
-    out = {"label": label, "dtype": X.dtype.name, "units": units, "repeats": repeats,
-           "sizes": []}
-    for n in rows:
-        Xn = np.ascontiguousarray(X[:n])
-        with ForeignLoad() as foreign:
-            stats = alternate({lib: predict_proba_fn(lib, models[lib], Xn) for lib in libs},
-                              repeats, seed=order_seed(seed, "%s-%d" % (label, n)),
-                              min_time=min_time)
-        flops = flops_forward(units) * n
-        size = {"n_rows": int(n), "gflop": flops / 1e9, "libs": _libs_stats(stats, libs),
-                "orders": stats["orders"], "order_seed": stats["order_seed"]}
-        for lib in libs:
-            s = size["libs"][lib]
-            s.update(rows_per_s=n / s["median"], gflops=flops / s["median"] / 1e9)
-        proba = {lib: np.asarray(stats[lib]["result"], dtype=np.float64) for lib in libs}
-        others = [lib for lib in libs if lib != "sklearn" and "sklearn" in proba]
-        size["max_abs_diff_vs_sklearn"] = {
-            lib: float(np.max(np.abs(proba[lib] - proba["sklearn"]))) for lib in others}
-        size["argmax_agreement_vs_sklearn"] = {lib: float(np.mean(
-            proba[lib].argmax(1) == proba["sklearn"].argmax(1))) for lib in others}
-        size.update(ratios={o: ratio(stats, o) for o in libs if o != "skmlp"},
-                    paired_ratios=stats.get("paired_ratios", {}), foreign_cores=foreign.cores)
-        out["sizes"].append(size)
-        log("  %s, %d row(s): %s; skmlp/sklearn %.3f" % (label, n, ", ".join(
-            "%s %.1fus" % (lib, 1e6 * size["libs"][lib]["median"]) for lib in libs),
-            size["ratios"].get("sklearn")))
-    out["load_average"] = load_average()
-    return out
+def predict(ctx, min_time=0.05):
+    """``predict_proba`` of the MNIST adam b200 models (trained untimed if that case did
+    not run) on 1, 100 and 10,000 test rows; calls shorter than ``min_time`` are looped
+    inside each measurement (times per call)."""
+    ctx.res["predict"] = []
+    for dt in ("float64", "float32"):
+        if not ctx.want("predict_f" + dt[5:]):
+            continue
+        X, y, Xt, _ = ctx.mnist[dt]
+        trained = ctx.fitted.get("mnist_adam_b200_f" + dt[5:])
+        if trained is None:
+            ctx.log("predict %s: training the models first (untimed)" % dt)
+            with quiet():
+                trained = {lib: fit_fn(lib, mlp_params(MNIST_HIDDEN, "adam", 200, 1), X, y)()
+                           for lib in ctx.libs if lib != "jax_scan"}
+        # Both JAX peers predict with the same jitted function: timed once.
+        libs = [lib for lib in trained if lib != "jax_scan"]
+        label, units = "MNIST network, %s" % dt, layer_units(X.shape[1], MNIST_HIDDEN, 10)
+        out = {"label": label, "dtype": dt, "units": units,
+               "repeats": ctx.profile["predict_repeats"], "sizes": []}
+        for n in PREDICT_ROWS:
+            Xn = np.ascontiguousarray(Xt[:n])
+            with ForeignLoad() as foreign:
+                stats = alternate(
+                    {lib: predict_proba_fn(lib, trained[lib], Xn) for lib in libs},
+                    out["repeats"], seed=order_seed(ctx.seed, "%s-%d" % (label, n)),
+                    min_time=min_time)
+            out["sizes"].append(_predict_size(stats, libs, n, flops_forward(units) * n))
+            out["sizes"][-1]["foreign_cores"] = foreign.cores
+            ctx.log("  %s, %d row(s): %s; skmlp/sklearn %.3f" % (label, n, ", ".join(
+                "%s %.1fus" % (lib, 1e6 * stats[lib]["median"]) for lib in libs),
+                out["sizes"][-1]["ratios"].get("sklearn")))
+        ctx.res["predict"].append(dict(out, load_average=load_average()))
 
 
-def epoch_times_case(label, data, hidden, solver, batch_size, epochs, seed=0, log=print):
+def _predict_size(stats, libs, n, flops):
+    size = {"n_rows": int(n), "gflop": flops / 1e9, "libs": _libs_stats(stats, libs),
+            "orders": stats["orders"], "order_seed": stats["order_seed"]}
+    for s in size["libs"].values():
+        s.update(rows_per_s=n / s["median"], gflops=flops / s["median"] / 1e9)
+    proba = {lib: np.asarray(stats[lib]["result"], dtype=np.float64) for lib in libs}
+    others = [lib for lib in libs if lib != "sklearn" and "sklearn" in proba]
+    size["max_abs_diff_vs_sklearn"] = {
+        lib: float(np.max(np.abs(proba[lib] - proba["sklearn"]))) for lib in others}
+    size["argmax_agreement_vs_sklearn"] = {lib: float(np.mean(
+        proba[lib].argmax(1) == proba["sklearn"].argmax(1))) for lib in others}
+    return dict(size, ratios={o: ratio(stats, o) for o in libs if o != "skmlp"},
+                paired_ratios=stats.get("paired_ratios", {}))
+
+
+def epochs(ctx):
     """Wall time of each epoch (one ``partial_fit`` call each, libraries alternating):
     does an epoch get slower as training goes on (subnormal numbers, for instance)?"""
+    ctx.res["epochs"] = []
+    for dt in ctx.profile["drift_dtypes"]:
+        if ctx.want("epochs_f" + dt[5:]):
+            ctx.res["epochs"].append(_epoch_times(ctx, "MNIST adam b200 " + dt, ctx.mnist[dt],
+                                                  ctx.profile["drift_epochs"]))
+
+
+def _epoch_times(ctx, label, data, n_epochs, solver="adam", batch_size=200):
     X, y, Xt, yt = data
     classes, libs = np.unique(y), ["skmlp", "sklearn"]
-    params = mlp_params(hidden, solver, batch_size, 1)
+    params = mlp_params(MNIST_HIDDEN, solver, batch_size, 1)
     n_warm = min(WARMUP_ROWS, X.shape[0])
     for lib in libs:
         warm = make_estimator(lib, params)
         timed(lambda: warm.partial_fit(X[:n_warm], y[:n_warm], classes=classes))
     models = {lib: make_estimator(lib, params) for lib in libs}
     times, orders = {lib: [] for lib in libs}, []
-    rng = random.Random(order_seed(seed, label))
-    log("%s: %d epochs of partial_fit on %d rows" % (label, epochs, X.shape[0]))
-    for e in range(epochs):
+    rng = random.Random(order_seed(ctx.seed, label))
+    ctx.log("%s: %d epochs of partial_fit on %d rows" % (label, n_epochs, X.shape[0]))
+    for e in range(n_epochs):
         orders.append(list(libs))
         rng.shuffle(orders[-1])
         for lib in orders[-1]:
             times[lib].append(timed(lambda: models[lib].partial_fit(X, y, classes=classes))[1])
-        log("  epoch %d: %s" % (e + 1, ", ".join("%s %.3fs" % (lib, times[lib][-1])
-                                                 for lib in libs)))
+        ctx.log("  epoch %d: %s" % (e + 1, ", ".join("%s %.3fs" % (lib, times[lib][-1])
+                                                     for lib in libs)))
     with quiet():
         acc = {lib: float(models[lib].score(Xt, yt)) for lib in libs}
-    k = max(1, epochs // 3)  # median of the last third of the epochs over the first third
+    k = max(1, n_epochs // 3)  # median of the last third of the epochs over the first third
     growth = {lib: float(np.median(t[-k:]) / np.median(t[:k])) for lib, t in times.items()}
-    log("  late/early epoch time: %s; accuracy %s" % (
+    ctx.log("  late/early epoch time: %s; accuracy %s" % (
         {lib: round(v, 2) for lib, v in growth.items()}, acc))
-    return {"label": label, "solver": solver, "batch_size": batch_size,
-            "dtype": X.dtype.name, "n_train": int(X.shape[0]), "epochs": epochs,
-            "times": times, "orders": orders, "accuracy": acc, "growth": growth}
+    return {"label": label, "solver": solver, "batch_size": batch_size, "dtype": X.dtype.name,
+            "n_train": int(X.shape[0]), "epochs": n_epochs, "times": times, "orders": orders,
+            "accuracy": acc, "growth": growth}
 
 
-def sweep_case(kind, data, values, repeats, libs, hidden=MNIST_HIDDEN, batch_size=200,
-               seed=0, log=print):
-    """Time per epoch (adam, one epoch, all rows) over batch sizes (``kind="batch"``,
-    network ``hidden``) or hidden widths w (``kind="width"``, network ``(w, w)``)."""
-    X, y = data[0], data[1]
-    points = []
-    for value in values:
-        h = tuple(hidden) if kind == "batch" else (int(value), int(value))
-        b = int(value) if kind == "batch" else int(batch_size)
-        params = mlp_params(h, "adam", b, 1)
-        n_warm = warm_rows(X.shape[0], b)
-        stats = alternate({lib: fit_fn(lib, params, X, y) for lib in libs}, repeats,
-                          {lib: warmup_fn(lib, params, X, y, n_warm) for lib in libs},
-                          seed=order_seed(seed, "sweep-%s-%s" % (kind, value)))
-        units = layer_units(X.shape[1], h, len(np.unique(y)))
-        flops = flops_train(units) * X.shape[0]
-        points.append({
-            "value": int(value), "batch_size": b, "hidden": list(h), "units": units,
-            "per_epoch": {lib: stats[lib]["median"] for lib in libs},
-            "cpu_util": {lib: stats[lib]["cpu_util"] for lib in libs},
-            "gflops": {lib: flops / stats[lib]["median"] / 1e9 for lib in libs},
-            "ratios": {o: ratio(stats, o) for o in libs if o != "skmlp"},
-            "skmlp_blas_threads": skmlp_threads(params, units, b)[0],
-            "orders": stats["orders"]})
-        log("  %s %d: %s" % (kind, value, ", ".join(
-            "%s %.3fs" % kv for kv in points[-1]["per_epoch"].items())))
-    return {"kind": kind, "n_samples": int(X.shape[0]), "dtype": X.dtype.name,
-            "hidden": list(hidden), "batch_size": batch_size, "repeats": repeats,
-            "values": [int(v) for v in values], "points": points}
+def sweeps(ctx, batch_size=200):
+    """Time per epoch (adam, one epoch) over batch sizes (network 784-300-100-10) and over
+    hidden widths w (network 784-w-w-10, batch ``batch_size``)."""
+    p, dt = ctx.profile, ctx.profile["sweep_dtype"]
+    X, y = subsample(ctx.mnist[dt][0], ctx.mnist[dt][1], p["sweep_rows"], seed=1)
+    ctx.res["sweeps"] = []
+    for kind, values, what in (
+            ("batch", p["sweep_batches"], "batch size (MNIST 784-300-100-10, %s, %d rows)"),
+            ("width", p["sweep_widths"], "hidden width (MNIST 784-w-w-10, %s, %d rows, "
+             "batch 200)")):
+        if not ctx.want("sweep_" + kind):
+            continue
+        ctx.log("sweep: time per epoch vs " + what % (dt, X.shape[0]))
+        points = []
+        for value in values:
+            h = MNIST_HIDDEN if kind == "batch" else (int(value), int(value))
+            b = int(value) if kind == "batch" else batch_size
+            params, units = mlp_params(h, "adam", b, 1), layer_units(X.shape[1], h, 10)
+            stats = alternate({lib: fit_fn(lib, params, X, y) for lib in ctx.libs},
+                              p["sweep_repeats"], {lib: warmup_fn(
+                                  lib, params, X, y, warm_rows(X.shape[0], b))
+                                  for lib in ctx.libs},
+                              seed=order_seed(ctx.seed, "sweep-%s-%s" % (kind, value)))
+            med = {lib: stats[lib]["median"] for lib in ctx.libs}
+            points.append({
+                "value": int(value), "batch_size": b, "hidden": list(h), "units": units,
+                "per_epoch": med, "cpu_util": {lib: stats[lib]["cpu_util"] for lib in ctx.libs},
+                "gflops": {lib: flops_train(units) * X.shape[0] / t / 1e9
+                           for lib, t in med.items()},
+                "ratios": {o: ratio(stats, o) for o in ctx.libs if o != "skmlp"},
+                "skmlp_blas_threads": skmlp_threads(params, units, b)[0],
+                "orders": stats["orders"]})
+            ctx.log("  %s %d: %s" % (kind, value, ", ".join("%s %.3fs" % kv
+                                                            for kv in med.items())))
+        ctx.res["sweeps"].append({
+            "kind": kind, "n_samples": int(X.shape[0]), "dtype": dt,
+            "hidden": list(MNIST_HIDDEN), "batch_size": batch_size,
+            "repeats": p["sweep_repeats"], "values": [int(v) for v in values],
+            "points": points})
 
 
-def dropout_case(data, hidden, epochs, repeats, rate=0.2, seed=0, log=print):
-    """skmlp's epoch with ``dropout=rate`` against the same fit without (None when skmlp
-    has no ``dropout`` parameter)."""
+def dropout(ctx, rate=0.2):
+    """skmlp's epoch with ``dropout=rate`` against the same fit without."""
     if not has_dropout():
-        log("dropout: skmlp has no dropout parameter yet; case skipped")
-        return None
-    X, y = data[0], data[1]
-    base = mlp_params(hidden, "adam", 200, epochs)
-    n_warm = warm_rows(X.shape[0], 200)
+        ctx.log("dropout: skmlp has no dropout parameter yet; case skipped")
+        ctx.res["dropout"] = {"skipped": "skmlp has no dropout parameter in this version"}
+        return
+    X, y = ctx.mnist["float64"][:2]
+    epochs, repeats = ctx.profile["mnist_epochs"], ctx.profile["dropout_repeats"]
+    base, n_warm = mlp_params(MNIST_HIDDEN, "adam", 200, epochs), warm_rows(X.shape[0], 200)
     configs = {"skmlp": dict(base, dropout=0.0), "skmlp_dropout": dict(base, dropout=rate)}
-    log("dropout %.2f vs none: MNIST adam b200 %s, %d rows, %d repeats" % (
+    ctx.log("dropout %.2f vs none: MNIST adam b200 %s, %d rows, %d repeats" % (
         rate, X.dtype.name, X.shape[0], repeats))
     stats = alternate(
         {k: (lambda p=p: make_estimator("skmlp", p).fit(X, y)) for k, p in configs.items()},
         repeats, {k: (lambda p=p: make_estimator("skmlp", dict(p, max_iter=1)).fit(
             X[:n_warm], y[:n_warm])) for k, p in configs.items()},
-        log=log, seed=order_seed(seed, "dropout"))
+        log=ctx.log, seed=order_seed(ctx.seed, "dropout"))
     with_, without = stats["skmlp_dropout"], stats["skmlp"]
-    out = {"rate": rate, "dtype": X.dtype.name, "n_train": int(X.shape[0]), "epochs": epochs,
-           "repeats": repeats, "hidden": list(hidden), "libs": _libs_stats(stats, configs),
-           "orders": stats["orders"], "ratio": with_["median"] / without["median"],
-           "paired_ratio": float(np.median(np.divide(with_["times"], without["times"])))}
-    log("  with/without dropout: %.3f" % out["ratio"])
-    return out
-
-
-def parity_case(libs, n=2000, hidden=(32, 16), epochs=3, log=print):
-    """Every library trains the same network from the same weights (tabular, one full
-    batch per epoch, no shuffling, float64); the largest difference of ``predict_proba``
-    on held-out rows from scikit-learn's, after plain SGD and after Adam. Untimed."""
-    X, y, Xt, _ = make_tabular(n_samples=n, n_test=500, seed=1)
-    out = {"n_train": n, "hidden": list(hidden), "epochs": epochs, "dtype": "float64",
-           "max_abs_diff_vs_sklearn": {}}
-    for solver, momentum in (("sgd", 0.0), ("adam", 0.9)):
-        params = dict(mlp_params(hidden, solver, n, epochs, momentum=momentum), shuffle=False)
-        with quiet():
-            proba = {lib: np.asarray(predict_proba_fn(lib, fit_fn(lib, params, X, y)(), Xt)(),
-                                     np.float64) for lib in libs}
-        out["max_abs_diff_vs_sklearn"][solver] = {
-            lib: float(np.max(np.abs(proba[lib] - proba["sklearn"])))
-            for lib in libs if lib != "sklearn"}
-    log("parity (max |proba - sklearn's| after %d full-batch epochs): %s" % (
-        epochs, {s: {k: "%.1e" % v for k, v in d.items()}
-                 for s, d in out["max_abs_diff_vs_sklearn"].items()}))
-    return out
+    ctx.res["dropout"] = {
+        "rate": rate, "dtype": X.dtype.name, "n_train": int(X.shape[0]), "epochs": epochs,
+        "repeats": repeats, "hidden": list(MNIST_HIDDEN), "libs": _libs_stats(stats, configs),
+        "orders": stats["orders"], "ratio": with_["median"] / without["median"],
+        "paired_ratio": float(np.median(np.divide(with_["times"], without["times"])))}
+    ctx.log("  with/without dropout: %.3f" % ctx.res["dropout"]["ratio"])

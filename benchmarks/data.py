@@ -1,10 +1,5 @@
-"""Benchmark data: MNIST from its four IDX files (or OpenML), synthetic tabular data.
-
-MNIST is read from a directory holding the standard gzipped IDX files, never copied into
-the repository: ``--mnist-dir``, else ``$SKMLP_MNIST_DIR``, else ``../shared/data/mnist``
-relative to the repository root if it exists, else ``fetch_openml('mnist_784')`` (first
-60,000 rows for training, last 10,000 for testing, as in the original split).
-"""
+"""Benchmark data: MNIST from its four IDX files (``--mnist-dir``, ``$SKMLP_MNIST_DIR``,
+``../shared/data/mnist``) or OpenML, never copied into the repository; tabular data."""
 
 import gzip
 import hashlib
@@ -50,12 +45,8 @@ def resolve_mnist_dir(mnist_dir=None):
 
 
 def load_mnist(mnist_dir=None, dtype=np.float64):
-    """``(X_train, y_train, X_test, y_test, source)``, pixels scaled to [0, 1] in ``dtype``.
-
-    ``source`` says where the data came from without a path: the option or variable that
-    chose the directory (or ``"openml:mnist_784"``) and a SHA-256 prefix of the training
-    images, so that runs on different copies of the data can be told apart.
-    """
+    """``(X_train, y_train, X_test, y_test, source)``, pixels scaled to [0, 1]; ``source``
+    names how the data was found (no path) and a SHA-256 prefix of the training images."""
     path, how = resolve_mnist_dir(mnist_dir)
     if path is not None:
         X, y, Xt, yt = (read_idx(path / name) for name in MNIST_FILES)

@@ -1,21 +1,14 @@
-"""Measurements that need a fresh process: peak memory of a fit and first-fit cost.
+"""Measurements in fresh processes: peak memory of a fit and first-fit cost.
 
-The parent side (:func:`memory_case`, :func:`compile_case`) starts ``python -m
-benchmarks.isolated memory|compile ...`` children and reads the JSON line each prints
-last. Nothing heavy is imported at the top, so a child's import timings are its own.
-
-Peak memory is resident set size, not ``tracemalloc`` (which cannot see Numba or BLAS
-buffers): after imports, data loading and a small warm-up fit, the child resets the
-kernel's high-water mark (``/proc/self/clear_refs``), notes the resident size as the
-baseline, fits, and reports ``VmHWM - baseline`` (where ``clear_refs`` is unavailable,
-``ru_maxrss - baseline``, which can only under-count if loading peaked higher).
-
-First-fit cost: a fresh process imports the estimator, fits it on iris with its defaults
-and calls ``predict_proba``, with an empty ``NUMBA_CACHE_DIR`` (cold: everything compiles)
-or a filled one (warm), then the same in float32.
+:func:`memory_case` and :func:`compile_case` start ``python -m benchmarks.isolated
+memory|compile CONFIG`` children and read the JSON line each prints last; nothing heavy
+is imported at the top, so a child's import timings are its own. Peak memory is resident
+memory, which ``tracemalloc`` cannot see for Numba or BLAS: after imports, data and a
+warm-up fit, the child resets the high-water mark (``/proc/self/clear_refs``), fits and
+reports ``VmHWM`` minus the resident memory before (else ``ru_maxrss``, which can only
+under-count).
 """
 
-import argparse
 import json
 import os
 import random
@@ -35,26 +28,23 @@ def _status_kib(field):
         return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
 
 
-def _child_memory(args):
+def _child_memory(c):
     import gc
     import resource
     import warnings
-
-    import numpy as np
 
     from benchmarks import models
     from benchmarks.cases import warm_rows
     from benchmarks.data import load_mnist, make_tabular, subsample
 
     warnings.simplefilter("ignore")
-    dtype = np.dtype(args.dtype)
-    if args.dataset == "mnist":
-        X, y = subsample(*load_mnist(args.mnist_dir, dtype=dtype)[:2], args.n_train)
+    if c["dataset"] == "mnist":
+        X, y = subsample(*load_mnist(c["mnist_dir"], dtype=c["dtype"])[:2], c["n_train"])
     else:
-        X, y, _, _ = make_tabular(n_samples=args.n_train or 20000, dtype=dtype)
-    params = models.mlp_params([int(h) for h in args.hidden.split(",")], args.solver,
-                               args.batch_size, args.epochs, momentum=args.momentum)
-    models.warmup_fn(args.lib, params, X, y, warm_rows(X.shape[0], args.batch_size))()
+        X, y, _, _ = make_tabular(n_samples=c["n_train"] or 20000, dtype=c["dtype"])
+    params = models.mlp_params(c["hidden"], c["solver"], c["batch_size"], c["epochs"],
+                               momentum=c.get("momentum", 0.9))
+    models.warmup_fn(c["lib"], params, X, y, warm_rows(X.shape[0], c["batch_size"]))()
     gc.collect()
     try:
         with open("/proc/self/clear_refs", "w") as f:
@@ -64,27 +54,27 @@ def _child_memory(args):
         exact = False
     base = _status_kib("VmRSS")
     t0 = time.perf_counter()
-    models.fit_fn(args.lib, params, X, y)()
+    models.fit_fn(c["lib"], params, X, y)()
     seconds = time.perf_counter() - t0
     peak = _status_kib("VmHWM") if exact else resource.getrusage(
         resource.RUSAGE_SELF).ru_maxrss
-    return {"lib": args.lib, "baseline_mib": base / 1024, "peak_mib": peak / 1024,
+    return {"lib": c["lib"], "baseline_mib": base / 1024, "peak_mib": peak / 1024,
             "delta_mib": (peak - base) / 1024, "method": "VmHWM" if exact else "maxrss",
             "fit_s": seconds, "X_mib": X.nbytes / 2**20, "n_train": int(X.shape[0])}
 
 
-def _child_compile(args):
+def _child_compile(c):
     """Import, fit and predict_proba on iris (defaults, ``random_state=0``), float64 and
     then float32 (a second set of compiled specialisations for skmlp), each twice."""
     import warnings
 
     warnings.simplefilter("ignore")
     t0 = time.perf_counter()
-    if args.lib == "skmlp":
+    if c["lib"] == "skmlp":
         from skmlp import MLPClassifierNB as Estimator
     else:
         from sklearn.neural_network import MLPClassifier as Estimator
-    out = {"lib": args.lib, "import_s": time.perf_counter() - t0}
+    out = {"lib": c["lib"], "import_s": time.perf_counter() - t0}
     import numpy as np
     from sklearn.datasets import load_iris
 
@@ -105,27 +95,15 @@ def _child_compile(args):
 
 
 def main(argv=None):
-    from benchmarks.models import ALL_LIBS
-
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("what", choices=["memory", "compile"])
-    p.add_argument("--lib", required=True, choices=ALL_LIBS)
-    p.add_argument("--dataset", default="mnist", choices=["mnist", "tabular"])
-    p.add_argument("--dtype", default="float64")
-    p.add_argument("--n-train", type=int, default=None)
-    p.add_argument("--hidden", default="300,100")
-    p.add_argument("--solver", default="adam")
-    p.add_argument("--momentum", type=float, default=0.9)
-    p.add_argument("--batch-size", type=int, default=200)
-    p.add_argument("--epochs", type=int, default=1)
-    p.add_argument("--mnist-dir", default=None)
-    args = p.parse_args(argv)
-    print(json.dumps(_child_memory(args) if args.what == "memory" else _child_compile(args)))
+    """``python -m benchmarks.isolated memory|compile '{"lib": ..., ...}'``."""
+    what, config = (argv or sys.argv[1:])[:2]
+    print(json.dumps((_child_memory if what == "memory" else _child_compile)(json.loads(config))))
 
 
 # -------------------------------------------------------------------- parent side
-def run_child(argv, env_extra=None, timeout=900):
+def run_child(what, config, env_extra=None, timeout=900):
     """Run a child measurement; its JSON result plus its whole wall time."""
+    argv = [what, json.dumps(config)]
     env = dict(os.environ, **(env_extra or {}))
     env["PYTHONPATH"] = REPO_ROOT + os.pathsep + env.get("PYTHONPATH", "")
     t0 = time.perf_counter()
@@ -141,11 +119,6 @@ def memory_case(config, libs, repeats=1, mnist_dir=None, seed=0, log=print):
     """Peak resident memory added by one fit, each library in its own fresh process,
     ``repeats`` times in a seeded random order per round. The medians are compared; the
     spread (max - min) of each library says what difference is noise."""
-    argv = ["memory", "--hidden", ",".join(str(h) for h in config["hidden"]),
-            "--momentum", str(config.get("momentum", 0.9))]
-    for key in ("dataset", "dtype", "solver", "batch_size", "epochs", "n_train"):
-        argv += ["--" + key.replace("_", "-"), str(config[key])] if config.get(key) else []
-    argv += ["--mnist-dir", str(mnist_dir)] if mnist_dir else []
     out = dict(config, hidden=list(config["hidden"]), repeats=repeats, libs={},
                runs={lib: [] for lib in libs}, orders=[])
     rng = random.Random(seed)
@@ -153,7 +126,8 @@ def memory_case(config, libs, repeats=1, mnist_dir=None, seed=0, log=print):
         out["orders"].append(list(libs))
         rng.shuffle(out["orders"][-1])
         for lib in out["orders"][-1]:
-            out["runs"][lib].append(run_child(argv + ["--lib", lib]))
+            out["runs"][lib].append(run_child(
+                "memory", dict(config, lib=lib, mnist_dir=mnist_dir)))
     for lib, runs in out["runs"].items():
         deltas = [r["delta_mib"] for r in runs]
         out["libs"][lib] = {
@@ -187,7 +161,7 @@ def compile_case(cold_repeats=1, warm_repeats=3, seed=0, log=print):
     caches = [tempfile.mkdtemp(prefix="skmlp-numba-cache-") for _ in range(cold_repeats)]
     try:
         for cache in caches:
-            r = run_child(["compile", "--lib", "skmlp"], {"NUMBA_CACHE_DIR": cache})
+            r = run_child("compile", {"lib": "skmlp"}, {"NUMBA_CACHE_DIR": cache})
             out["cold"].append(r)
             log("  skmlp empty cache: import %.2fs, fit %.2fs, predict_proba %.2fs; then "
                 "float32 fit %.2fs, predict_proba %.2fs" % tuple(r[k] for k in (
@@ -200,7 +174,7 @@ def compile_case(cold_repeats=1, warm_repeats=3, seed=0, log=print):
             for lib in out["orders"][-1]:
                 env = {"NUMBA_CACHE_DIR": caches[-1]} if caches and lib == "skmlp" else {}
                 out["warm" if lib == "skmlp" else "sklearn"].append(
-                    run_child(["compile", "--lib", lib], env))
+                    run_child("compile", {"lib": lib}, env))
     finally:
         for cache in caches:
             shutil.rmtree(cache, ignore_errors=True)

@@ -1,13 +1,7 @@
-"""JAX peers: a ``jax.jit`` step with optax, as a performance-minded user writes it.
-
-Imported only when a JAX peer is selected. Parameters start from scikit-learn's initial
-weights in the data's dtype (``jax_enable_x64`` on); the loss is scikit-learn's (mean
-cross-entropy plus ``alpha / (2 * batch_rows) * sum ||W||^2``, exact for every batch);
-``optax.adam`` or ``optax.sgd`` with the same settings. The training set moves to the
-device once per fit; one jitted step per batch slices the permuted indices, gathers the
-rows and applies the update, buffers donated. ``fit_jax_scan`` runs the full batches of
-an epoch in one ``lax.scan``. Compiled steps are cached per configuration and shape (the
-training set's too): the warm-up fit compiles them, the timed fits only run them.
+"""JAX peers (imported only when selected): scikit-learn's loss and initial weights,
+optax's optimizers, one ``jax.jit`` step per batch with buffers donated; ``fit_jax_scan``
+runs an epoch's full batches in one ``lax.scan``. Compiled steps are cached per
+configuration and shape: the warm-up fit compiles them, the timed fits only run them.
 """
 
 import os

@@ -1,12 +1,9 @@
-"""What the benchmark ran on, from the libraries that know it, the load of other
-processes, and the GEMM peak.
+"""What the benchmark ran on, the load of other processes, and the GEMM peak.
 
-CPU count and memory from :mod:`os`, OS family from :mod:`platform`, versions from
-:mod:`importlib.metadata` (nothing imported), BLAS and OpenMP libraries, their
-kernels (``architecture``) and threads from ``threadpoolctl.threadpool_info()``.
-Only the CPU model name, which neither :mod:`platform` nor :mod:`os` gives on Linux,
-and the CPU time of other processes are read from ``/proc``. Nothing identifies the
-machine: no host name, kernel build string or path.
+From :mod:`os`, :mod:`platform`, :mod:`importlib.metadata` and threadpoolctl (BLAS
+libraries, kernels, threads); ``/proc`` only for the CPU model name, which neither
+:mod:`platform` nor :mod:`os` gives on Linux, and other processes' CPU time. No host name,
+kernel build string or path.
 """
 
 import datetime
@@ -14,7 +11,6 @@ import os
 import platform
 import statistics
 import subprocess
-import sys
 import time
 from importlib import metadata
 
@@ -65,9 +61,8 @@ def machine_info(libs=()):
     """A JSON-ready description of the machine and software stack (generic facts only)."""
     import numba  # noqa: F401  (loaded, so that threadpoolctl sees every BLAS in use)
     import scipy.linalg.cython_blas  # noqa: F401
-    from threadpoolctl import threadpool_info
-
     import skmlp  # noqa: F401
+    from threadpoolctl import threadpool_info
 
     dists = dict(DISTRIBUTIONS)
     for lib in libs:
@@ -150,12 +145,8 @@ def _median_time(fn, repeats, loops=1):
 
 
 def gemm_throughput(n=2048, repeats=5):
-    """GFLOP/s of ``np.dot`` on ``n x n`` matrices, from NumPy and from inside Numba.
-
-    Numba's compiled ``np.dot`` calls SciPy's BLAS (``scipy.linalg.cython_blas``, what
-    skmlp's kernels call), which may be another OpenBLAS build than NumPy's. Median over
-    ``repeats`` calls after one warm-up call.
-    """
+    """GFLOP/s of ``np.dot`` on ``n x n`` matrices from NumPy and from inside Numba (SciPy's
+    BLAS, what skmlp calls: maybe another OpenBLAS build); median of ``repeats`` calls."""
     import numba
 
     nb_dot = numba.njit(lambda a, b: np.dot(a, b))
@@ -171,14 +162,9 @@ def gemm_throughput(n=2048, repeats=5):
 
 
 def gemm_chain_throughput(units, batch, dtype, flops_per_row, repeats=5, min_time=0.2):
-    """GFLOP/s of NumPy's matmul on exactly the products of one training step.
-
-    Layer sizes ``units`` (input first), ``batch`` rows: forward ``A @ W``, weight
-    gradients ``A.T @ D`` and deltas ``D @ W.T`` below the first layer, into preallocated
-    outputs: the GEMM work of a step done by the BLAS alone, the ceiling for these shapes
-    on this machine. ``flops_per_row`` is ``cases.flops_train(units)``; each measurement
-    repeats the step for about ``min_time`` s; the median of ``repeats`` is returned.
-    """
+    """GFLOP/s of NumPy's matmul on the products of one training step (forward ``A @ W``,
+    gradients ``A.T @ D``, deltas ``D @ W.T``) into preallocated outputs: the ceiling for
+    these shapes; each of ``repeats`` measurements lasts about ``min_time`` s."""
     rng = np.random.default_rng(0)
     pairs = list(zip(units[:-1], units[1:]))
     products = []

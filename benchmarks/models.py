@@ -1,11 +1,6 @@
-"""The contestants, configured to do exactly the same training.
-
-Every fit runs a fixed number of epochs (``max_iter=E``, ``tol=0``, ``n_iter_no_change``
-above ``E``) with ``shuffle=True``, the same batch size, learning rate, L2 penalty, seed
-and initial weights (scikit-learn's Glorot-uniform draw from ``RandomState(seed)``).
-Libraries: ``skmlp`` and ``sklearn`` (always), ``torch`` and ``skorch``
-(:mod:`benchmarks.torch_mlp`), ``jax`` and ``jax_scan`` (:mod:`benchmarks.jax_mlp`). The
-peers are found with :func:`importlib.util.find_spec`: one left out is never imported.
+"""The contestants, configured to do exactly the same training (fixed epochs, same batch
+size, learning rate, L2 penalty, seed and initial weights). The peers are found with
+:func:`importlib.util.find_spec`: one left out is never imported.
 """
 
 import importlib

@@ -1,22 +1,12 @@
 """Model quality on MNIST: test accuracy per epoch budget, one feature at a time.
 
-The tutorial's 784-300-100-10 network on the real MNIST (pixels / 255). Each configuration
-trains once for ``EPOCHS`` epochs with its test accuracy recorded after every epoch, so
-one run gives every budget. scikit-learn runs one ``fit(max_iter=EPOCHS)``; a subclass
-records the accuracy from its per-epoch hook ``_update_no_improvement_count`` (called
-after each epoch, before the stopping test), so the epochs are exactly those of that fit.
-skmlp runs ``EPOCHS`` calls of ``partial_fit`` with ``max_iter=EPOCHS`` set, which equal
-``fit(max_iter=k)`` bitwise after k calls (one random stream; the Adam moments, dropout
-generator and schedule carry over; a cosine schedule is sized for ``EPOCHS``), stopping
-where ``fit`` would (``tol`` rule); the last configuration is trained again with one
-plain ``fit`` and the weights compared (unless ``--no-verify``). So "accuracy at epoch k"
-is the model after k epochs of a fit planned for ``EPOCHS``: a cosine fit planned for k
-epochs would anneal sooner and usually score higher at k.
-
-``python -m benchmarks.quality`` writes ``docs/quality.json`` and ``docs/quality.md``
-(about 10 minutes on an idle 2-core machine); reduced runs write under
-``benchmarks/results/``; ``--report`` rewrites the page from the JSON; ``python -m
-benchmarks --case quality`` runs the same case inside the harness.
+Each configuration trains once for ``EPOCHS`` epochs, its test accuracy recorded after
+every epoch without changing the fit: scikit-learn runs one ``fit`` and a subclass records
+from its per-epoch hook ``_update_no_improvement_count`` (called before the stopping
+test); skmlp runs ``EPOCHS`` calls of ``partial_fit`` with ``max_iter=EPOCHS``, which equal
+``fit(max_iter=k)`` bitwise after k calls (random stream, Adam moments, dropout generator
+and schedule carry over), stopping where ``fit`` would; the last configuration is trained
+again with one ``fit`` and the weights compared. See benchmarks/README.md for the commands.
 """
 
 import argparse
@@ -347,9 +337,9 @@ def render_page(res, json_rel):
 
 def write_page(json_path, doc_path):
     with open(json_path) as f:
-        res = json.load(f)
+        page = render_page(json.load(f), os.path.relpath(os.path.abspath(json_path), REPO_ROOT))
     with open(doc_path, "w") as f:
-        f.write(render_page(res, os.path.relpath(os.path.abspath(json_path), REPO_ROOT)))
+        f.write(page)
     return doc_path
 
 
@@ -416,8 +406,8 @@ def main(argv=None):
                            timespec="seconds"))
     save_json(res, json_path)
     write_page(json_path, doc)
-    print("results: %s; page: %s (%.0f s)" % (os.path.relpath(json_path), os.path.relpath(doc),
-                                             res["meta"]["duration_s"]))
+    print("results: %s; page: %s (%.0f s)" % (
+        os.path.relpath(json_path), os.path.relpath(doc), res["meta"]["duration_s"]))
 
 
 if __name__ == "__main__":

@@ -303,8 +303,11 @@ def section_machine(res, figs):
         p["internal_api"], p.get("version") or "", p.get("library", ""), p["user_api"],
         p["num_threads"], ", " + p["architecture"] if p.get("architecture") else "")
         for p in m["threadpools"])
-    pairs = lambda d, f="%s %s": ", ".join(f % kv for kv in d.items())  # noqa: E731
-    return table(["", ""], [
+
+    def pairs(d, f="%s %s"):
+        return ", ".join(f % kv for kv in d.items())
+
+    return ["| | |"] + table(["", ""], [
         ["CPU", m["cpu"]],
         ["cores", "%s logical, %s usable" % (m["logical_cpus"], m["usable_cpus"])],
         ["memory", "%s GiB" % m["ram_gib"]], ["OS", m.get("os", "?")],
@@ -314,8 +317,8 @@ def section_machine(res, figs):
         ["thread settings in the environment", pairs(m["env"], "%s=%s") or "none"],
         ["peer threads", pairs(meta.get("peer_threads", {})) or "n/a"],
         ["seconds per section", pairs(meta.get("section_s", {}), "%s %.0f")],
-        ["load average at start / end", "%s / %s" % (m["load_average_start"],
-                                                      meta.get("load_average_end"))]])
+        ["load average at start / end",
+         "%s / %s" % (m["load_average_start"], meta.get("load_average_end"))]])[1:]
 
 
 def section_reproduce(res, figs):
@@ -337,8 +340,8 @@ def _git_line(g):
         return "unknown commit (not run from a git checkout)"
     dirty = ", **with uncommitted changes** to %s" % ", ".join(
         "`%s`" % c for c in g["changed"][:10])
-    return "commit `%s` (%s)%s" % (g["commit"][:12], g.get("subject", ""),
-                                    dirty if g.get("dirty") else ", clean tree")
+    return "commit `%s` (%s)%s" % (
+        g["commit"][:12], g.get("subject", ""), dirty if g.get("dirty") else ", clean tree")
 
 
 def header(res, json_rel, json_link):

@@ -1,11 +1,7 @@
-"""Command-line entry: run the benchmark sections, save JSON, write the report.
+"""Command line: run the sections (one function each), save the JSON, write the page.
 
-``python -m benchmarks`` (or ``python benchmarks/run.py``) runs every section at full
-size and writes ``docs/benchmarks.json`` (the results, committed with the page),
-``docs/benchmarks.md`` and ``docs/figures/``. ``--quick``, ``--case``,
-``--only``/``--skip``, ``--libs`` and ``--threads`` runs write under
-``benchmarks/results/`` (not committed) unless ``--json``/``--doc`` say otherwise, so
-that the published page always comes from one complete run. One function per section.
+A complete run writes ``docs/benchmarks.{json,md}`` and ``docs/figures/``; any partial
+run writes under ``benchmarks/results/`` (see benchmarks/README.md).
 """
 
 import argparse
@@ -29,68 +25,56 @@ import numpy as np  # noqa: E402
 
 from benchmarks import cases, data, goals, isolated, machine, models, quality  # noqa: E402
 from benchmarks import report  # noqa: E402
-from benchmarks.timing import SETTLE, freeze_heap, quiet  # noqa: E402
+from benchmarks.timing import SETTLE, freeze_heap  # noqa: E402
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS_DIR = os.path.join(REPO_ROOT, "benchmarks", "results")
 DOCS = os.path.join(REPO_ROOT, "docs")
 FIT_IDS = [c["id"] for c in cases.MNIST_FIT_CASES + cases.TABULAR_FIT_CASES]
 
-PROFILES = {
-    "full": {
-        "mnist_train": None, "mnist_epochs": 1, "repeats": 7,
-        "tabular_train": 20000, "tabular_epochs": 5,
-        "predict_repeats": 15, "drift_epochs": 10, "drift_dtypes": ["float32", "float64"],
-        "threads_repeats": 3, "threads_cases": FIT_IDS, "gemm_n": 2048,
-        "sweep_rows": 10000, "sweep_dtype": "float32",
-        "sweep_batches": [16, 32, 64, 128, 256, 512, 1024],
-        "sweep_widths": [32, 64, 128, 256, 512, 1024], "sweep_repeats": 3,
-        "cold_repeats": 2, "warm_repeats": 3,
-        "memory": ["memory_mnist_f64", "memory_mnist_f32", "memory_tabular"],
-        "memory_repeats": 3, "memory_peers": ["memory_mnist_f64"],
-        "dropout_repeats": 5, "quality_epochs": quality.EPOCHS,
-    },
-    "quick": {
-        "mnist_train": 10000, "mnist_epochs": 1, "repeats": 3,
-        "tabular_train": 10000, "tabular_epochs": 1,
-        "predict_repeats": 3, "drift_epochs": 3, "drift_dtypes": ["float32"],
-        "threads_repeats": 1, "threads_cases": ["mnist_adam_b200_f32", "tabular_adam_b200"],
-        "gemm_n": 1024, "sweep_rows": 2000, "sweep_dtype": "float32",
-        "sweep_batches": [16, 128, 1024], "sweep_widths": [32, 256, 1024], "sweep_repeats": 1,
-        "cold_repeats": 0, "warm_repeats": 1,
-        "memory": ["memory_mnist_f64"], "memory_repeats": 2, "memory_peers": [],
-        "dropout_repeats": 3, "quality_epochs": 3,
-    },
-}
-
-
-def case_catalogue():
-    """``{name: (section, description)}`` of every case ``--case`` accepts."""
-    cat = {"parity": ("parity", "all libraries train the same network from the same "
-                      "weights: probabilities after 3 full-batch epochs vs scikit-learn"),
-           "gemm": ("gemm", "NumPy and Numba GEMM throughput on square matrices")}
-    for section, net, fits in (("mnist", "784-300-100-10", cases.MNIST_FIT_CASES),
-                               ("tabular", "50-64-64-10", cases.TABULAR_FIT_CASES)):
-        cat.update({c["id"]: (section, "fit: %s (%s)" % (c["label"], net)) for c in fits})
-    for dt in ("f64", "f32"):
-        cat["predict_" + dt] = ("predict", "predict_proba on 1, 100 and 10,000 MNIST rows, "
-                                "float" + dt[1:])
-        cat["epochs_" + dt] = ("epochs", "time of each of several partial_fit epochs, MNIST "
-                               "adam b200, float" + dt[1:])
-    cat["threads"] = ("threads", "the fit cases again with every library on one "
-                      "BLAS/torch/XLA thread (child process)")
-    for key, what in (("mnist_f64", "MNIST adam b200 float64"),
-                      ("mnist_f32", "MNIST adam b200 float32"),
-                      ("tabular", "tabular (64, 64) adam b200")):
-        cat["memory_" + key] = ("memory", "peak RSS of a fit, " + what)
-    cat["compile"] = ("compile", "first fit in fresh processes (iris): empty and warm Numba "
-                      "cache, scikit-learn")
-    cat["sweep_batch"] = ("sweeps", "time per epoch vs batch size, MNIST 784-300-100-10")
-    cat["sweep_width"] = ("sweeps", "time per epoch vs hidden width w, MNIST 784-w-w-10")
-    cat["dropout"] = ("dropout", "skmlp epoch with dropout=0.2 vs without")
-    cat["quality"] = ("quality", "MNIST test accuracy per epoch budget: scikit-learn and "
-                      "skmlp defaults, then skmlp's features one at a time (opt-in)")
-    return cat
+FULL = {
+    "mnist_train": None, "mnist_epochs": 1, "repeats": 7, "tabular_train": 20000,
+    "tabular_epochs": 5, "predict_repeats": 15, "drift_epochs": 10,
+    "drift_dtypes": ["float32", "float64"], "threads_repeats": 3, "threads_cases": FIT_IDS,
+    "gemm_n": 2048, "sweep_rows": 10000, "sweep_dtype": "float32",
+    "sweep_batches": [16, 32, 64, 128, 256, 512, 1024],
+    "sweep_widths": [32, 64, 128, 256, 512, 1024], "sweep_repeats": 3, "cold_repeats": 2,
+    "warm_repeats": 3, "memory": ["memory_mnist_f64", "memory_mnist_f32", "memory_tabular"],
+    "memory_repeats": 3, "memory_peers": ["memory_mnist_f64"], "dropout_repeats": 5,
+    "quality_epochs": quality.EPOCHS}
+PROFILES = {"full": FULL, "quick": dict(
+    FULL, mnist_train=10000, repeats=3, tabular_train=10000, tabular_epochs=1,
+    predict_repeats=3, drift_epochs=3, drift_dtypes=["float32"], threads_repeats=1,
+    threads_cases=["mnist_adam_b200_f32", "tabular_adam_b200"], gemm_n=1024, sweep_rows=2000,
+    sweep_batches=[16, 128, 1024], sweep_widths=[32, 256, 1024], sweep_repeats=1,
+    cold_repeats=0, warm_repeats=1, memory=["memory_mnist_f64"], memory_repeats=2,
+    memory_peers=[], dropout_repeats=3, quality_epochs=3)}
+# Every case --case accepts: {name: (section, description)}.
+CASES = {"parity": ("parity", "all libraries train the same network from the same weights: "
+                    "probabilities after 3 full-batch epochs vs scikit-learn"),
+         "gemm": ("gemm", "NumPy and Numba GEMM throughput on square matrices")}
+CASES.update({c["id"]: ("mnist", "fit: %s (784-300-100-10)" % c["label"])
+              for c in cases.MNIST_FIT_CASES})
+CASES.update({c["id"]: ("tabular", "fit: %s (50-64-64-10)" % c["label"])
+              for c in cases.TABULAR_FIT_CASES})
+for _dt in ("64", "32"):
+    CASES["predict_f" + _dt] = ("predict", "predict_proba on 1, 100 and 10,000 MNIST rows, "
+                                "float" + _dt)
+    CASES["epochs_f" + _dt] = ("epochs", "time of each of several partial_fit epochs, MNIST "
+                               "adam b200, float" + _dt)
+CASES.update({
+    "threads": ("threads", "the fit cases again with every library on one BLAS/torch/XLA "
+                "thread (child process)"),
+    "memory_mnist_f64": ("memory", "peak RSS of a fit, MNIST adam b200 float64"),
+    "memory_mnist_f32": ("memory", "peak RSS of a fit, MNIST adam b200 float32"),
+    "memory_tabular": ("memory", "peak RSS of a fit, tabular (64, 64) adam b200"),
+    "compile": ("compile", "first fit in fresh processes (iris): empty and warm Numba "
+                "cache, scikit-learn"),
+    "sweep_batch": ("sweeps", "time per epoch vs batch size, MNIST 784-300-100-10"),
+    "sweep_width": ("sweeps", "time per epoch vs hidden width w, MNIST 784-w-w-10"),
+    "dropout": ("dropout", "skmlp epoch with dropout=0.2 vs without"),
+    "quality": ("quality", "MNIST test accuracy per epoch budget: scikit-learn and skmlp "
+                "defaults, then skmlp's features one at a time (opt-in)")})
 
 
 def parse_args(argv=None):
@@ -132,7 +116,7 @@ def parse_args(argv=None):
 
 def _selection(args):
     """``(sections, wanted cases or None)`` from ``--only``, ``--skip``, ``--case``."""
-    cat = case_catalogue()
+    cat = CASES
     if args.case:
         names = [c.strip() for c in args.case.split(",") if c.strip()]
         unknown = [n for n in names if n not in cat]
@@ -166,66 +150,7 @@ def limit_threads(n):
     limit_threads.limits = threadpool_limits(limits=n)  # kept alive for the whole run
 
 
-# -------------------------------------------------------------- one function per section
-def run_parity(ctx):
-    ctx.res["parity"] = cases.parity_case(ctx.libs, log=ctx.log)
-
-
-def run_gemm(ctx):
-    g = ctx.res["gemm"] = machine.gemm_throughput(ctx.profile["gemm_n"])
-    ctx.log("GEMM %d: %s" % (g["n"], {k: {n: round(v, 1) for n, v in d.items()}
-                                      for k, d in g["gflops"].items()}))
-
-
-def run_mnist(ctx):
-    for case in cases.MNIST_FIT_CASES:
-        if ctx.want(case["id"]):
-            r = cases.fit_case(case, ctx.mnist[case["dtype"]], cases.MNIST_HIDDEN,
-                               ctx.profile["mnist_epochs"], ctx.profile["repeats"], ctx.libs,
-                               seed=ctx.seed, gemm_chain=True, log=ctx.log)
-            ctx.fitted[case["id"]] = r.pop("models")
-            ctx.res["fit"].append(dict(r, dataset="mnist"))
-
-
-def run_tabular(ctx):
-    tab = data.make_tabular(n_samples=ctx.profile["tabular_train"])
-    for case in cases.TABULAR_FIT_CASES:
-        # A case about more threads has no --threads version.
-        if ctx.want(case["id"]) and not (ctx.args.threads and "skmlp_params" in case):
-            r = cases.fit_case(case, tab, cases.TABULAR_HIDDEN, ctx.profile["tabular_epochs"],
-                               ctx.profile["repeats"], ctx.libs, seed=ctx.seed, log=ctx.log)
-            r.pop("models")
-            ctx.res["fit"].append(dict(r, dataset="tabular"))
-
-
-def run_predict(ctx):
-    ctx.res["predict"] = []
-    for dt in ("float64", "float32"):
-        if not ctx.want("predict_f" + dt[5:]):
-            continue
-        X, y, Xt, _ = ctx.mnist[dt]
-        trained = ctx.fitted.get("mnist_adam_b200_f" + dt[5:])
-        if trained is None:  # the fit case did not run: train untimed
-            params = models.mlp_params(cases.MNIST_HIDDEN, "adam", 200, 1)
-            ctx.log("predict %s: training the models first (untimed)" % dt)
-            with quiet():
-                trained = {lib: models.fit_fn(lib, params, X, y)() for lib in ctx.libs
-                           if lib != "jax_scan"}
-        # Both JAX peers predict with the same jitted function: timed once.
-        trained = {lib: m for lib, m in trained.items() if lib != "jax_scan"}
-        ctx.res["predict"].append(cases.predict_case(
-            "MNIST network, %s" % dt, trained, Xt, ctx.profile["predict_repeats"],
-            cases.layer_units(X.shape[1], cases.MNIST_HIDDEN, 10), seed=ctx.seed,
-            log=ctx.log))
-
-
-def run_epochs(ctx):
-    ctx.res["epochs"] = [cases.epoch_times_case(
-        "MNIST adam b200 %s" % dt, ctx.mnist[dt], cases.MNIST_HIDDEN, "adam", 200,
-        ctx.profile["drift_epochs"], seed=ctx.seed, log=ctx.log)
-        for dt in ctx.profile["drift_dtypes"] if ctx.want("epochs_f" + dt[5:])]
-
-
+# ---------------------------------- the sections not in cases.py, one function each
 def run_threads(ctx):
     """The fit cases again in a child ``python -m benchmarks --threads 1 --case ...``
     (JAX fixes its thread pool when it starts), same libraries, profile and seed."""
@@ -293,37 +218,15 @@ def run_compile(ctx):
     ctx.res["compile"] = isolated.compile_case(cold, warm, seed=ctx.seed, log=ctx.log)
 
 
-def run_sweeps(ctx):
-    p, dt = ctx.profile, ctx.profile["sweep_dtype"]
-    X, y = data.subsample(ctx.mnist[dt][0], ctx.mnist[dt][1], p["sweep_rows"], seed=1)
-    ctx.res["sweeps"] = []
-    for kind, values, what in (("batch", p["sweep_batches"], "batch size (MNIST "
-                                "784-300-100-10, %s, %d rows)"),
-                               ("width", p["sweep_widths"], "hidden width (MNIST 784-w-w-10, "
-                                "%s, %d rows, batch 200)")):
-        if ctx.want("sweep_" + kind):
-            ctx.log("sweep: time per epoch vs " + what % (dt, X.shape[0]))
-            ctx.res["sweeps"].append(cases.sweep_case(
-                kind, (X, y), values, p["sweep_repeats"], ctx.libs, seed=ctx.seed,
-                log=ctx.log))
-
-
-def run_dropout(ctx):
-    r = cases.dropout_case(ctx.mnist["float64"], cases.MNIST_HIDDEN,
-                           ctx.profile["mnist_epochs"], ctx.profile["dropout_repeats"],
-                           seed=ctx.seed, log=ctx.log)
-    ctx.res["dropout"] = r or {"skipped": "skmlp has no dropout parameter in this version"}
-
-
 def run_quality(ctx):
     ctx.res["quality"] = quality.quality_case(ctx.mnist["float64"],
                                               ctx.profile["quality_epochs"], log=ctx.log)
 
 
-RUNNERS = {"parity": run_parity, "gemm": run_gemm, "mnist": run_mnist,
-           "tabular": run_tabular, "predict": run_predict, "epochs": run_epochs,
+RUNNERS = {"parity": cases.parity, "gemm": cases.gemm, "mnist": cases.mnist,
+           "tabular": cases.tabular, "predict": cases.predict, "epochs": cases.epochs,
            "threads": run_threads, "memory": run_memory, "compile": run_compile,
-           "sweeps": run_sweeps, "dropout": run_dropout, "quality": run_quality}
+           "sweeps": cases.sweeps, "dropout": cases.dropout, "quality": run_quality}
 SECTIONS = list(RUNNERS)[:-1]
 # quality runs only when asked for (--case quality, --only quality): 20-30 minutes of
 # training that measures accuracy, not speed; its own page is python -m benchmarks.quality.
@@ -455,7 +358,7 @@ def _paths(res, args):
 def main(argv=None):
     args = parse_args(argv)
     if args.list:
-        for name, (section, what) in case_catalogue().items():
+        for name, (section, what) in CASES.items():
             print("%-22s %-8s %s" % (name, section, what))
         return
     res = run(args, log=lambda s: print(s, flush=True))

@@ -1,11 +1,5 @@
-"""Alternating, side-by-side timing.
-
-On a shared machine absolute times drift, so the harness never compares runs made minutes
-apart: every round runs each contestant once, back to back, in an order drawn at random
-for that round (seeded and recorded), and the figure reported is the median over rounds.
-An untimed warm-up call of each contestant (compiling skmlp's kernels, loading BLAS,
-faulting in memory) precedes the first round.
-"""
+"""Side-by-side timing: each round runs every contestant once, back to back, in a seeded
+random order; figures are medians over rounds (see benchmarks/README.md)."""
 
 import contextlib
 import gc
@@ -56,14 +50,11 @@ def order_seed(base, name):
 
 
 def alternate(contestants, repeats, warmups=None, log=None, seed=0, min_time=None):
-    """Time zero-argument callables ``{name: fn}`` doing the same work, in alternation.
-
-    ``warmups`` (default: the contestants) run once, untimed, first. With ``min_time``,
-    each measurement loops a contestant for about that many seconds (calibrated after the
-    warm-up) and times are per call. Returns per name the median, min, max, all times,
-    median CPU use, the last ``result`` and ``loops``; plus ``orders``, ``order_seed``
-    and ``paired_ratios``: per other name, the median over rounds of skmlp / other.
-    """
+    """Time callables ``{name: fn}`` doing the same work in alternation, after one untimed
+    call each of ``warmups`` (default: themselves). With ``min_time`` a measurement loops
+    a call for about that long (times per call). Per name: median, min, max, times, CPU
+    use, last ``result``, ``loops``; and ``orders`` and ``paired_ratios`` (median over
+    rounds of skmlp / other)."""
     names = list(contestants)
     loops = {}
     for name in names:

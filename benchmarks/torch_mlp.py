@@ -1,19 +1,9 @@
-"""PyTorch and skorch peers, trained as scikit-learn's ``MLPClassifier`` trains.
+"""PyTorch and skorch peers (imported only when selected; skorch only for its peer).
 
-Imported only when one of them is selected (skorch itself only for the skorch peer).
-
-- ``fit_torch``: ``nn.Sequential`` of ``Linear``/``ReLU`` with scikit-learn's initial
-  weights, cross-entropy on the logits, a manual loop over ``torch.randperm`` batches (no
-  DataLoader), ``torch.optim.Adam`` or ``SGD`` with the same hyper-parameters;
-- ``fit_skorch``: ``NeuralNetClassifier`` over the same module, as a user wanting
-  scikit-learn's API on PyTorch runs it: its own data loading, ``train_split=None``,
-  ``verbose=0``; the same optimizer, batch size, epochs, shuffle and seed.
-
-L2: scikit-learn adds ``alpha / (2 * batch_rows) * ||W||^2`` to each batch's loss; here
-``weight_decay = alpha / batch_size`` on the weight matrices only, exact for full batches.
-Adam's epsilon enters after the bias correction (before it in scikit-learn): negligible at
-1e-8. PyTorch runs on as many threads as this process may use cores, the count BLAS uses
-by default for the other libraries; ``--threads`` changes it.
+``fit_torch``: a manual loop over ``torch.randperm`` batches; ``fit_skorch``:
+``NeuralNetClassifier`` over the same module with its own data loading. L2 is
+``weight_decay = alpha / batch_size`` on the weights (scikit-learn's term for full batches).
+PyTorch runs on as many threads as the process may use cores (``--threads`` changes it).
 """
 
 import numpy as np
