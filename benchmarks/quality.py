@@ -9,23 +9,15 @@ and schedule carry over), stopping where ``fit`` would; the last configuration i
 again with one ``fit`` and the weights compared. See benchmarks/README.md for the commands.
 """
 
-import argparse
-import datetime
 import json
 import os
-import shlex
 import statistics
-import sys
 import time
 
-if __package__ in (None, ""):  # run as a script: python benchmarks/quality.py
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    __package__ = "benchmarks"
+import numpy as np
 
-import numpy as np  # noqa: E402
-
-from benchmarks.machine import ForeignLoad  # noqa: E402
-from benchmarks.timing import quiet  # noqa: E402
+from benchmarks.machine import ForeignLoad
+from benchmarks.timing import quiet
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DOC_JSON = os.path.join(REPO_ROOT, "docs", "quality.json")
@@ -345,11 +337,11 @@ def write_page(json_path, doc_path):
 
 # ---------------------------------------------------------------- command line
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(
-        prog="python -m benchmarks.quality", description="MNIST test accuracy per epoch "
-        "budget: scikit-learn and skmlp defaults, then skmlp's features one at a time.")
-    p.add_argument("--mnist-dir", help="directory of the four MNIST IDX .gz files (default: "
-                   "$SKMLP_MNIST_DIR, then ../shared/data/mnist, then OpenML)")
+    from benchmarks.run import parser
+
+    p = parser("python -m benchmarks.quality", "MNIST test accuracy per epoch budget: "
+               "scikit-learn and skmlp defaults, then skmlp's features one at a time.",
+               "quality")
     p.add_argument("--epochs", type=int, default=EPOCHS, help="epochs per configuration")
     p.add_argument("--configs", help="comma-separated configuration ids (default: all: %s); "
                    "each still adds to the ones above it in the list" %
@@ -361,16 +353,13 @@ def parse_args(argv=None):
     p.add_argument("--seeds", default=",".join(str(s) for s in EXTRA_SEEDS),
                    help="train the last configuration again with these seeds "
                    "(comma-separated; empty for none)")
-    p.add_argument("--json", help="results file")
-    p.add_argument("--doc", help="markdown page to write")
     p.add_argument("--report", action="store_true",
                    help="only rewrite the page from the JSON (default docs/quality.json)")
     return p.parse_args(argv)
 
 
 def main(argv=None):
-    from benchmarks import data, machine
-    from benchmarks.run import RESULTS_DIR, save_json
+    from benchmarks import data, run
 
     args = parse_args(argv)
     if args.report:
@@ -381,34 +370,28 @@ def main(argv=None):
     unknown = set(wanted or []) - {c["id"] for c in CONFIGS}
     if unknown:
         raise SystemExit("unknown configuration(s): %s" % ", ".join(sorted(unknown)))
-    complete = (not wanted and args.epochs == EPOCHS and not args.n_train
-                and args.seeds == parse_args([]).seeds)
-    base = os.path.join(RESULTS_DIR, datetime.datetime.now().strftime("%Y%m%d-%H%M%S-quality"))
-    json_path = args.json or (DOC_JSON if complete else base + ".json")
-    doc = args.doc or (DOC_MD if complete and not args.json else
-                       os.path.splitext(json_path)[0] + ".md")
+    json_path, doc = run.out_paths("quality", "quality", not wanted and args.epochs == EPOCHS
+                                   and not args.n_train and args.seeds == parse_args([]).seeds,
+                                   args)
     X, y, Xt, yt, source = data.load_mnist(args.mnist_dir)
     X, y = data.subsample(X, y, args.n_train)
     t0 = time.perf_counter()
-    res = {"meta": {"command": " ".join(["python -m benchmarks.quality"] + [
-        shlex.quote(a) for a in (sys.argv[1:] if argv is None else argv)]),
-        "git": machine.git_state(REPO_ROOT),
-        "machine": machine.machine_info(["skmlp", "sklearn"]), "mnist_source": source}}
+    res = {"meta": dict(run.start_meta("python -m benchmarks.quality", argv or [], [
+        "skmlp", "sklearn"]), mnist_source=source)}
     # A subset keeps the parameters of the whole list: each configuration still has the
     # additions of every configuration above it.
     res["quality"] = quality_case(
         (X, y, Xt, yt), args.epochs, [c for c in CONFIGS if not wanted or c["id"] in wanted],
         params=config_params(), verify=not args.no_verify,
         seeds=[int(v) for v in args.seeds.split(",") if v], log=lambda s: print(s, flush=True))
-    res["meta"].update(duration_s=time.perf_counter() - t0,
-                       load_average_end=machine.load_average(),
-                       finished=datetime.datetime.now().astimezone().isoformat(
-                           timespec="seconds"))
-    save_json(res, json_path)
+    run.end_meta(res["meta"], t0)
+    run.save_json(res, json_path)
     write_page(json_path, doc)
     print("results: %s; page: %s (%.0f s)" % (
         os.path.relpath(json_path), os.path.relpath(doc), res["meta"]["duration_s"]))
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(sys.argv[1:])

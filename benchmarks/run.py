@@ -1,8 +1,4 @@
-"""Command line: run the sections (one function each), save the JSON, write the page.
-
-A complete run writes ``docs/benchmarks.{json,md}`` and ``docs/figures/``; any partial
-run writes under ``benchmarks/results/`` (see benchmarks/README.md).
-"""
+"""Command line: run the sections (one function each), save the JSON, write the page."""
 
 import argparse
 import datetime
@@ -53,21 +49,20 @@ PROFILES = {"full": FULL, "quick": dict(
 CASES = {"parity": ("parity", "all libraries train the same network from the same weights: "
                     "probabilities after 3 full-batch epochs vs scikit-learn"),
          "gemm": ("gemm", "NumPy and Numba GEMM throughput on square matrices")}
-CASES.update({c["id"]: ("mnist", "fit: %s (784-300-100-10)" % c["label"])
-              for c in cases.MNIST_FIT_CASES})
-CASES.update({c["id"]: ("tabular", "fit: %s (50-64-64-10)" % c["label"])
-              for c in cases.TABULAR_FIT_CASES})
+for _c in cases.MNIST_FIT_CASES + cases.TABULAR_FIT_CASES:
+    CASES[_c["id"]] = (_c["id"][:_c["id"].index("_")], "fit: %s (%s)" % (
+        _c["label"], "784-300-100-10" if _c["id"].startswith("mnist") else "50-64-64-10"))
 for _dt in ("64", "32"):
     CASES["predict_f" + _dt] = ("predict", "predict_proba on 1, 100 and 10,000 MNIST rows, "
                                 "float" + _dt)
     CASES["epochs_f" + _dt] = ("epochs", "time of each of several partial_fit epochs, MNIST "
                                "adam b200, float" + _dt)
+CASES["threads"] = ("threads", "the fit cases again with every library on one "
+                    "BLAS/torch/XLA thread (child process)")
+for _k, _what in (("mnist_f64", "MNIST adam b200 float64"), ("mnist_f32", "MNIST adam b200 "
+                  "float32"), ("tabular", "tabular (64, 64) adam b200")):
+    CASES["memory_" + _k] = ("memory", "peak RSS of a fit, " + _what)
 CASES.update({
-    "threads": ("threads", "the fit cases again with every library on one BLAS/torch/XLA "
-                "thread (child process)"),
-    "memory_mnist_f64": ("memory", "peak RSS of a fit, MNIST adam b200 float64"),
-    "memory_mnist_f32": ("memory", "peak RSS of a fit, MNIST adam b200 float32"),
-    "memory_tabular": ("memory", "peak RSS of a fit, tabular (64, 64) adam b200"),
     "compile": ("compile", "first fit in fresh processes (iris): empty and warm Numba "
                 "cache, scikit-learn"),
     "sweep_batch": ("sweeps", "time per epoch vs batch size, MNIST 784-300-100-10"),
@@ -77,10 +72,21 @@ CASES.update({
                 "defaults, then skmlp's features one at a time (opt-in)")})
 
 
+def parser(prog, description, name):
+    """The options every command shares: data, output paths."""
+    p = argparse.ArgumentParser(prog=prog, description=description)
+    p.add_argument("--mnist-dir", help="directory of the four MNIST IDX .gz files (default: "
+                   "$SKMLP_MNIST_DIR, then ../shared/data/mnist, then OpenML)")
+    p.add_argument("--json", help="results file (default: docs/%s.json for a complete run, "
+                   "benchmarks/results/<time>-<mode>.json otherwise)" % name)
+    p.add_argument("--doc", help="markdown page to write (default: docs/%s.md for a complete "
+                   "run, beside the JSON otherwise)" % name)
+    return p
+
+
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(
-        prog="python -m benchmarks", description="Side-by-side benchmarks of skmlp, "
-        "scikit-learn and (when installed) PyTorch, skorch and JAX.")
+    p = parser("python -m benchmarks", "Side-by-side benchmarks of skmlp, scikit-learn and "
+               "(when installed) PyTorch, skorch and JAX.", "benchmarks")
     add = p.add_argument
     add("--quick", action="store_true", help="reduced sizes and repeats; a few minutes")
     add("--list", action="store_true", help="list the cases and exit")
@@ -95,8 +101,6 @@ def parse_args(argv=None):
     add("--no-skorch", action="store_true", help="leave out skorch")
     add("--no-jax", action="store_true",
         help="leave out both JAX peers; jax is then never imported")
-    add("--mnist-dir", help="directory of the four MNIST IDX .gz files (default: "
-        "$SKMLP_MNIST_DIR, then ../shared/data/mnist, then OpenML)")
     add("--repeats", type=int, help="timed repeats per library and case")
     add("--epochs", type=int, help="epochs per MNIST fit")
     add("--threads", type=int, help="limit every library to this many threads: BLAS and "
@@ -104,10 +108,6 @@ def parse_args(argv=None):
         "(one thread only). Default: each library's own default (all usable cores)")
     add("--order-seed", type=int, default=0,
         help="seed of the random library order in each round (recorded)")
-    add("--json", help="results file (default: docs/benchmarks.json for a complete full "
-        "run, benchmarks/results/<time>-<mode>.json otherwise)")
-    add("--doc", help="markdown report to write (default: docs/benchmarks.md for a complete "
-        "full run, beside the JSON otherwise)")
     add("--figures", help="directory for figures (default: docs/figures for a complete full "
         "run, beside the report otherwise)")
     add("--no-report", action="store_true", help="save JSON only")
@@ -133,12 +133,8 @@ def _selection(args):
 
 
 def limit_threads(n):
-    """Limit every library of this process and its children to ``n`` threads.
-
-    Environment variables first (children, and libraries not loaded yet: XLA reads
-    ``XLA_FLAGS`` when JAX starts), then threadpoolctl for the BLAS and OpenMP
-    libraries already loaded; PyTorch's count is set after its import.
-    """
+    """Every library of this process and its children on ``n`` threads: environment for
+    children and libraries not loaded yet (XLA reads its flags at start), threadpoolctl."""
     for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         os.environ[var] = str(n)
     if n == 1:  # XLA's CPU backend then runs its products on the calling thread
@@ -152,8 +148,7 @@ def limit_threads(n):
 
 # ---------------------------------- the sections not in cases.py, one function each
 def run_threads(ctx):
-    """The fit cases again in a child ``python -m benchmarks --threads 1 --case ...``
-    (JAX fixes its thread pool when it starts), same libraries, profile and seed."""
+    """The fit cases again in a child process (JAX fixes its thread pool at start)."""
     if ctx.args.threads:
         ctx.log("same thread count: this whole run is on %d thread(s) already; the "
                 "one-thread child is not run" % ctx.args.threads)
@@ -189,21 +184,16 @@ def run_threads(ctx):
         "section_s": child["meta"]["duration_s"]}
 
 
-def _memory_configs(p):
-    mnist = {"dataset": "mnist", "n_train": p["mnist_train"], "hidden": cases.MNIST_HIDDEN,
-             "solver": "adam", "batch_size": 200, "epochs": p["mnist_epochs"]}
-    rows = format(p["mnist_train"] or 60000, ",")
-    return {"memory_mnist_f%s" % dt[5:]: dict(
-        mnist, label="MNIST %s rows, adam b200, %s" % (rows, dt), dtype=dt)
-        for dt in ("float64", "float32")} | {"memory_tabular": {
-            "label": "tabular %s x 50, (64, 64), adam b200, float64" % format(
-                p["tabular_train"], ","), "dataset": "tabular", "n_train": p["tabular_train"],
-            "dtype": "float64", "hidden": cases.TABULAR_HIDDEN, "solver": "adam",
-            "batch_size": 200, "epochs": p["tabular_epochs"]}}
-
-
 def run_memory(ctx):
-    p, configs = ctx.profile, _memory_configs(ctx.profile)
+    p, adam = ctx.profile, {"solver": "adam", "batch_size": 200}
+    configs = {"memory_mnist_f" + dt[5:]: dict(
+        adam, dataset="mnist", n_train=p["mnist_train"], hidden=cases.MNIST_HIDDEN, dtype=dt,
+        epochs=p["mnist_epochs"], label="MNIST %s rows, adam b200, %s" % (
+            format(p["mnist_train"] or 60000, ","), dt)) for dt in ("float64", "float32")}
+    configs["memory_tabular"] = dict(
+        adam, dataset="tabular", n_train=p["tabular_train"], hidden=cases.TABULAR_HIDDEN,
+        dtype="float64", epochs=p["tabular_epochs"], label="tabular %s x 50, (64, 64), adam "
+        "b200, float64" % format(p["tabular_train"], ","))
     keys = p["memory"] if ctx.wanted is None else [k for k in configs if k in ctx.wanted]
     ctx.res["memory"] = [dict(isolated.memory_case(
         configs[k], ctx.libs if k in p["memory_peers"] else
@@ -246,14 +236,24 @@ def _meta(args, profile, sections, wanted, libs, notes):
         from skmlp._threads import MULTITHREAD_MIN_MACS as macs
     except ImportError:
         macs = None
-    return {"mode": "quick" if args.quick else "full", "profile": profile,
-            "sections": sections, "cases": sorted(wanted) if wanted else None, "libs": libs,
-            "peer_notes": notes, "threads": args.threads, "order_seed": args.order_seed,
-            "settle_s": SETTLE, "command": " ".join(["python -m benchmarks"] + [
-                shlex.quote(a) for a in sys.argv[1:]]),
-            "git": machine.git_state(REPO_ROOT), "machine": machine.machine_info(libs),
-            "peer_threads": peer_threads,
-            "skmlp_multithread_min_macs": None if macs is None else int(macs)}
+    return dict(start_meta("python -m benchmarks", sys.argv[1:], libs),
+                mode="quick" if args.quick else "full", profile=profile, sections=sections,
+                cases=sorted(wanted) if wanted else None, libs=libs, peer_notes=notes,
+                threads=args.threads, order_seed=args.order_seed, settle_s=SETTLE,
+                peer_threads=peer_threads,
+                skmlp_multithread_min_macs=None if macs is None else int(macs))
+
+
+def start_meta(prog, argv, libs):
+    """The command, the commit and the machine of a results file."""
+    return {"command": " ".join([prog] + [shlex.quote(a) for a in argv]),
+            "git": machine.git_state(REPO_ROOT), "machine": machine.machine_info(libs)}
+
+
+def end_meta(meta, t_start):
+    meta.update(duration_s=time.perf_counter() - t_start,
+                load_average_end=machine.load_average(),
+                finished=datetime.datetime.now().astimezone().isoformat(timespec="seconds"))
 
 
 def _setup(args, log):
@@ -307,11 +307,9 @@ def run(args, log=print):
         g["start"], g["end"] = g["gflops"], again
         g["gflops"] = {dt: {k: max(v, again[dt][k]) for k, v in d.items()}
                        for dt, d in g["start"].items()}
-    res["meta"].update(
-        duration_s=time.perf_counter() - t_start, load_average_end=machine.load_average(),
-        finished=datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        peers_imported=sorted(m for m in ("torch", "skorch", "jax", "optax")
-                              if m in sys.modules))
+    end_meta(res["meta"], t_start)
+    res["meta"]["peers_imported"] = sorted(m for m in ("torch", "skorch", "jax", "optax")
+                                           if m in sys.modules)
     return res
 
 
@@ -335,24 +333,13 @@ def save_json(res, path):
                 + "\n")
 
 
-def _paths(res, args):
-    """``(json, doc, figures)``: docs/ for a complete run, else benchmarks/results/."""
-    meta = res["meta"]
-    complete = (meta["mode"] == "full" and meta["sections"] == SECTIONS and not meta["cases"]
-                and not (args.threads or args.libs or args.no_torch or args.no_skorch
-                         or args.no_jax))
+def out_paths(name, mode, complete, args):
+    """``(json, doc)``: ``docs/<name>.*`` for a complete run, else benchmarks/results/."""
     stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S")
-    base = os.path.join(RESULTS_DIR, "%s-%s" % (stamp, meta["mode"]))
-    json_path, doc, figures = ((os.path.join(DOCS, "benchmarks.json"),
-                                os.path.join(DOCS, "benchmarks.md"),
-                                os.path.join(DOCS, "figures")) if complete else
-                               (base + ".json", base + ".md", base + "-figures"))
-    if args.doc:
-        doc, figures = args.doc, os.path.join(os.path.dirname(os.path.abspath(args.doc)),
-                                              "figures")
-    elif args.json:
-        doc, figures = (os.path.splitext(args.json)[0] + ext for ext in (".md", "-figures"))
-    return args.json or json_path, doc, args.figures or figures
+    json_path = args.json or (os.path.join(DOCS, name + ".json") if complete else
+                              os.path.join(RESULTS_DIR, "%s-%s.json" % (stamp, mode)))
+    return json_path, args.doc or (os.path.join(DOCS, name + ".md") if complete and not
+                                   args.json else os.path.splitext(json_path)[0] + ".md")
 
 
 def main(argv=None):
@@ -362,7 +349,14 @@ def main(argv=None):
             print("%-22s %-8s %s" % (name, section, what))
         return
     res = run(args, log=lambda s: print(s, flush=True))
-    json_path, doc, figures = _paths(res, args)
+    meta = res["meta"]
+    complete = (meta["mode"] == "full" and meta["sections"] == SECTIONS and not meta["cases"]
+                and not (args.threads or args.libs or args.no_torch or args.no_skorch
+                         or args.no_jax))
+    json_path, doc = out_paths("benchmarks", meta["mode"], complete, args)
+    figures = args.figures or (os.path.join(os.path.dirname(os.path.abspath(doc)), "figures")
+                               if args.doc or complete and not args.json else
+                               os.path.splitext(json_path)[0] + "-figures")
     save_json(res, json_path)
     print("results: %s (%.0f s)" % (os.path.relpath(json_path), res["meta"]["duration_s"]))
     if not args.no_report:
