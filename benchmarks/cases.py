@@ -1,9 +1,4 @@
-"""The in-process sections: parity, GEMM, training, prediction, epoch times, sweeps, dropout.
-
-Each section is one function of the run's context ``ctx`` (:func:`benchmarks.run.run`)
-that stores its JSON-ready results in ``ctx.res``. Timing is always side by side
-(:mod:`benchmarks.timing`).
-"""
+"""The in-process sections, each a function of the run's context storing into ``ctx.res``."""
 
 import random
 from contextlib import nullcontext
@@ -54,22 +49,18 @@ def flops_forward(units):
 
 
 def flops_train(units):
-    """FLOPs of one sample's forward and backward matrix products: forward, each weight
-    gradient again, and each delta below the first layer (784-300-100-10: 1.13 MFLOP)."""
+    """FLOPs of one sample's forward, weight-gradient and delta products (below layer 1)."""
     return 2 * flops_forward(units) + flops_forward(units[1:])
 
 
 def warm_rows(n, batch_size):
-    """Rows of the warm-up fit: about ``WARMUP_ROWS``, ending with a short last batch of
-    the timed fit's size (so that code specialised on the last batch is warm too)."""
+    """About ``WARMUP_ROWS``, ending in the timed fit's short last batch (warm it too)."""
     batch = min(int(batch_size), n)
     return min(n, max(1, WARMUP_ROWS // batch) * batch + n % batch)
 
 
 def skmlp_threads(params, units, batch_size):
-    """``(BLAS policy, batch threads)`` skmlp chooses: ``"1"`` when ``skmlp._threads``
-    limits BLAS to one thread, ``"default"`` when not, None if unreadable; and the threads
-    each batch is split across (1: none)."""
+    """``(BLAS policy "1"/"default"/None, threads per batch)`` that skmlp chooses."""
     try:
         from skmlp._threads import batch_threads, blas_threads_for
 
@@ -85,9 +76,7 @@ def _libs_stats(stats, libs):
 
 
 def parity(ctx, n=2000, hidden=(32, 16), epochs=3):
-    """Every library trains the same network from the same weights (tabular, one full
-    batch per epoch, no shuffling, float64); the largest difference of ``predict_proba``
-    on held-out rows from scikit-learn's, after plain SGD and after Adam. Untimed."""
+    """Same network, same weights, full batches: ``predict_proba`` vs scikit-learn's."""
     X, y, Xt, _ = make_tabular(n_samples=n, n_test=500, seed=1)
     out = ctx.res["parity"] = {"n_train": n, "hidden": list(hidden), "epochs": epochs,
                                "dtype": "float64", "max_abs_diff_vs_sklearn": {}}
@@ -126,9 +115,8 @@ def tabular(ctx):
 
 
 def fit_case(ctx, case, data, hidden, epochs):
-    """Time ``fit`` of every library on one case: medians, ratios skmlp / other, GFLOP/s,
-    test accuracy, and for MNIST NumPy's GEMM rate on the products of one training step
-    (the case's peak), measured before and after the rounds. Returns the fitted models."""
+    """Time every library's ``fit`` on one case (and for MNIST the GEMM peak of its shapes,
+    before and after); return the fitted models."""
     X, y, Xt, yt = data
     repeats, dataset = ctx.profile["repeats"], "mnist" if hidden == MNIST_HIDDEN else "tabular"
     params = mlp_params(hidden, case["solver"], case["batch_size"], epochs,
@@ -179,9 +167,7 @@ def fit_case(ctx, case, data, hidden, epochs):
 
 
 def predict(ctx, min_time=0.05):
-    """``predict_proba`` of the MNIST adam b200 models (trained untimed if that case did
-    not run) on 1, 100 and 10,000 test rows; calls shorter than ``min_time`` are looped
-    inside each measurement (times per call)."""
+    """``predict_proba`` of the MNIST adam b200 models; short calls looped (times per call)."""
     ctx.res["predict"] = []
     for dt in ("float64", "float32"):
         if not ctx.want("predict_f" + dt[5:]):
@@ -229,8 +215,7 @@ def _predict_size(stats, libs, n, flops):
 
 
 def epochs(ctx):
-    """Wall time of each epoch (one ``partial_fit`` call each, libraries alternating):
-    does an epoch get slower as training goes on (subnormal numbers, for instance)?"""
+    """Time of each ``partial_fit`` epoch: do late epochs get slower (subnormals)?"""
     ctx.res["epochs"] = []
     for dt in ctx.profile["drift_dtypes"]:
         if ctx.want("epochs_f" + dt[5:]):
@@ -269,8 +254,7 @@ def _epoch_times(ctx, label, data, n_epochs, solver="adam", batch_size=200):
 
 
 def sweeps(ctx, batch_size=200):
-    """Time per epoch (adam, one epoch) over batch sizes (network 784-300-100-10) and over
-    hidden widths w (network 784-w-w-10, batch ``batch_size``)."""
+    """Time per epoch over batch sizes (784-300-100-10) and hidden widths (784-w-w-10)."""
     p, dt = ctx.profile, ctx.profile["sweep_dtype"]
     X, y = subsample(ctx.mnist[dt][0], ctx.mnist[dt][1], p["sweep_rows"], seed=1)
     ctx.res["sweeps"] = []

@@ -1,5 +1,4 @@
-"""Benchmark data: MNIST from its four IDX files (``--mnist-dir``, ``$SKMLP_MNIST_DIR``,
-``../shared/data/mnist``) or OpenML, never copied into the repository; tabular data."""
+"""Benchmark data: MNIST (IDX files or OpenML, never copied in) and synthetic tabular."""
 
 import gzip
 import hashlib
@@ -45,8 +44,7 @@ def resolve_mnist_dir(mnist_dir=None):
 
 
 def load_mnist(mnist_dir=None, dtype=np.float64):
-    """``(X_train, y_train, X_test, y_test, source)``, pixels scaled to [0, 1]; ``source``
-    names how the data was found (no path) and a SHA-256 prefix of the training images."""
+    """``(X, y, X_test, y_test, source)``, pixels in [0, 1]; ``source`` names no path."""
     path, how = resolve_mnist_dir(mnist_dir)
     if path is not None:
         X, y, Xt, yt = (read_idx(path / name) for name in MNIST_FILES)
@@ -73,8 +71,7 @@ def subsample(X, y, n, seed=0):
 
 
 def make_tabular(n_samples=20000, n_features=50, n_test=5000, dtype=np.float64, seed=0):
-    """``(X_train, y_train, X_test, y_test)`` from ``make_classification`` (10 classes, 30
-    informative features); the test set is a held-out tail of the same draw."""
+    """``(X, y, X_test, y_test)``: 10 classes, the test set the tail of the same draw."""
     from sklearn.datasets import make_classification
 
     X, y = make_classification(n_samples=n_samples + n_test, n_features=n_features,

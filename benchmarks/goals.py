@@ -1,10 +1,5 @@
-"""The goals of the benchmark page: one table of targets and one comparator.
-
-Each goal names the measured quantity (a metric of :data:`METRICS` and its argument),
-the target with its comparison and unit, and the topic of the note printed under the
-table when it is not met (block ``why_<topic>`` of ``page.md``). The targets are those
-of the project's performance issue.
-"""
+"""The goals: one table (metric, argument, comparison, target, unit, note topic ``why_*`` of
+page.md) and one comparator."""
 
 from collections import namedtuple
 
@@ -207,8 +202,7 @@ def summary_table(res):
 
 
 def not_met_notes(res):
-    """Markdown paragraphs saying, once per topic of a goal not met, what was tried and
-    what the profile shows (blocks ``why_<topic>`` of ``page.md``)."""
+    """Once per topic of a goal not met, what was tried (block ``why_<topic>``)."""
     from benchmarks.report import TEXTS
 
     topics = [g.why for g, *_, v in goal_rows(res) if v == "not met" and g.why]

@@ -1,13 +1,6 @@
-"""Measurements in fresh processes: peak memory of a fit and first-fit cost.
-
-:func:`memory_case` and :func:`compile_case` start ``python -m benchmarks.isolated
-memory|compile CONFIG`` children and read the JSON line each prints last; nothing heavy
-is imported at the top, so a child's import timings are its own. Peak memory is resident
-memory, which ``tracemalloc`` cannot see for Numba or BLAS: after imports, data and a
-warm-up fit, the child resets the high-water mark (``/proc/self/clear_refs``), fits and
-reports ``VmHWM`` minus the resident memory before (else ``ru_maxrss``, which can only
-under-count).
-"""
+"""Fresh-process measurements: peak resident memory of a fit (``VmHWM`` after resetting it,
+which ``tracemalloc`` cannot see for Numba or BLAS) and first-fit cost. Nothing heavy is
+imported at the top, so a child's import timings are its own."""
 
 import json
 import os
@@ -64,8 +57,7 @@ def _child_memory(c):
 
 
 def _child_compile(c):
-    """Import, fit and predict_proba on iris (defaults, ``random_state=0``), float64 and
-    then float32 (a second set of compiled specialisations for skmlp), each twice."""
+    """Import, then fit and predict_proba on iris twice, float64 then float32."""
     import warnings
 
     warnings.simplefilter("ignore")
@@ -116,9 +108,7 @@ def run_child(what, config, env_extra=None, timeout=900):
 
 
 def memory_case(config, libs, repeats=1, mnist_dir=None, seed=0, log=print):
-    """Peak resident memory added by one fit, each library in its own fresh process,
-    ``repeats`` times in a seeded random order per round. The medians are compared; the
-    spread (max - min) of each library says what difference is noise."""
+    """Peak RSS a fit adds, each in a fresh process; the spread of repeats is the noise."""
     out = dict(config, hidden=list(config["hidden"]), repeats=repeats, libs={},
                runs={lib: [] for lib in libs}, orders=[])
     rng = random.Random(seed)
@@ -152,10 +142,8 @@ def memory_case(config, libs, repeats=1, mnist_dir=None, seed=0, log=print):
 
 
 def compile_case(cold_repeats=1, warm_repeats=3, seed=0, log=print):
-    """First fit in fresh processes: skmlp with an empty and a warm Numba cache, and
-    scikit-learn. Every cold child gets a new, empty ``NUMBA_CACHE_DIR``; the warm
-    children share the last one, filled by it (with ``cold_repeats=0``, ``--quick``: the
-    package's own cache, whatever it holds)."""
+    """First fit: skmlp with a new empty ``NUMBA_CACHE_DIR``, then with the last one warm
+    (none: the package's cache), and scikit-learn."""
     out = {"dataset": "iris", "cold_repeats": cold_repeats, "warm_repeats": warm_repeats,
            "cold": [], "warm": [], "sklearn": [], "orders": []}
     caches = [tempfile.mkdtemp(prefix="skmlp-numba-cache-") for _ in range(cold_repeats)]

@@ -1,8 +1,5 @@
-"""JAX peers (imported only when selected): scikit-learn's loss and initial weights,
-optax's optimizers, one ``jax.jit`` step per batch with buffers donated; ``fit_jax_scan``
-runs an epoch's full batches in one ``lax.scan``. Compiled steps are cached per
-configuration and shape: the warm-up fit compiles them, the timed fits only run them.
-"""
+"""JAX peers: a ``jax.jit`` step per batch, or an epoch in one ``lax.scan`` (``jax_scan``);
+compiled steps are cached, so the warm-up fit compiles and the timed fits only run."""
 
 import os
 
@@ -85,8 +82,7 @@ def _compiled(params):
 
 
 def fit_jax(X, y, params, scan=False):
-    """Train on ``(X, y)`` with scikit-learn's keyword arguments; a :class:`JaxModel` once
-    every buffer is computed."""
+    """Train with scikit-learn's keyword arguments; return once every buffer is computed."""
     classes, y_idx = np.unique(y, return_inverse=True)
     units = [X.shape[1], *params["hidden_layer_sizes"], len(classes)]
     seed = int(params["random_state"])

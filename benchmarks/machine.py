@@ -1,10 +1,5 @@
-"""What the benchmark ran on, the load of other processes, and the GEMM peak.
-
-From :mod:`os`, :mod:`platform`, :mod:`importlib.metadata` and threadpoolctl (BLAS
-libraries, kernels, threads); ``/proc`` only for the CPU model name, which neither
-:mod:`platform` nor :mod:`os` gives on Linux, and other processes' CPU time. No host name,
-kernel build string or path.
-"""
+"""What the benchmark ran on (no host name, kernel string or path), other processes' load,
+the GEMM peak. ``/proc`` only for what no library gives: CPU model, others' CPU time."""
 
 import datetime
 import os
@@ -87,8 +82,7 @@ def machine_info(libs=()):
 
 
 def git_state(repo_root):
-    """``{"commit", "subject", "dirty", "changed"}``: the commit measured and the files
-    ``git status`` shows changed (benchmark outputs excluded)."""
+    """The commit measured and the files changed (benchmark outputs excluded)."""
     def git(*args):
         return subprocess.run(["git", *args], cwd=repo_root, capture_output=True, text=True,
                               timeout=30)
@@ -145,8 +139,7 @@ def _median_time(fn, repeats, loops=1):
 
 
 def gemm_throughput(n=2048, repeats=5):
-    """GFLOP/s of ``np.dot`` on ``n x n`` matrices from NumPy and from inside Numba (SciPy's
-    BLAS, what skmlp calls: maybe another OpenBLAS build); median of ``repeats`` calls."""
+    """GFLOP/s of square ``np.dot`` from NumPy and from Numba (SciPy's BLAS, as skmlp)."""
     import numba
 
     nb_dot = numba.njit(lambda a, b: np.dot(a, b))
@@ -162,9 +155,7 @@ def gemm_throughput(n=2048, repeats=5):
 
 
 def gemm_chain_throughput(units, batch, dtype, flops_per_row, repeats=5, min_time=0.2):
-    """GFLOP/s of NumPy's matmul on the products of one training step (forward ``A @ W``,
-    gradients ``A.T @ D``, deltas ``D @ W.T``) into preallocated outputs: the ceiling for
-    these shapes; each of ``repeats`` measurements lasts about ``min_time`` s."""
+    """GFLOP/s of NumPy on one training step's products: the ceiling for these shapes."""
     rng = np.random.default_rng(0)
     pairs = list(zip(units[:-1], units[1:]))
     products = []

@@ -1,7 +1,5 @@
-"""The contestants, configured to do exactly the same training (fixed epochs, same batch
-size, learning rate, L2 penalty, seed and initial weights). The peers are found with
-:func:`importlib.util.find_spec`: one left out is never imported.
-"""
+"""The contestants, doing the same training from the same weights; a peer left out is never
+imported."""
 
 import importlib
 import importlib.util
@@ -32,8 +30,7 @@ def module_available(name):
 
 
 def select_libs(requested=None, disabled=()):
-    """``(libs, notes)``: the libraries to run (``skmlp`` first, always) and why each
-    peer not in ``libs`` was left out; ``disabled`` holds module names switched off."""
+    """``(libs, notes)``: the libraries to run, skmlp first, and why each other is not."""
     requested = list(ALL_LIBS if requested is None else requested)
     unknown = set(requested) - set(ALL_LIBS)
     if unknown:
@@ -57,8 +54,7 @@ def select_libs(requested=None, disabled=()):
 
 def mlp_params(hidden, solver, batch_size, epochs, lr=None, alpha=1e-4, seed=0,
                momentum=0.9):
-    """Keyword arguments of ``MLPClassifier`` and ``MLPClassifierNB``; the peers read them
-    too."""
+    """Keyword arguments of ``MLPClassifier`` and ``MLPClassifierNB``; the peers read them."""
     return dict(
         hidden_layer_sizes=tuple(hidden), activation="relu", solver=solver, alpha=alpha,
         batch_size=batch_size, learning_rate="constant",
@@ -69,9 +65,7 @@ def mlp_params(hidden, solver, batch_size, epochs, lr=None, alpha=1e-4, seed=0,
 
 
 def glorot_weights(units, seed, dtype=np.float64):
-    """Initial ``[(W, b), ...]`` as scikit-learn draws them for ReLU: ``RandomState(seed)``,
-    per layer ``W (fan_in, fan_out)`` then ``b``, uniform in ``+-sqrt(6 / (fan_in +
-    fan_out))``."""
+    """Initial ``[(W, b), ...]`` as scikit-learn draws them for ReLU."""
     rng = np.random.RandomState(seed)
     layers = []
     for fan_in, fan_out in zip(units[:-1], units[1:]):
@@ -108,8 +102,7 @@ def fit_fn(lib, params, X, y):
 
 
 def warmup_fn(lib, params, X, y, n_rows):
-    """The untimed fit before the timed ones: one epoch on ``n_rows`` rows (it compiles
-    skmlp's kernels); for JAX, which compiles per array shape, one epoch on all rows."""
+    """One untimed epoch on ``n_rows`` rows; for JAX (compiled per shape) on all rows."""
     rows = slice(None) if lib.startswith("jax") else slice(n_rows)
     return fit_fn(lib, dict(params, max_iter=1), X[rows], y[rows])
 

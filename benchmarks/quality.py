@@ -59,14 +59,12 @@ def config_params(configs=CONFIGS):
 
 
 def ulp_inputs(X):
-    """``X`` recomputed as ``round(X * 255) / 255``: about 1% of the values (which
-    ``load_mnist`` multiplied by 1 / 255) move by one unit in the last place."""
+    """``X`` rounded again: about 1% of the values move by one unit in the last place."""
     return np.round(X * 255.0) / 255.0
 
 
 def divergence(a, b):
-    """Where two per-epoch runs part: the largest training-loss difference (over all
-    epochs compared and before the test accuracies first differ) and that first epoch."""
+    """Where two per-epoch runs part: loss differences, first epoch accuracies differ."""
     n = min(len(a["train_loss"]), len(b["train_loss"]))
     loss = np.abs(np.subtract(a["train_loss"][:n], b["train_loss"][:n]))
     acc = np.subtract(a["accuracy"][:n], b["accuracy"][:n])
@@ -150,8 +148,7 @@ def run_config(config, params, data, epochs, log=print):
 
 
 def budget_accuracy(r, budget):
-    """Test accuracy of ``fit(max_iter=budget)``: that epoch's, or the last one's if
-    training stopped earlier (scikit-learn's ``tol`` rule)."""
+    """Test accuracy of ``fit(max_iter=budget)`` (the last epoch if stopped earlier)."""
     return r["accuracy"][min(budget, len(r["accuracy"])) - 1]
 
 
@@ -176,9 +173,7 @@ def verify_fit(config, params, data, epochs, est_epochs, log=print):
 
 def quality_case(data, epochs=EPOCHS, configs=CONFIGS, params=None, verify=True,
                  seeds=EXTRA_SEEDS, log=print):
-    """Every configuration in turn (``data``: train and test arrays, pixels in [0, 1];
-    ``params``: ``{id: keyword arguments}``, default :func:`config_params`); then the last
-    skmlp one with one plain ``fit`` (``verify``) and with each of ``seeds``."""
+    """Every configuration, then the last again with a plain ``fit`` and other seeds."""
     all_params = params or config_params(configs)
     log("quality: MNIST %d x %d, test %d rows, %s, %d epochs per configuration" % (
         *data[0].shape, data[2].shape[0], data[0].dtype.name, epochs))

@@ -1,11 +1,4 @@
-"""Turn a results JSON into the markdown page and its figures.
-
-``python -m benchmarks.report [RESULTS.json] [--doc PATH] [--figures DIR]``
-regenerates ``docs/benchmarks.md`` and ``docs/figures/`` from a saved run (by
-default ``docs/benchmarks.json``, the committed results of the last full run).
-Nothing in the page is typed by hand: every number comes from the JSON, and the
-page names the JSON and the commit it measured. One function per page section.
-"""
+"""The markdown page and its figures from a results JSON, one function per page section."""
 
 import argparse
 import json

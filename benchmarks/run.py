@@ -314,8 +314,7 @@ def run(args, log=print):
 
 
 def scrub(text):
-    """Remove paths and host details of this machine from the (committed) results text:
-    paths inside the repository become relative, anything else identifying is replaced."""
+    """The results text without this machine's paths and host details."""
     text = text.replace(REPO_ROOT + os.sep, "").replace(REPO_ROOT, ".")
     secrets = {socket.gethostname(), platform.node(), platform.release(), platform.version(),
                os.path.expanduser("~"), tempfile.gettempdir()}

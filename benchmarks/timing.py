@@ -1,5 +1,4 @@
-"""Side-by-side timing: each round runs every contestant once, back to back, in a seeded
-random order; figures are medians over rounds (see benchmarks/README.md)."""
+"""Side-by-side timing: rounds of every contestant once, in a seeded random order."""
 
 import contextlib
 import gc
@@ -26,15 +25,13 @@ def quiet():
 
 
 def freeze_heap():
-    """Hide every object alive now from the garbage collector: the imports leave a million
-    objects, which made each ``gc.collect()`` before a timed call cost a quarter second."""
+    """Hide the imports' million objects from ``gc.collect()`` (0.25 s per timed call)."""
     gc.collect()
     gc.freeze()
 
 
 def timed(fn, loops=1):
-    """``(last result, wall seconds, CPU seconds)`` of ``loops`` calls of ``fn()``; CPU
-    time counts every thread of the process, so ``cpu / wall`` is the cores kept busy."""
+    """``(last result, wall s, CPU s of all threads)`` of ``loops`` calls of ``fn()``."""
     gc.collect()
     time.sleep(SETTLE)
     with quiet():
@@ -50,11 +47,8 @@ def order_seed(base, name):
 
 
 def alternate(contestants, repeats, warmups=None, log=None, seed=0, min_time=None):
-    """Time callables ``{name: fn}`` doing the same work in alternation, after one untimed
-    call each of ``warmups`` (default: themselves). With ``min_time`` a measurement loops
-    a call for about that long (times per call). Per name: median, min, max, times, CPU
-    use, last ``result``, ``loops``; and ``orders`` and ``paired_ratios`` (median over
-    rounds of skmlp / other)."""
+    """Time ``{name: fn}`` in alternation after one untimed warm-up call each; a call
+    shorter than ``min_time`` is looped. Per name: median, min, max, times, CPU use."""
     names = list(contestants)
     loops = {}
     for name in names:

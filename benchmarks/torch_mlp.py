@@ -1,10 +1,4 @@
-"""PyTorch and skorch peers (imported only when selected; skorch only for its peer).
-
-``fit_torch``: a manual loop over ``torch.randperm`` batches; ``fit_skorch``:
-``NeuralNetClassifier`` over the same module with its own data loading. L2 is
-``weight_decay = alpha / batch_size`` on the weights (scikit-learn's term for full batches).
-PyTorch runs on as many threads as the process may use cores (``--threads`` changes it).
-"""
+"""PyTorch (a manual loop) and skorch peers; L2 as ``weight_decay = alpha / batch_size``."""
 
 import numpy as np
 import torch
