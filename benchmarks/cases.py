@@ -7,8 +7,7 @@ import numpy as np
 
 from .data import make_tabular, subsample
 from .machine import ForeignLoad, gemm_chain_throughput, gemm_throughput, load_average
-from .models import (accuracy, fit_fn, has_dropout, make_estimator, mlp_params,
-                     predict_proba_fn, warmup_fn)
+from .models import accuracy, fit_fn, make_estimator, mlp_params, predict_proba_fn, warmup_fn
 from .timing import alternate, order_seed, quiet, ratio, timed
 
 MNIST_HIDDEN = (300, 100)
@@ -39,18 +38,14 @@ TABULAR_FIT_CASES = [
 
 
 def layer_units(n_features, hidden, n_classes):
-    """Units per layer, input to output."""
     return [int(n_features), *[int(h) for h in hidden], int(n_classes)]
 
 
-def flops_forward(units):
-    """FLOPs (2 per multiply-add) of one sample's forward matrix products."""
-    return 2 * sum(a * b for a, b in zip(units[:-1], units[1:]))
-
-
-def flops_train(units):
-    """FLOPs of one sample's forward, weight-gradient and delta products (below layer 1)."""
-    return 2 * flops_forward(units) + flops_forward(units[1:])
+def flops(units, train=True):
+    """FLOPs of one sample's forward products, and for training its weight-gradient and
+    delta (below layer 1) products."""
+    forward = 2 * sum(a * b for a, b in zip(units[:-1], units[1:]))
+    return 2 * forward + flops(units[1:], False) if train else forward
 
 
 def warm_rows(n, batch_size):
@@ -129,20 +124,20 @@ def fit_case(ctx, case, data, hidden, epochs):
         case["label"], X.shape[0], epochs, repeats))
     seed = order_seed(ctx.seed, case["id"])
     units = layer_units(X.shape[1], hidden, len(np.unique(y)))
-    chain = [gemm_chain_throughput(units, case["batch_size"], X.dtype.name, flops_train(units))
+    chain = [gemm_chain_throughput(units, case["batch_size"], X.dtype.name, flops(units))
              for _ in range(dataset == "mnist")]
     with ForeignLoad() as foreign:
         stats = alternate({lib: fit_fn(lib, own[lib], X, y) for lib in libs}, repeats,
                           {lib: warmup_fn(lib, own[lib], X, y, n_warm) for lib in libs},
                           log=ctx.log, seed=seed)
-    chain += [gemm_chain_throughput(units, case["batch_size"], X.dtype.name,
-                                    flops_train(units)) for _ in chain]
-    flops = flops_train(units) * X.shape[0] * epochs
+    chain += [gemm_chain_throughput(units, case["batch_size"], X.dtype.name, flops(units))
+              for _ in chain]
+    total = flops(units) * X.shape[0] * epochs
     policy, split = skmlp_threads(own["skmlp"], units, case["batch_size"])
     out = dict(case, units=units, n_train=int(X.shape[0]), n_test=int(Xt.shape[0]),
                epochs=epochs, repeats=repeats,
                params={k: list(v) if isinstance(v, tuple) else v for k, v in params.items()},
-               gflop=flops / 1e9, libs=_libs_stats(stats, libs), orders=stats["orders"],
+               gflop=total / 1e9, libs=_libs_stats(stats, libs), orders=stats["orders"],
                order_seed=seed, skmlp_blas_threads=policy, skmlp_batch_threads=split,
                ratios={o: ratio(stats, o) for o in libs if o != "skmlp"},
                paired_ratios=stats.get("paired_ratios", {}), load_average=load_average(),
@@ -150,7 +145,7 @@ def fit_case(ctx, case, data, hidden, epochs):
     models = {lib: stats[lib]["result"] for lib in libs}
     for lib, model in models.items():
         loss = getattr(model, "loss_", None)
-        out["libs"][lib].update(gflops=flops / stats[lib]["median"] / 1e9,
+        out["libs"][lib].update(gflops=total / stats[lib]["median"] / 1e9,
                                 accuracy=accuracy(lib, model, Xt, yt),
                                 final_loss=None if loss is None else float(loss))
         ctx.log("  %-8s median %.3fs  %.2f GFLOP/s  acc %.4f  cpu %.2f" % (
@@ -191,66 +186,61 @@ def predict(ctx, min_time=0.05):
                     {lib: predict_proba_fn(lib, trained[lib], Xn) for lib in libs},
                     out["repeats"], seed=order_seed(ctx.seed, "%s-%d" % (label, n)),
                     min_time=min_time)
-            out["sizes"].append(_predict_size(stats, libs, n, flops_forward(units) * n))
-            out["sizes"][-1]["foreign_cores"] = foreign.cores
+            f = flops(units, False) * n
+            size = {"n_rows": int(n), "gflop": f / 1e9, "libs": _libs_stats(stats, libs),
+                    "orders": stats["orders"], "order_seed": stats["order_seed"]}
+            for s in size["libs"].values():
+                s.update(rows_per_s=n / s["median"], gflops=f / s["median"] / 1e9)
+            proba = {lib: np.asarray(stats[lib]["result"], dtype=np.float64) for lib in libs}
+            others = [lib for lib in libs if lib != "sklearn" and "sklearn" in proba]
+            size["max_abs_diff_vs_sklearn"] = {
+                lib: float(np.max(np.abs(proba[lib] - proba["sklearn"]))) for lib in others}
+            size["argmax_agreement_vs_sklearn"] = {lib: float(np.mean(
+                proba[lib].argmax(1) == proba["sklearn"].argmax(1))) for lib in others}
+            out["sizes"].append(dict(size, ratios={o: ratio(stats, o) for o in libs
+                                                   if o != "skmlp"},
+                                     paired_ratios=stats.get("paired_ratios", {}),
+                                     foreign_cores=foreign.cores))
             ctx.log("  %s, %d row(s): %s; skmlp/sklearn %.3f" % (label, n, ", ".join(
                 "%s %.1fus" % (lib, 1e6 * stats[lib]["median"]) for lib in libs),
                 out["sizes"][-1]["ratios"].get("sklearn")))
         ctx.res["predict"].append(dict(out, load_average=load_average()))
 
 
-def _predict_size(stats, libs, n, flops):
-    size = {"n_rows": int(n), "gflop": flops / 1e9, "libs": _libs_stats(stats, libs),
-            "orders": stats["orders"], "order_seed": stats["order_seed"]}
-    for s in size["libs"].values():
-        s.update(rows_per_s=n / s["median"], gflops=flops / s["median"] / 1e9)
-    proba = {lib: np.asarray(stats[lib]["result"], dtype=np.float64) for lib in libs}
-    others = [lib for lib in libs if lib != "sklearn" and "sklearn" in proba]
-    size["max_abs_diff_vs_sklearn"] = {
-        lib: float(np.max(np.abs(proba[lib] - proba["sklearn"]))) for lib in others}
-    size["argmax_agreement_vs_sklearn"] = {lib: float(np.mean(
-        proba[lib].argmax(1) == proba["sklearn"].argmax(1))) for lib in others}
-    return dict(size, ratios={o: ratio(stats, o) for o in libs if o != "skmlp"},
-                paired_ratios=stats.get("paired_ratios", {}))
-
-
-def epochs(ctx):
+def epochs(ctx, solver="adam", batch_size=200):
     """Time of each ``partial_fit`` epoch: do late epochs get slower (subnormals)?"""
     ctx.res["epochs"] = []
-    for dt in ctx.profile["drift_dtypes"]:
-        if ctx.want("epochs_f" + dt[5:]):
-            ctx.res["epochs"].append(_epoch_times(ctx, "MNIST adam b200 " + dt, ctx.mnist[dt],
-                                                  ctx.profile["drift_epochs"]))
-
-
-def _epoch_times(ctx, label, data, n_epochs, solver="adam", batch_size=200):
-    X, y, Xt, yt = data
-    classes, libs = np.unique(y), ["skmlp", "sklearn"]
+    libs, n_epochs = ["skmlp", "sklearn"], ctx.profile["drift_epochs"]
     params = mlp_params(MNIST_HIDDEN, solver, batch_size, 1)
-    n_warm = min(WARMUP_ROWS, X.shape[0])
-    for lib in libs:
-        warm = make_estimator(lib, params)
-        timed(lambda: warm.partial_fit(X[:n_warm], y[:n_warm], classes=classes))
-    models = {lib: make_estimator(lib, params) for lib in libs}
-    times, orders = {lib: [] for lib in libs}, []
-    rng = random.Random(order_seed(ctx.seed, label))
-    ctx.log("%s: %d epochs of partial_fit on %d rows" % (label, n_epochs, X.shape[0]))
-    for e in range(n_epochs):
-        orders.append(list(libs))
-        rng.shuffle(orders[-1])
-        for lib in orders[-1]:
-            times[lib].append(timed(lambda: models[lib].partial_fit(X, y, classes=classes))[1])
-        ctx.log("  epoch %d: %s" % (e + 1, ", ".join("%s %.3fs" % (lib, times[lib][-1])
-                                                     for lib in libs)))
-    with quiet():
-        acc = {lib: float(models[lib].score(Xt, yt)) for lib in libs}
-    k = max(1, n_epochs // 3)  # median of the last third of the epochs over the first third
-    growth = {lib: float(np.median(t[-k:]) / np.median(t[:k])) for lib, t in times.items()}
-    ctx.log("  late/early epoch time: %s; accuracy %s" % (
-        {lib: round(v, 2) for lib, v in growth.items()}, acc))
-    return {"label": label, "solver": solver, "batch_size": batch_size, "dtype": X.dtype.name,
+    for dt in ctx.profile["drift_dtypes"]:
+        if not ctx.want("epochs_f" + dt[5:]):
+            continue
+        (X, y, Xt, yt), label = ctx.mnist[dt], "MNIST adam b200 " + dt
+        classes, n_warm = np.unique(y), min(WARMUP_ROWS, X.shape[0])
+        for lib in libs:
+            warm = make_estimator(lib, params)
+            timed(lambda: warm.partial_fit(X[:n_warm], y[:n_warm], classes=classes))
+        models = {lib: make_estimator(lib, params) for lib in libs}
+        times, orders = {lib: [] for lib in libs}, []
+        rng = random.Random(order_seed(ctx.seed, label))
+        ctx.log("%s: %d epochs of partial_fit on %d rows" % (label, n_epochs, X.shape[0]))
+        for e in range(n_epochs):
+            orders.append(list(libs))
+            rng.shuffle(orders[-1])
+            for lib in orders[-1]:
+                times[lib].append(timed(lambda: models[lib].partial_fit(X, y, classes=classes))[1])
+            ctx.log("  epoch %d: %s" % (e + 1, ", ".join("%s %.3fs" % (lib, times[lib][-1])
+                                                         for lib in libs)))
+        with quiet():
+            acc = {lib: float(models[lib].score(Xt, yt)) for lib in libs}
+        k = max(1, n_epochs // 3)  # median of the last third of the epochs over the first
+        growth = {lib: float(np.median(t[-k:]) / np.median(t[:k])) for lib, t in times.items()}
+        ctx.log("  late/early epoch time: %s; accuracy %s" % (
+            {lib: round(v, 2) for lib, v in growth.items()}, acc))
+        ctx.res["epochs"].append({
+            "label": label, "solver": solver, "batch_size": batch_size, "dtype": X.dtype.name,
             "n_train": int(X.shape[0]), "epochs": n_epochs, "times": times, "orders": orders,
-            "accuracy": acc, "growth": growth}
+            "accuracy": acc, "growth": growth})
 
 
 def sweeps(ctx, batch_size=200):
@@ -279,7 +269,7 @@ def sweeps(ctx, batch_size=200):
             points.append({
                 "value": int(value), "batch_size": b, "hidden": list(h), "units": units,
                 "per_epoch": med, "cpu_util": {lib: stats[lib]["cpu_util"] for lib in ctx.libs},
-                "gflops": {lib: flops_train(units) * X.shape[0] / t / 1e9
+                "gflops": {lib: flops(units) * X.shape[0] / t / 1e9
                            for lib, t in med.items()},
                 "ratios": {o: ratio(stats, o) for o in ctx.libs if o != "skmlp"},
                 "skmlp_blas_threads": skmlp_threads(params, units, b)[0],
@@ -295,7 +285,7 @@ def sweeps(ctx, batch_size=200):
 
 def dropout(ctx, rate=0.2):
     """skmlp's epoch with ``dropout=rate`` against the same fit without."""
-    if not has_dropout():
+    if "dropout" not in make_estimator("skmlp", {}).get_params():
         ctx.log("dropout: skmlp has no dropout parameter yet; case skipped")
         ctx.res["dropout"] = {"skipped": "skmlp has no dropout parameter in this version"}
         return

@@ -16,11 +16,6 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 # --------------------------------------------------------------------- child side
-def _status_kib(field):
-    with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
-
-
 def _child_memory(c):
     import gc
     import resource
@@ -29,6 +24,10 @@ def _child_memory(c):
     from benchmarks import models
     from benchmarks.cases import warm_rows
     from benchmarks.data import load_mnist, make_tabular, subsample
+
+    def status_kib(field):
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
 
     warnings.simplefilter("ignore")
     if c["dataset"] == "mnist":
@@ -45,11 +44,11 @@ def _child_memory(c):
         exact = True
     except OSError:
         exact = False
-    base = _status_kib("VmRSS")
+    base = status_kib("VmRSS")
     t0 = time.perf_counter()
     models.fit_fn(c["lib"], params, X, y)()
     seconds = time.perf_counter() - t0
-    peak = _status_kib("VmHWM") if exact else resource.getrusage(
+    peak = status_kib("VmHWM") if exact else resource.getrusage(
         resource.RUSAGE_SELF).ru_maxrss
     return {"lib": c["lib"], "baseline_mib": base / 1024, "peak_mib": peak / 1024,
             "delta_mib": (peak - base) / 1024, "method": "VmHWM" if exact else "maxrss",
@@ -93,18 +92,22 @@ def main(argv=None):
 
 
 # -------------------------------------------------------------------- parent side
-def run_child(what, config, env_extra=None, timeout=900):
-    """Run a child measurement; its JSON result plus its whole wall time."""
-    argv = [what, json.dumps(config)]
+def child(argv, env_extra=None, timeout=None):
+    """The standard output of ``python -m *argv`` run from the repository root."""
     env = dict(os.environ, **(env_extra or {}))
     env["PYTHONPATH"] = REPO_ROOT + os.pathsep + env.get("PYTHONPATH", "")
-    t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.isolated", *argv], cwd=REPO_ROOT,
-                          env=env, capture_output=True, text=True, timeout=timeout)
+    proc = subprocess.run([sys.executable, "-m", *argv], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         raise RuntimeError("child %s failed:\n%s" % (argv, proc.stderr[-3000:]))
-    return dict(json.loads(proc.stdout.strip().splitlines()[-1]),
-                process_s=time.perf_counter() - t0)
+    return proc.stdout
+
+
+def run_child(what, config, env_extra=None):
+    """A child measurement's JSON result plus its whole wall time."""
+    t0 = time.perf_counter()
+    out = child(["benchmarks.isolated", what, json.dumps(config)], env_extra, timeout=900)
+    return dict(json.loads(out.strip().splitlines()[-1]), process_s=time.perf_counter() - t0)
 
 
 def memory_case(config, libs, repeats=1, mnist_dir=None, seed=0, log=print):

@@ -75,11 +75,6 @@ def glorot_weights(units, seed, dtype=np.float64):
     return layers
 
 
-def has_dropout():
-    """True when skmlp's estimator takes a ``dropout`` parameter."""
-    return "dropout" in make_estimator("skmlp", {}).get_params()
-
-
 def make_estimator(lib, params):
     """An unfitted classifier of ``lib`` (``"skmlp"`` or ``"sklearn"``)."""
     if lib == "skmlp":

@@ -7,7 +7,6 @@ import os
 import platform
 import shlex
 import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -156,7 +155,7 @@ def run_threads(ctx):
     a, ids = ctx.args, [i for i in ctx.profile["threads_cases"] if i in FIT_IDS]
     fd, path = tempfile.mkstemp(prefix="skmlp-bench-threads-", suffix=".json")
     os.close(fd)
-    argv = [sys.executable, "-m", "benchmarks", "--threads", "1", "--case", ",".join(ids),
+    argv = ["benchmarks", "--threads", "1", "--case", ",".join(ids),
             "--libs", ",".join(ctx.libs), "--order-seed", str(a.order_seed), "--repeats",
             str(ctx.profile["threads_repeats"]), "--json", path, "--no-report"]
     argv += (["--quick"] if a.quick else []) + (["--epochs", str(a.epochs)] if a.epochs
@@ -164,15 +163,10 @@ def run_threads(ctx):
     argv += ["--mnist-dir", a.mnist_dir] if a.mnist_dir else []
     ctx.log("same thread count: %s in a child process, every library on 1 thread"
             % ", ".join(ids))
-    env = dict(os.environ, PYTHONPATH=REPO_ROOT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     try:
-        proc = subprocess.run(argv, cwd=REPO_ROOT, env=env, text=True,
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        for line in proc.stdout.splitlines():
+        for line in isolated.child(argv).splitlines():
             if line.startswith(("  ", "note")):
                 ctx.log("  [1 thread]" + line)
-        if proc.returncode != 0:
-            raise RuntimeError("the one-thread child failed:\n%s" % proc.stdout[-3000:])
         with open(path) as f:
             child = json.load(f)
     finally:
