@@ -6,7 +6,7 @@ from contextlib import nullcontext
 import numpy as np
 
 from .data import make_tabular, subsample
-from .machine import ForeignLoad, gemm_chain_throughput, gemm_throughput, load_average
+from .machine import foreign_load, gemm_chain_throughput, gemm_throughput, load_average
 from .models import accuracy, fit_fn, make_estimator, mlp_params, predict_proba_fn, warmup_fn
 from .timing import alternate, order_seed, quiet, ratio, timed
 
@@ -126,7 +126,7 @@ def fit_case(ctx, case, data, hidden, epochs):
     units = layer_units(X.shape[1], hidden, len(np.unique(y)))
     chain = [gemm_chain_throughput(units, case["batch_size"], X.dtype.name, flops(units))
              for _ in range(dataset == "mnist")]
-    with ForeignLoad() as foreign:
+    with foreign_load() as foreign:
         stats = alternate({lib: fit_fn(lib, own[lib], X, y) for lib in libs}, repeats,
                           {lib: warmup_fn(lib, own[lib], X, y, n_warm) for lib in libs},
                           log=ctx.log, seed=seed)
@@ -181,7 +181,7 @@ def predict(ctx, min_time=0.05):
                "repeats": ctx.profile["predict_repeats"], "sizes": []}
         for n in PREDICT_ROWS:
             Xn = np.ascontiguousarray(Xt[:n])
-            with ForeignLoad() as foreign:
+            with foreign_load() as foreign:
                 stats = alternate(
                     {lib: predict_proba_fn(lib, trained[lib], Xn) for lib in libs},
                     out["repeats"], seed=order_seed(ctx.seed, "%s-%d" % (label, n)),

@@ -19,11 +19,7 @@ def read_idx(path):
     if len(raw) < 4 or raw[:3] != b"\x00\x00\x08":
         raise ValueError(f"{path} is not an IDX file of unsigned bytes.")
     shape = tuple(np.frombuffer(raw, ">u4", raw[3], 4))
-    data = np.frombuffer(raw, np.uint8, offset=4 + 4 * raw[3])
-    if data.size != np.prod(shape):
-        raise ValueError(f"{path}: header promises {np.prod(shape)} values, file holds "
-                         f"{data.size}.")
-    return data.reshape(shape)
+    return np.frombuffer(raw, np.uint8, offset=4 + 4 * raw[3]).reshape(shape)
 
 
 def resolve_mnist_dir(mnist_dir=None):
@@ -32,11 +28,8 @@ def resolve_mnist_dir(mnist_dir=None):
                            (os.environ.get("SKMLP_MNIST_DIR"), "$SKMLP_MNIST_DIR")):
         if candidate:
             path = Path(candidate).expanduser()
-            missing = [n for n in MNIST_FILES if not (path / n).exists()]
-            if missing:
-                raise FileNotFoundError(
-                    f"MNIST directory {path} lacks {', '.join(missing)}; pass --mnist-dir "
-                    "(or SKMLP_MNIST_DIR) pointing at the four IDX files.")
+            if not all((path / n).exists() for n in MNIST_FILES):
+                raise FileNotFoundError(f"{path} lacks some of {', '.join(MNIST_FILES)}")
             return path, how
     if all((DEFAULT_MNIST_DIR / n).exists() for n in MNIST_FILES):
         return DEFAULT_MNIST_DIR, "../shared/data/mnist (relative to the repository)"

@@ -1,22 +1,22 @@
 """What the benchmark ran on (no host name, kernel string or path), other processes' load,
 the GEMM peak. ``/proc`` only for what no library gives: CPU model, others' CPU time."""
 
+import contextlib
 import datetime
 import os
 import platform
 import statistics
 import subprocess
 import time
+import types
 from importlib import metadata
 
 import numpy as np
 
 # Distribution of each module whose version the page lists; the peers' only when run.
-DISTRIBUTIONS = {"numpy": "numpy", "scipy": "scipy", "sklearn": "scikit-learn",
-                 "numba": "numba", "llvmlite": "llvmlite", "threadpoolctl": "threadpoolctl",
-                 "matplotlib": "matplotlib", "skmlp": "skmlp"}
-PEER_DISTRIBUTIONS = {"torch": ["torch"], "skorch": ["skorch"],
-                      "jax": ["jax", "jaxlib", "optax"], "jax_scan": ["jax", "jaxlib", "optax"]}
+DISTRIBUTIONS = {m: m for m in ["numpy", "scipy", "sklearn", "numba", "llvmlite", "threadpoolctl",
+                                "matplotlib", "skmlp"]} | {"sklearn": "scikit-learn"}
+PEER_DISTRIBUTIONS = {"torch": ["torch"], "skorch": ["skorch"], "jax": ["jax", "jaxlib", "optax"]}
 # Environment variables recorded by value; any other of these prefixes only as "set",
 # since its value may be a path of this machine.
 ENV_PREFIXES = ("OMP_", "OPENBLAS_", "MKL_", "NUMBA_", "XLA_", "JAX_")
@@ -45,13 +45,6 @@ def _cpu_model():
         return platform.processor() or "unknown"
 
 
-def _version(dist):
-    try:
-        return metadata.version(dist)
-    except metadata.PackageNotFoundError:
-        return None
-
-
 def machine_info(libs=()):
     """A JSON-ready description of the machine and software stack (generic facts only)."""
     import numba  # noqa: F401  (loaded, so that threadpoolctl sees every BLAS in use)
@@ -61,19 +54,20 @@ def machine_info(libs=()):
 
     dists = dict(DISTRIBUTIONS)
     for lib in libs:
-        dists.update({m: m for m in PEER_DISTRIBUTIONS.get(lib, [])})
+        dists.update({m: m for m in PEER_DISTRIBUTIONS.get(lib.replace("_scan", ""), [])})
     keys = ("user_api", "internal_api", "version", "num_threads", "threading_layer",
             "architecture")
     pools = [{k: p.get(k) for k in keys} | {"library": os.path.basename(p.get("filepath", ""))}
              for p in threadpool_info()]
     libc = " ".join(platform.libc_ver()).strip()
+    installed = {d.metadata["Name"].lower(): d.version for d in metadata.distributions()}
     return {
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
         "cpu": _cpu_model(), "logical_cpus": os.cpu_count(), "usable_cpus": usable_cpus(),
         "ram_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
         "os": "%s %s%s" % (platform.system(), platform.machine(), ", " + libc if libc else ""),
         "python": platform.python_version(),
-        "versions": {m: _version(d) for m, d in dists.items()},
+        "versions": {m: installed.get(d) for m, d in dists.items()},
         "threadpools": pools,
         "env": {k: os.environ[k] if k in ENV_BY_VALUE else "set" for k in sorted(os.environ)
                 if k.startswith(ENV_PREFIXES)},
@@ -100,32 +94,25 @@ def git_state(repo_root):
             .stdout.strip(), "dirty": bool(changed), "changed": changed}
 
 
-def _busy_seconds():
-    """CPU seconds all processes used since boot: ``/proc/stat`` less idle and iowait."""
-    try:
-        with open("/proc/stat") as f:
-            ticks = [int(x) for x in f.readline().split()[1:9]]
-    except OSError:
-        return None
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+@contextlib.contextmanager
+def foreign_load():
+    """``with foreign_load() as fl``: ``fl.cores``, the cores *other* processes kept busy
+    meanwhile (all CPU time in /proc/stat less this process's, over wall time; None off
+    Linux). The load average cannot tell: it counts the benchmark's own threads."""
+    def now():  # (busy CPU seconds of all processes or None, of this process, wall)
+        try:
+            with open("/proc/stat") as f:
+                ticks = [int(x) for x in f.readline().split()[1:9]]
+            busy = (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+        except OSError:
+            busy = None
+        return busy, sum(os.times()[:2]), time.perf_counter()
 
-
-class ForeignLoad:
-    """``with ForeignLoad() as fl: ...``; ``fl.cores``: how many cores *other* processes
-    kept busy meanwhile (all CPU time less this process's, over wall time; None off Linux).
-    The load average cannot tell this apart: it counts the benchmark's own threads."""
-
-    def __enter__(self):
-        self._start = (_busy_seconds(), sum(os.times()[:2]), time.perf_counter())
-        self.cores = None
-        return self
-
-    def __exit__(self, *exc):
-        busy, own, wall = (_busy_seconds(), sum(os.times()[:2]), time.perf_counter())
-        if busy is not None and self._start[0] is not None and wall > self._start[2]:
-            self.cores = max(0.0, (busy - self._start[0] - own + self._start[1])
-                             / (wall - self._start[2]))
-        return False
+    fl, start = types.SimpleNamespace(cores=None), now()
+    yield fl
+    end = now()
+    if end[0] is not None and start[0] is not None and end[2] > start[2]:
+        fl.cores = max(0.0, (end[0] - start[0] - end[1] + start[1]) / (end[2] - start[2]))
 
 
 def _median_time(fn, repeats, loops=1):

@@ -16,7 +16,7 @@ import time
 
 import numpy as np
 
-from benchmarks.machine import ForeignLoad
+from benchmarks.machine import foreign_load
 from benchmarks.timing import quiet
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -130,7 +130,7 @@ def _jsonable(params):
 def run_config(config, params, data, epochs, log=print):
     """Train one configuration; its per-epoch accuracy, loss and time."""
     log("  %s (%s): %s" % (config["id"], config["lib"], _jsonable(params)))
-    with ForeignLoad() as fl:
+    with foreign_load() as fl:
         est, acc, clocks, loss = _curve(config["lib"], params, data, epochs, log)
     times = [float(c[0]) for c in clocks]
     best = int(np.argmax(acc))
