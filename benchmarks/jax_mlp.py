@@ -1,7 +1,9 @@
 """JAX peers: a ``jax.jit`` step per batch, or an epoch in one ``lax.scan`` (``jax_scan``);
 compiled steps are cached, so the warm-up fit compiles and the timed fits only run."""
 
+import functools
 import os
+import types
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")  # no accelerator probing
 
@@ -16,13 +18,6 @@ from .models import glorot_weights  # noqa: E402
 jax.config.update("jax_enable_x64", True)
 
 _COMPILED = {}
-
-
-class JaxModel:
-    """Trained parameters and the labels of the output units."""
-
-    def __init__(self, params, classes):
-        self.params, self.classes_ = params, classes
 
 
 def _forward(params, X):
@@ -89,32 +84,26 @@ def fit_jax(X, y, params, scan=False):
     opt, step, epoch_scan = _compiled(params)
     p = [(jnp.asarray(W), jnp.asarray(b)) for W, b in glorot_weights(units, seed, X.dtype)]
     state = opt.init(p)
-    Xd = jnp.asarray(X)
-    yd = jnp.asarray(y_idx.astype(np.int32))
-    n = X.shape[0]
+    Xd, yd, n = jnp.asarray(X), jnp.asarray(y_idx.astype(np.int32)), X.shape[0]
     batch = min(int(params["batch_size"]), n)
     n_full, rest = divmod(n, batch)
     rng = np.random.RandomState(seed)
     for _ in range(int(params["max_iter"])):
         perm = (rng.permutation(n) if params["shuffle"] else np.arange(n)).astype(np.int32)
+        perm_d = jnp.asarray(perm) if rest or not scan else None
         if scan:
-            batches = jnp.asarray(perm[:n_full * batch].reshape(n_full, batch))
-            p, state = epoch_scan(p, state, Xd, yd, batches)
-            if rest:
-                p, state = step(p, state, Xd, yd, jnp.asarray(perm), n_full * batch,
-                                size=rest)
+            p, state = epoch_scan(p, state, Xd, yd,
+                                  jnp.asarray(perm[:n_full * batch].reshape(n_full, batch)))
         else:
-            perm_d = jnp.asarray(perm)
             for start in range(0, n_full * batch, batch):
                 p, state = step(p, state, Xd, yd, perm_d, start, size=batch)
-            if rest:
-                p, state = step(p, state, Xd, yd, perm_d, n_full * batch, size=rest)
+        if rest:
+            p, state = step(p, state, Xd, yd, perm_d, n_full * batch, size=rest)
     jax.block_until_ready(p)
-    return JaxModel(p, classes)
+    return types.SimpleNamespace(params=p, classes_=classes)
 
 
-def fit_jax_scan(X, y, params):
-    return fit_jax(X, y, params, scan=True)
+fit_jax_scan = functools.partial(fit_jax, scan=True)
 
 
 @jax.jit

@@ -21,14 +21,6 @@ PEERS = {
 }
 
 
-def module_available(name):
-    """True when ``name`` can be imported; nothing is imported to find out."""
-    try:
-        return importlib.util.find_spec(name) is not None
-    except (ImportError, ValueError):
-        return False
-
-
 def select_libs(requested=None, disabled=()):
     """``(libs, notes)``: the libraries to run, skmlp first, and why each other is not."""
     requested = list(ALL_LIBS if requested is None else requested)
@@ -39,7 +31,7 @@ def select_libs(requested=None, disabled=()):
     libs, notes = [], {}
     for lib in ALL_LIBS:
         needs, install, _ = PEERS.get(lib, ([], "", ""))
-        missing = [m for m in needs if not module_available(m)]
+        missing = [m for m in needs if importlib.util.find_spec(m) is None]  # no import
         off = [m for m in needs if m in disabled]
         if lib != "skmlp" and lib not in requested:
             notes[lib] = "not requested"
@@ -113,9 +105,3 @@ def accuracy(lib, model, X, y):
     """Test accuracy of a fitted model."""
     proba = np.asarray(predict_proba_fn(lib, model, X)())
     return float(np.mean(model.classes_[proba.argmax(axis=1)] == y))
-
-
-def set_peer_threads(libs, n):
-    """Set the intra-op thread count of the selected torch-based peers."""
-    if {"torch", "skorch"} & set(libs):
-        peer_module("torch").torch.set_num_threads(int(n))

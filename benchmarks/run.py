@@ -269,8 +269,8 @@ def _setup(args, log):
     for lib in libs:
         if lib not in models.CORE_LIBS:
             models.peer_module(lib)
-    if args.threads:
-        models.set_peer_threads(libs, args.threads)
+    if args.threads and {"torch", "skorch"} & set(libs):
+        models.peer_module("torch").torch.set_num_threads(args.threads)
     return profile, sections, wanted, libs, notes
 
 

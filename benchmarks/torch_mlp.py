@@ -1,5 +1,7 @@
 """PyTorch (a manual loop) and skorch peers; L2 as ``weight_decay = alpha / batch_size``."""
 
+import types
+
 import numpy as np
 import torch
 from torch import nn
@@ -8,13 +10,6 @@ from .machine import usable_cpus
 from .models import glorot_weights
 
 torch.set_num_threads(usable_cpus())
-
-
-class Fitted:
-    """A trained network (a module or a skorch net) and the labels of its outputs."""
-
-    def __init__(self, net, classes):
-        self.net, self.classes_ = net, classes
 
 
 def _module(X, params, classes):
@@ -58,7 +53,7 @@ def fit_torch(X, y, params):
             opt.zero_grad(set_to_none=True)
             loss_fn(model(Xt[idx]), yt[idx]).backward()
             opt.step()
-    return Fitted(model, classes)
+    return types.SimpleNamespace(net=model, classes_=classes)
 
 
 def fit_skorch(X, y, params):
@@ -77,7 +72,7 @@ def fit_skorch(X, y, params):
         **{"optimizer__" + k: v for k, v in kwargs.items()})
     torch.manual_seed(int(params["random_state"]))
     net.fit(X, y_idx.astype(np.int64))
-    return Fitted(net, classes)
+    return types.SimpleNamespace(net=net, classes_=classes)
 
 
 def predict_proba(model, X):
