@@ -2,6 +2,7 @@
 
 import argparse
 import datetime
+import gc
 import json
 import os
 import platform
@@ -20,7 +21,7 @@ import numpy as np  # noqa: E402
 
 from benchmarks import cases, data, goals, isolated, machine, models, quality  # noqa: E402
 from benchmarks import report  # noqa: E402
-from benchmarks.timing import SETTLE, freeze_heap  # noqa: E402
+from benchmarks.timing import SETTLE  # noqa: E402
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS_DIR = os.path.join(REPO_ROOT, "benchmarks", "results")
@@ -113,24 +114,6 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def _selection(args):
-    """``(sections, wanted cases or None)`` from ``--only``, ``--skip``, ``--case``."""
-    cat = CASES
-    if args.case:
-        names = [c.strip() for c in args.case.split(",") if c.strip()]
-        unknown = [n for n in names if n not in cat]
-        if unknown:
-            raise SystemExit("unknown case(s) %s; see python -m benchmarks --list"
-                             % ", ".join(unknown))
-        return [s for s in ALL_SECTIONS if any(cat[n][0] == s for n in names)], set(names)
-    sections = [s for s in (args.only.split(",") if args.only else SECTIONS)
-                if s not in args.skip.split(",")]
-    unknown = set(sections) - set(ALL_SECTIONS)
-    if unknown:
-        raise SystemExit("unknown section(s): %s" % ", ".join(sorted(unknown)))
-    return sections, None
-
-
 def limit_threads(n):
     """Every library of this process and its children on ``n`` threads: environment for
     children and libraries not loaded yet (XLA reads its flags at start), threadpoolctl."""
@@ -218,26 +201,6 @@ ALL_SECTIONS = list(RUNNERS)
 NEEDS_MNIST = {"mnist", "predict", "epochs", "sweeps", "dropout", "quality"}
 
 
-def _meta(args, profile, sections, wanted, libs, notes):
-    peer_threads = {}
-    if {"torch", "skorch"} & set(libs):
-        import torch
-
-        peer_threads["torch"] = torch.get_num_threads()
-    if {"jax", "jax_scan"} & set(libs):
-        peer_threads["xla_flags"] = os.environ.get("XLA_FLAGS", "")
-    try:
-        from skmlp._threads import MULTITHREAD_MIN_MACS as macs
-    except ImportError:
-        macs = None
-    return dict(start_meta("python -m benchmarks", sys.argv[1:], libs),
-                mode="quick" if args.quick else "full", profile=profile, sections=sections,
-                cases=sorted(wanted) if wanted else None, libs=libs, peer_notes=notes,
-                threads=args.threads, order_seed=args.order_seed, settle_s=SETTLE,
-                peer_threads=peer_threads,
-                skmlp_multithread_min_macs=None if macs is None else int(macs))
-
-
 def start_meta(prog, argv, libs):
     """The command, the commit and the machine of a results file."""
     return {"command": " ".join([prog] + [shlex.quote(a) for a in argv]),
@@ -250,35 +213,50 @@ def end_meta(meta, t_start):
                 finished=datetime.datetime.now().astimezone().isoformat(timespec="seconds"))
 
 
-def _setup(args, log):
-    """The profile, the selection and the libraries (imported now, before timing)."""
+def run(args, log=print):
+    """Run the selected sections; return the JSON-ready results dict."""
+    t_start = time.perf_counter()
     profile = dict(PROFILES["quick" if args.quick else "full"])
     if args.repeats:
         profile["repeats"] = profile["threads_repeats"] = args.repeats
     if args.epochs:
         profile["mnist_epochs"] = args.epochs
-    sections, wanted = _selection(args)
+    wanted = {c.strip() for c in args.case.split(",") if c.strip()} if args.case else None
+    sections = [s for s in (args.only.split(",") if args.only else SECTIONS)
+                if s not in args.skip.split(",")]
+    unknown = wanted - set(CASES) if wanted else set(sections) - set(ALL_SECTIONS)
+    if unknown:
+        raise SystemExit("unknown case(s) or section(s): %s; see python -m benchmarks --list"
+                         % ", ".join(sorted(unknown)))
+    if wanted:
+        sections = [s for s in ALL_SECTIONS if any(CASES[n][0] == s for n in wanted)]
     if args.threads:
         limit_threads(args.threads)
-    disabled = {m for m, off in (("torch", args.no_torch), ("skorch", args.no_skorch),
-                                 ("jax", args.no_jax)) if off}
-    libs, notes = models.select_libs(args.libs.split(",") if args.libs else None, disabled)
+    libs, notes = models.select_libs(args.libs.split(",") if args.libs else None, {
+        m for m in ("torch", "skorch", "jax") if getattr(args, "no_" + m)})
     for lib, note in notes.items():
         if note != "not requested":
             log("note: %s %s" % (models.LIB_NAMES[lib], note))
-    for lib in libs:
-        if lib not in models.CORE_LIBS:
-            models.peer_module(lib)
-    if args.threads and {"torch", "skorch"} & set(libs):
-        models.peer_module("torch").torch.set_num_threads(args.threads)
-    return profile, sections, wanted, libs, notes
-
-
-def run(args, log=print):
-    """Run the selected sections; return the JSON-ready results dict."""
-    t_start = time.perf_counter()
-    profile, sections, wanted, libs, notes = _setup(args, log)
-    res = {"meta": _meta(args, profile, sections, wanted, libs, notes), "fit": []}
+    for lib in set(libs) - set(models.CORE_LIBS):
+        models.peer_module(lib)  # imported now, before timing
+    peer_threads = {"xla_flags": os.environ.get("XLA_FLAGS", "")} if {
+        "jax", "jax_scan"} & set(libs) else {}
+    if {"torch", "skorch"} & set(libs):
+        torch = models.peer_module("torch").torch
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        peer_threads = {"torch": torch.get_num_threads(), **peer_threads}
+    try:
+        from skmlp._threads import MULTITHREAD_MIN_MACS as macs
+    except ImportError:
+        macs = None
+    res = {"meta": dict(start_meta("python -m benchmarks", sys.argv[1:], libs),
+                        mode="quick" if args.quick else "full", profile=profile,
+                        sections=sections, cases=sorted(wanted) if wanted else None, libs=libs,
+                        peer_notes=notes, threads=args.threads, order_seed=args.order_seed,
+                        settle_s=SETTLE, peer_threads=peer_threads,
+                        skmlp_multithread_min_macs=None if macs is None else int(macs)),
+           "fit": []}
     log("libraries: %s; sections: %s; mode: %s%s" % (
         libs, sections, res["meta"]["mode"], "; cases: %s" % sorted(wanted) if wanted else ""))
     ctx = types.SimpleNamespace(args=args, profile=profile, libs=libs, wanted=wanted,
@@ -288,7 +266,8 @@ def run(args, log=print):
         X, y, Xt, yt, res["meta"]["mnist_source"] = data.load_mnist(args.mnist_dir)
         X, y = data.subsample(X, y, profile["mnist_train"])
         ctx.mnist = {dt: (X.astype(dt), y, Xt.astype(dt), yt) for dt in ("float64", "float32")}
-    freeze_heap()
+    gc.collect()
+    gc.freeze()  # the imports' million objects made each gc.collect() cost 0.25 s
     durations = res["meta"]["section_s"] = {}
     for name in sections:
         t0 = time.perf_counter()
@@ -307,23 +286,19 @@ def run(args, log=print):
     return res
 
 
-def scrub(text):
-    """The results text without this machine's paths and host details."""
+def save_json(res, path):
+    """Write ``res`` without this machine's paths and host details."""
+    text = json.dumps(res, indent=1, default=lambda o: o.tolist()
+                      if isinstance(o, (np.generic, np.ndarray)) else str(o))
     text = text.replace(REPO_ROOT + os.sep, "").replace(REPO_ROOT, ".")
     secrets = {socket.gethostname(), platform.node(), platform.release(), platform.version(),
                os.path.expanduser("~"), tempfile.gettempdir()}
     for s in sorted((s for s in secrets if s and len(s) > 3 and s != "/"), key=len,
                     reverse=True):
         text = text.replace(json.dumps(s)[1:-1], "<redacted>")
-    return text
-
-
-def save_json(res, path):
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w") as f:
-        f.write(scrub(json.dumps(res, indent=1, default=lambda o: o.tolist()
-                                 if isinstance(o, (np.generic, np.ndarray)) else str(o)))
-                + "\n")
+        f.write(text + "\n")
 
 
 def out_paths(name, mode, complete, args):

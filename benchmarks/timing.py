@@ -24,12 +24,6 @@ def quiet():
         yield
 
 
-def freeze_heap():
-    """Hide the imports' million objects from ``gc.collect()`` (0.25 s per timed call)."""
-    gc.collect()
-    gc.freeze()
-
-
 def timed(fn, loops=1):
     """``(last result, wall s, CPU s of all threads)`` of ``loops`` calls of ``fn()``."""
     gc.collect()
