@@ -44,22 +44,18 @@ GOALS = [
 
 
 def fmt(v, spec="%.3f"):
-    """``spec % v``, or "n/a" for None."""
     return "n/a" if v is None else spec % v
 
 
 def lib_name(lib):
-    """The display name of a library key."""
     return LIB_NAMES.get(lib, lib)
 
 
 def us(seconds):
-    """Seconds as microseconds with thousands separators."""
     return format(1e6 * seconds, ",.0f" if seconds >= 1e-5 else ",.1f")
 
 
 def fit_by_id(res):
-    """The fit cases of a results dict by case id."""
     return {r["id"]: r for r in res.get("fit", [])}
 
 

@@ -93,7 +93,6 @@ def main(argv=None):
 
 # -------------------------------------------------------------------- parent side
 def child(argv, env_extra=None, timeout=None):
-    """The standard output of ``python -m *argv`` run from the repository root."""
     env = dict(os.environ, **(env_extra or {}))
     env["PYTHONPATH"] = REPO_ROOT + os.pathsep + env.get("PYTHONPATH", "")
     proc = subprocess.run([sys.executable, "-m", *argv], cwd=REPO_ROOT, env=env,
@@ -104,7 +103,6 @@ def child(argv, env_extra=None, timeout=None):
 
 
 def run_child(what, config, env_extra=None):
-    """A child measurement's JSON result plus its whole wall time."""
     t0 = time.perf_counter()
     out = child(["benchmarks.isolated", what, json.dumps(config)], env_extra, timeout=900)
     return dict(json.loads(out.strip().splitlines()[-1]), process_s=time.perf_counter() - t0)

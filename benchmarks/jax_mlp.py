@@ -112,5 +112,4 @@ def _proba(params, X):
 
 
 def predict_proba(model, X):
-    """Softmax probabilities for ``X`` as a NumPy array."""
     return np.asarray(_proba(model.params, jnp.asarray(X)))

@@ -68,7 +68,6 @@ def glorot_weights(units, seed, dtype=np.float64):
 
 
 def make_estimator(lib, params):
-    """An unfitted classifier of ``lib`` (``"skmlp"`` or ``"sklearn"``)."""
     if lib == "skmlp":
         from skmlp import MLPClassifierNB as Estimator
     else:
@@ -77,12 +76,10 @@ def make_estimator(lib, params):
 
 
 def peer_module(lib):
-    """The module that runs peer ``lib``, imported on first use."""
     return importlib.import_module("benchmarks." + PEERS[lib][2])
 
 
 def fit_fn(lib, params, X, y):
-    """A zero-argument callable that trains a fresh model and returns it."""
     if lib in CORE_LIBS:
         return lambda: make_estimator(lib, params).fit(X, y)
     return lambda: getattr(peer_module(lib), "fit_" + lib)(X, y, params)
@@ -95,13 +92,11 @@ def warmup_fn(lib, params, X, y, n_rows):
 
 
 def predict_proba_fn(lib, model, X):
-    """A zero-argument callable returning class probabilities for ``X``."""
     if lib in CORE_LIBS:
         return lambda: model.predict_proba(X)
     return lambda: peer_module(lib).predict_proba(model, X)
 
 
 def accuracy(lib, model, X, y):
-    """Test accuracy of a fitted model."""
     proba = np.asarray(predict_proba_fn(lib, model, X)())
     return float(np.mean(model.classes_[proba.argmax(axis=1)] == y))

@@ -78,7 +78,6 @@ def divergence(a, b):
 
 
 def _clock():
-    """``(wall, cpu)`` seconds now; CPU counts every thread of this process."""
     return np.array([time.perf_counter(), sum(os.times()[:2])])
 
 
@@ -128,7 +127,6 @@ def _jsonable(params):
 
 
 def run_config(config, params, data, epochs, log=print):
-    """Train one configuration; its per-epoch accuracy, loss and time."""
     log("  %s (%s): %s" % (config["id"], config["lib"], _jsonable(params)))
     with foreign_load() as fl:
         est, acc, clocks, loss = _curve(config["lib"], params, data, epochs, log)
@@ -221,7 +219,6 @@ def _parting(d):
 
 
 def _notes(q, configs):
-    """The bullet notes under the budget table."""
     from benchmarks.report import text
 
     by_id, notes = {r["id"]: r for r in q["configs"]}, []
@@ -282,7 +279,6 @@ def render_table(q):
 
 
 def _recipe_code(r, epochs):
-    """The constructor call of configuration ``r``, one argument per line."""
     params = {k: tuple(v) if isinstance(v, list) else v for k, v in r["params"].items()
               if k != "random_state"}
     params.update(max_iter=epochs, random_state=r["params"].get("random_state", 0))
@@ -290,7 +286,6 @@ def _recipe_code(r, epochs):
 
 
 def render_page(res, json_rel):
-    """The standalone page ``docs/quality.md``."""
     from benchmarks.report import text
 
     q, meta, m = res["quality"], res["meta"], res["meta"]["machine"]

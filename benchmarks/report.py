@@ -36,12 +36,10 @@ TEXTS = _load_texts(os.path.join(os.path.dirname(os.path.abspath(__file__)), "pa
 
 
 def text(name, **fields):
-    """Block ``name`` of ``page.md`` with its fields filled in."""
     return TEXTS[name].format(**fields)
 
 
 def table(head, rows):
-    """Markdown table lines."""
     return (["| " + " | ".join(head) + " |", "|" + "---|" * len(head)] +
             ["| " + " | ".join(str(c) for c in row) + " |" for row in rows])
 
@@ -51,7 +49,6 @@ def _names(libs, pattern="%s"):
 
 
 def _threads_cell(r, lib, meta):
-    """Thread setting of ``lib`` in fit case ``r``, and its measured CPU use."""
     usable = meta["machine"]["usable_cpus"]
     if meta.get("threads"):
         setting = meta["threads"]
@@ -447,7 +444,6 @@ def _epochs(plt, runs, path):
 
 
 def make_figures(res, fig_dir):
-    """Write the PNG figures for ``res`` into ``fig_dir``; return their paths."""
     try:
         import matplotlib
 
@@ -470,7 +466,6 @@ def _repo_rel(path):
 
 
 def write(json_path, doc_path, fig_dir):
-    """Render ``json_path`` into ``doc_path`` with figures in ``fig_dir``."""
     with open(json_path) as f:
         res = json.load(f)
     doc_dir = os.path.dirname(os.path.abspath(doc_path))

@@ -202,7 +202,6 @@ NEEDS_MNIST = {"mnist", "predict", "epochs", "sweeps", "dropout", "quality"}
 
 
 def start_meta(prog, argv, libs):
-    """The command, the commit and the machine of a results file."""
     return {"command": " ".join([prog] + [shlex.quote(a) for a in argv]),
             "git": machine.git_state(REPO_ROOT), "machine": machine.machine_info(libs)}
 
@@ -214,7 +213,6 @@ def end_meta(meta, t_start):
 
 
 def run(args, log=print):
-    """Run the selected sections; return the JSON-ready results dict."""
     t_start = time.perf_counter()
     profile = dict(PROFILES["quick" if args.quick else "full"])
     if args.repeats:

@@ -76,7 +76,6 @@ def fit_skorch(X, y, params):
 
 
 def predict_proba(model, X):
-    """Softmax probabilities for ``X`` as a NumPy array."""
     if not isinstance(model.net, nn.Module):
         return model.net.predict_proba(X)
     model.net.eval()
