@@ -126,17 +126,13 @@ def _kill_worker(args, client, X, y):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--n-iter", type=int, default=8)
-    parser.add_argument("--cv", type=int, default=3)
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--repeats", type=int, default=3)
+    for flag, default in (("--workers", 2), ("--n-iter", 8), ("--cv", 3), ("--epochs", 30),
+                          ("--repeats", 3), ("--kill-after", 0.0)):
+        parser.add_argument(flag, type=type(default), default=default)
     parser.add_argument("--kill-worker", action="store_true",
-                        help="kill a worker mid-search and report what happens")
+                        help="kill a worker mid-search (after --kill-after s) and report")
     parser.add_argument("--scatter", action="store_true",
                         help="broadcast X, y and the fold indices to every worker first")
-    parser.add_argument("--kill-after", type=float, default=0.0,
-                        help="seconds to wait after the victim starts its first task")
     args = parser.parse_args(argv)
 
     from distributed import Client, LocalCluster
