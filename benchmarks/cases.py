@@ -8,7 +8,7 @@ import numpy as np
 from .data import make_tabular, subsample
 from .machine import foreign_load, gemm_chain_throughput, gemm_throughput, load_average
 from .models import accuracy, fit_fn, make_estimator, mlp_params, predict_proba_fn, warmup_fn
-from .timing import alternate, order_seed, quiet, ratio, timed
+from .timing import alternate, order_seed, quiet, timed
 
 MNIST_HIDDEN = (300, 100)
 TABULAR_HIDDEN = (64, 64)
@@ -139,9 +139,8 @@ def fit_case(ctx, case, data, hidden, epochs):
                params={k: list(v) if isinstance(v, tuple) else v for k, v in params.items()},
                gflop=total / 1e9, libs=_libs_stats(stats, libs), orders=stats["orders"],
                order_seed=seed, skmlp_blas_threads=policy, skmlp_batch_threads=split,
-               ratios={o: ratio(stats, o) for o in libs if o != "skmlp"},
-               paired_ratios=stats.get("paired_ratios", {}), load_average=load_average(),
-               foreign_cores=foreign.cores)
+               ratios=stats["ratios"], paired_ratios=stats["paired_ratios"],
+               load_average=load_average(), foreign_cores=foreign.cores)
     models = {lib: stats[lib]["result"] for lib in libs}
     for lib, model in models.items():
         loss = getattr(model, "loss_", None)
@@ -197,9 +196,8 @@ def predict(ctx, min_time=0.05):
                 lib: float(np.max(np.abs(proba[lib] - proba["sklearn"]))) for lib in others}
             size["argmax_agreement_vs_sklearn"] = {lib: float(np.mean(
                 proba[lib].argmax(1) == proba["sklearn"].argmax(1))) for lib in others}
-            out["sizes"].append(dict(size, ratios={o: ratio(stats, o) for o in libs
-                                                   if o != "skmlp"},
-                                     paired_ratios=stats.get("paired_ratios", {}),
+            out["sizes"].append(dict(size, ratios=stats["ratios"],
+                                     paired_ratios=stats["paired_ratios"],
                                      foreign_cores=foreign.cores))
             ctx.log("  %s, %d row(s): %s; skmlp/sklearn %.3f" % (label, n, ", ".join(
                 "%s %.1fus" % (lib, 1e6 * stats[lib]["median"]) for lib in libs),
@@ -271,7 +269,7 @@ def sweeps(ctx, batch_size=200):
                 "per_epoch": med, "cpu_util": {lib: stats[lib]["cpu_util"] for lib in ctx.libs},
                 "gflops": {lib: flops(units) * X.shape[0] / t / 1e9
                            for lib, t in med.items()},
-                "ratios": {o: ratio(stats, o) for o in ctx.libs if o != "skmlp"},
+                "ratios": stats["ratios"],
                 "skmlp_blas_threads": skmlp_threads(params, units, b)[0],
                 "orders": stats["orders"]})
             ctx.log("  %s %d: %s" % (kind, value, ", ".join("%s %.3fs" % kv

@@ -68,14 +68,9 @@ def alternate(contestants, repeats, warmups=None, log=None, seed=0, min_time=Non
                  "cpu_util": statistics.median(c / w for c, w in zip(cpus[n], walls[n]) if w),
                  "result": results[n], "loops": loops[n]} for n in names}
     stats.update(orders=orders, order_seed=seed)
-    if "skmlp" in names:
+    if "skmlp" in names:  # skmlp / other: ratio of medians, median of per-round ratios
+        stats["ratios"] = {n: stats["skmlp"]["median"] / stats[n]["median"]
+                           for n in names if n != "skmlp"}
         stats["paired_ratios"] = {n: statistics.median(
             a / b for a, b in zip(walls["skmlp"], walls[n])) for n in names if n != "skmlp"}
     return stats
-
-
-def ratio(stats, other):
-    """``median(skmlp) / median(other)``, or None when either is missing."""
-    if "skmlp" not in stats or other not in stats:
-        return None
-    return stats["skmlp"]["median"] / stats[other]["median"]
