@@ -30,37 +30,20 @@ EXTRA_SEEDS = (1, 2)  # the recipe again: a property of the recipe or of seed 0?
 # The control (not a feature): scikit-learn on inputs that differ by rounding alone; where
 # it parts from the first row shows how far training amplifies differences of one unit in
 # the last place, the size of skmlp's differences from scikit-learn (BLAS, summation order).
-CONFIGS = [
-    {"id": "sklearn_defaults", "lib": "sklearn", "adds": {},
-     "label": "scikit-learn `MLPClassifier` defaults"},
-    {"id": "sklearn_ulp", "lib": "sklearn", "adds": {}, "inputs": "ulp",
-     "label": "scikit-learn defaults, inputs changed by rounding (control)"},
-    {"id": "skmlp_defaults", "lib": "skmlp", "adds": {},
-     "label": "skmlp `MLPClassifierNB` defaults"},
-    {"id": "he_init", "lib": "skmlp", "adds": {"weight_init": "he_normal"},
-     "label": "+ He initialisation"},
-    {"id": "dropout", "lib": "skmlp", "adds": {"dropout": 0.2}, "label": "+ dropout 0.2"},
-    {"id": "cosine", "lib": "skmlp", "adds": {"learning_rate_schedule": "cosine"},
-     "label": "+ cosine schedule"},
-    {"id": "alpha", "lib": "skmlp", "adds": {"alpha": 1e-2}, "label": "+ stronger L2"},
-    {"id": "recipe", "lib": "skmlp", "adds": {"learning_rate_init": 2e-3},
-     "label": "+ higher initial rate (the recipe)"},
-]
-
-
-def config_params(configs=CONFIGS):
-    """``{id: full keyword arguments}``: each skmlp configuration's ``adds`` accumulated."""
-    out, acc = {}, {}
-    for c in configs:
-        acc.update(c["adds"] if c["lib"] == "skmlp" else {})
-        out[c["id"]] = dict(hidden_layer_sizes=HIDDEN, random_state=SEED,
-                            **(acc if c["lib"] == "skmlp" else c["adds"]))
-    return out
-
-
-def ulp_inputs(X):
-    """``X`` rounded again: about 1% of the values move by one unit in the last place."""
-    return np.round(X * 255.0) / 255.0
+CONFIGS = [dict(zip(("id", "lib", "adds", "label"), c)) for c in [
+    ("sklearn_defaults", "sklearn", {}, "scikit-learn `MLPClassifier` defaults"),
+    ("sklearn_ulp", "sklearn", {}, "scikit-learn defaults, inputs changed by rounding (control)"),
+    ("skmlp_defaults", "skmlp", {}, "skmlp `MLPClassifierNB` defaults"),
+    ("he_init", "skmlp", {"weight_init": "he_normal"}, "+ He initialisation"),
+    ("dropout", "skmlp", {"dropout": 0.2}, "+ dropout 0.2"),
+    ("cosine", "skmlp", {"learning_rate_schedule": "cosine"}, "+ cosine schedule"),
+    ("alpha", "skmlp", {"alpha": 1e-2}, "+ stronger L2"),
+    ("recipe", "skmlp", {"learning_rate_init": 2e-3}, "+ higher initial rate (the recipe)")]]
+PARAMS, _acc = {}, {}  # {id: keyword arguments}: each skmlp configuration's adds accumulated
+for _c in CONFIGS:
+    _acc.update(_c["adds"] if _c["lib"] == "skmlp" else {})
+    PARAMS[_c["id"]] = dict(hidden_layer_sizes=HIDDEN, random_state=SEED,
+                            **(_acc if _c["lib"] == "skmlp" else _c["adds"]))
 
 
 def divergence(a, b):
@@ -150,36 +133,21 @@ def budget_accuracy(r, budget):
     return r["accuracy"][min(budget, len(r["accuracy"])) - 1]
 
 
-def verify_fit(config, params, data, epochs, est_epochs, log=print):
-    """Train ``config`` with one plain ``fit`` and compare with the epoch loop."""
+def quality_case(data, epochs=EPOCHS, configs=CONFIGS, verify=True, seeds=EXTRA_SEEDS,
+                 log=print):
+    """Every configuration, then the last again with other seeds and with one plain ``fit``
+    (its weights compared with the epoch loop's)."""
     import skmlp
 
-    X, y, Xt, yt = data
-    log("  verify: %s with fit(max_iter=%d)" % (config["id"], epochs))
-    t0 = time.perf_counter()
-    with quiet():
-        est = skmlp.MLPClassifierNB(max_iter=epochs, **params).fit(X, y)
-    out = {"id": config["id"], "n_iter": int(est.n_iter_),
-           "accuracy": float(np.mean(est.predict(Xt) == yt)),
-           "fit_s": time.perf_counter() - t0, "max_abs_weight_diff": max(
-               float(np.max(np.abs(a - b))) for a, b in zip(
-                   est.coefs_ + est.intercepts_, est_epochs.coefs_ + est_epochs.intercepts_))}
-    log("  verify: accuracy %.4f, largest weight difference %.1e" % (
-        out["accuracy"], out["max_abs_weight_diff"]))
-    return out
-
-
-def quality_case(data, epochs=EPOCHS, configs=CONFIGS, params=None, verify=True,
-                 seeds=EXTRA_SEEDS, log=print):
-    """Every configuration, then the last again with a plain ``fit`` and other seeds."""
-    all_params = params or config_params(configs)
     log("quality: MNIST %d x %d, test %d rows, %s, %d epochs per configuration" % (
         *data[0].shape, data[2].shape[0], data[0].dtype.name, epochs))
     results, last = [], None
     for c in configs:
-        ulp = c.get("inputs") == "ulp"
-        inputs = (ulp_inputs(data[0]), data[1], ulp_inputs(data[2]), data[3]) if ulp else data
-        r, est = run_config(c, all_params[c["id"]], inputs, epochs, log=log)
+        # The control: pixels rounded again, about 1% moved by one unit in the last place.
+        ulp = c["id"] == "sklearn_ulp"
+        inputs = tuple(np.round(a * 255.0) / 255.0 if ulp and i % 2 == 0 else a
+                       for i, a in enumerate(data))
+        r, est = run_config(c, PARAMS[c["id"]], inputs, epochs, log=log)
         if ulp:
             r["inputs_changed_fraction"] = float(np.mean(inputs[0] != data[0]))
         results.append(r)
@@ -198,10 +166,21 @@ def quality_case(data, epochs=EPOCHS, configs=CONFIGS, params=None, verify=True,
     if seeds:
         out["seeds"] = [dict(run_config(
             dict(c, id="%s_seed%d" % (c["id"], s), adds={}),
-            dict(all_params[c["id"]], random_state=s), data, epochs, log=log)[0], seed=s)
+            dict(PARAMS[c["id"]], random_state=s), data, epochs, log=log)[0], seed=s)
             for s in seeds]
     if verify and by_id[c["id"]]["epochs_run"] == epochs:
-        out["verify_fit"] = verify_fit(c, all_params[c["id"]], data, epochs, est, log=log)
+        log("  verify: %s with fit(max_iter=%d)" % (c["id"], epochs))
+        t0 = time.perf_counter()
+        with quiet():
+            fit = skmlp.MLPClassifierNB(max_iter=epochs, **PARAMS[c["id"]]).fit(*data[:2])
+        v = out["verify_fit"] = {
+            "id": c["id"], "n_iter": int(fit.n_iter_),
+            "accuracy": float(np.mean(fit.predict(data[2]) == data[3])),
+            "fit_s": time.perf_counter() - t0, "max_abs_weight_diff": max(
+                float(np.max(np.abs(a - b))) for a, b in zip(
+                    fit.coefs_ + fit.intercepts_, est.coefs_ + est.intercepts_))}
+        log("  verify: accuracy %.4f, largest weight difference %.1e" % (
+            v["accuracy"], v["max_abs_weight_diff"]))
     return out
 
 
@@ -368,11 +347,11 @@ def main(argv=None):
     t0 = time.perf_counter()
     res = {"meta": dict(run.start_meta("python -m benchmarks.quality", argv or [], [
         "skmlp", "sklearn"]), mnist_source=source)}
-    # A subset keeps the parameters of the whole list: each configuration still has the
-    # additions of every configuration above it.
+    # A subset keeps the parameters of the whole list (PARAMS): each configuration still
+    # has the additions of every configuration above it.
     res["quality"] = quality_case(
         (X, y, Xt, yt), args.epochs, [c for c in CONFIGS if not wanted or c["id"] in wanted],
-        params=config_params(), verify=not args.no_verify,
+        verify=not args.no_verify,
         seeds=[int(v) for v in args.seeds.split(",") if v], log=lambda s: print(s, flush=True))
     run.end_meta(res["meta"], t0)
     run.save_json(res, json_path)
