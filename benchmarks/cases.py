@@ -1,6 +1,5 @@
 """The in-process sections, each a function of the run's context storing into ``ctx.res``."""
 
-import random
 from contextlib import nullcontext
 
 import numpy as np
@@ -8,7 +7,7 @@ import numpy as np
 from .data import make_tabular, subsample
 from .machine import foreign_load, gemm_chain_throughput, gemm_throughput, load_average
 from .models import accuracy, fit_fn, make_estimator, mlp_params, predict_proba_fn, warmup_fn
-from .timing import alternate, order_seed, quiet, timed
+from .timing import alternate, order_seed, quiet, shuffled, timed
 
 MNIST_HIDDEN = (300, 100)
 TABULAR_HIDDEN = (64, 64)
@@ -219,13 +218,11 @@ def epochs(ctx, solver="adam", batch_size=200):
             warm = make_estimator(lib, params)
             timed(lambda: warm.partial_fit(X[:n_warm], y[:n_warm], classes=classes))
         models = {lib: make_estimator(lib, params) for lib in libs}
-        times, orders = {lib: [] for lib in libs}, []
-        rng = random.Random(order_seed(ctx.seed, label))
+        times = {lib: [] for lib in libs}
+        orders = shuffled(libs, n_epochs, order_seed(ctx.seed, label))
         ctx.log("%s: %d epochs of partial_fit on %d rows" % (label, n_epochs, X.shape[0]))
-        for e in range(n_epochs):
-            orders.append(list(libs))
-            rng.shuffle(orders[-1])
-            for lib in orders[-1]:
+        for e, order in enumerate(orders):
+            for lib in order:
                 times[lib].append(timed(lambda: models[lib].partial_fit(X, y, classes=classes))[1])
             ctx.log("  epoch %d: %s" % (e + 1, ", ".join("%s %.3fs" % (lib, times[lib][-1])
                                                          for lib in libs)))

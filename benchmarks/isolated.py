@@ -4,13 +4,15 @@ imported at the top, so a child's import timings are its own."""
 
 import json
 import os
-import random
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import warnings
+
+from benchmarks.timing import shuffled
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
@@ -19,7 +21,6 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 def _child_memory(c):
     import gc
     import resource
-    import warnings
 
     from benchmarks import models
     from benchmarks.cases import warm_rows
@@ -29,7 +30,6 @@ def _child_memory(c):
         with open("/proc/self/status") as f:
             return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
 
-    warnings.simplefilter("ignore")
     if c["dataset"] == "mnist":
         X, y = subsample(*load_mnist(c["mnist_dir"], dtype=c["dtype"])[:2], c["n_train"])
     else:
@@ -57,9 +57,6 @@ def _child_memory(c):
 
 def _child_compile(c):
     """Import, then fit and predict_proba on iris twice, float64 then float32."""
-    import warnings
-
-    warnings.simplefilter("ignore")
     t0 = time.perf_counter()
     if c["lib"] == "skmlp":
         from skmlp import MLPClassifierNB as Estimator
@@ -88,6 +85,7 @@ def _child_compile(c):
 def main(argv=None):
     """``python -m benchmarks.isolated memory|compile '{"lib": ..., ...}'``."""
     what, config = (argv or sys.argv[1:])[:2]
+    warnings.simplefilter("ignore")
     print(json.dumps((_child_memory if what == "memory" else _child_compile)(json.loads(config))))
 
 
@@ -111,19 +109,15 @@ def run_child(what, config, env_extra=None):
 def memory_case(config, libs, repeats=1, mnist_dir=None, seed=0, log=print):
     """Peak RSS a fit adds, each in a fresh process; the spread of repeats is the noise."""
     out = dict(config, hidden=list(config["hidden"]), repeats=repeats, libs={},
-               runs={lib: [] for lib in libs}, orders=[])
-    rng = random.Random(seed)
-    for _ in range(repeats):
-        out["orders"].append(list(libs))
-        rng.shuffle(out["orders"][-1])
-        for lib in out["orders"][-1]:
+               runs={lib: [] for lib in libs}, orders=shuffled(libs, repeats, seed))
+    for order in out["orders"]:
+        for lib in order:
             out["runs"][lib].append(run_child(
                 "memory", dict(config, lib=lib, mnist_dir=mnist_dir)))
     for lib, runs in out["runs"].items():
         deltas = [r["delta_mib"] for r in runs]
         out["libs"][lib] = {
-            "delta_mib": statistics.median(deltas), "min_mib": min(deltas),
-            "max_mib": max(deltas),
+            "delta_mib": statistics.median(deltas), "min_mib": min(deltas), "max_mib": max(deltas),
             "baseline_mib": statistics.median(r["baseline_mib"] for r in runs),
             "X_mib": runs[0]["X_mib"], "method": runs[0]["method"],
             "fit_s": statistics.median(r["fit_s"] for r in runs)}
@@ -146,21 +140,17 @@ def compile_case(cold_repeats=1, warm_repeats=3, seed=0, log=print):
     """First fit: skmlp with a new empty ``NUMBA_CACHE_DIR``, then with the last one warm
     (none: the package's cache), and scikit-learn."""
     out = {"dataset": "iris", "cold_repeats": cold_repeats, "warm_repeats": warm_repeats,
-           "cold": [], "warm": [], "sklearn": [], "orders": []}
+           "cold": [], "warm": [], "sklearn": [],
+           "orders": shuffled(["skmlp", "sklearn"], warm_repeats, seed)}
     caches = [tempfile.mkdtemp(prefix="skmlp-numba-cache-") for _ in range(cold_repeats)]
     try:
         for cache in caches:
             r = run_child("compile", {"lib": "skmlp"}, {"NUMBA_CACHE_DIR": cache})
             out["cold"].append(r)
-            log("  skmlp empty cache: import %.2fs, fit %.2fs, predict_proba %.2fs; then "
-                "float32 fit %.2fs, predict_proba %.2fs" % tuple(r[k] for k in (
-                    "import_s", "first_fit_float64_s", "first_predict_float64_s",
-                    "first_fit_float32_s", "first_predict_float32_s")))
-        rng = random.Random(seed)
-        for _ in range(warm_repeats):
-            out["orders"].append(["skmlp", "sklearn"])
-            rng.shuffle(out["orders"][-1])
-            for lib in out["orders"][-1]:
+            log("  skmlp empty cache: import, fit and predict_proba %.2fs" % (
+                r["import_s"] + r["first_fit_float64_s"] + r["first_predict_float64_s"]))
+        for order in out["orders"]:
+            for lib in order:
                 env = {"NUMBA_CACHE_DIR": caches[-1]} if caches and lib == "skmlp" else {}
                 out["warm" if lib == "skmlp" else "sklearn"].append(
                     run_child("compile", {"lib": lib}, env))

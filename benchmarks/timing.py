@@ -40,6 +40,15 @@ def order_seed(base, name):
     return (int(base) * 1_000_003 + zlib.crc32(name.encode())) % 2**32
 
 
+def shuffled(names, repeats, seed):
+    """One seeded random order of ``names`` per round."""
+    rng, orders = random.Random(seed), []
+    for _ in range(repeats):
+        orders.append(list(names))
+        rng.shuffle(orders[-1])
+    return orders
+
+
 def alternate(contestants, repeats, warmups=None, log=None, seed=0, min_time=None):
     """Time ``{name: fn}`` in alternation after one untimed warm-up call each; a call
     shorter than ``min_time`` is looped. Per name: median, min, max, times, CPU use."""
@@ -50,12 +59,9 @@ def alternate(contestants, repeats, warmups=None, log=None, seed=0, min_time=Non
         # Calibrated on calls after the warm-up: the first call may compile.
         wall = min(timed(contestants[name])[1] for _ in range(3)) if min_time else 0
         loops[name] = max(1, int(min_time / max(wall, 1e-7))) if min_time else 1
-    rng = random.Random(seed)
-    walls, cpus, results, orders = {n: [] for n in names}, {n: [] for n in names}, {}, []
-    for r in range(repeats):
-        order = list(names)
-        rng.shuffle(order)
-        orders.append(order)
+    walls, cpus, results = {n: [] for n in names}, {n: [] for n in names}, {}
+    orders = shuffled(names, repeats, seed)
+    for r, order in enumerate(orders):
         for name in order:
             results[name], wall, cpu = timed(contestants[name], loops[name])
             walls[name].append(wall / loops[name])
