@@ -3,34 +3,29 @@ page.md) and one comparator."""
 
 from collections import namedtuple
 
-from benchmarks.models import LIB_NAMES
+from benchmarks.models import CORE_LIBS, LIB_NAMES
 
 Goal = namedtuple("Goal", "label metric arg op target unit why")
 S, RATIO, POINTS = "{:g} s", "{:.2f}", "{:g} points"
 GOALS = [
     Goal("cold first fit: import + fit + predict_proba, iris, empty Numba cache",
-         "cold", None, "<=", 8.0, S, "compile"),
+         "compile", "cold", "<=", 8.0, S, "compile"),
     Goal("float32 after float64 in that process: fit + predict_proba",
-         "cold32", None, "<=", 8.0, "+" + S, "compile"),
+         "compile", "cold32", "<=", 8.0, "+" + S, "compile"),
     Goal("warm first fit: import + fit, iris, vs scikit-learn",
-         "warm", None, "<=", 0.5, "+" + S, "compile"),
+         "compile", "warm", "<=", 0.5, "+" + S, "compile"),
     *[Goal("predict_proba, %s row%s, MNIST network, %s" % (format(n, ","), "s" * (n > 1), dt),
            "predict", (dt, n), "<=", 1.0 if n == 10000 else 0.5, RATIO, "predict")
       for dt in ("float64", "float32") for n in (1, 100, 10000)],
-    Goal("tabular 20,000 x 50, (64, 64), adam, batch 200, both cores (n_jobs=2)",
-         "fit", "tabular_adam_b200_2t", "<=", 0.20, RATIO, "tabular"),
-    Goal("tabular 20,000 x 50, (64, 64), adam, batch 32, both cores (n_jobs=2)",
-         "fit", "tabular_adam_b32_2t", "<=", 0.08, RATIO, "tabular"),
-    Goal("MNIST 784-300-100-10 adam b200, float64", "fit", "mnist_adam_b200_f64", "<=",
-         0.50, RATIO, "mnist"),
-    Goal("MNIST 784-300-100-10 adam b200, float32", "fit", "mnist_adam_b200_f32", "<=",
-         0.45, RATIO, "mnist"),
+    *[Goal("tabular 20,000 x 50, (64, 64), adam, batch %d, both cores (n_jobs=2)" % b, "fit",
+           "tabular_adam_b%d_2t" % b, "<=", t, RATIO, "tabular") for b, t in ((200, .2),
+                                                                              (32, .08))],
+    *[Goal("MNIST 784-300-100-10 adam b200, " + dt, "fit", "mnist_adam_b200_f" + dt[5:], "<=",
+           t, RATIO, "mnist") for dt, t in (("float64", 0.50), ("float32", 0.45))],
     Goal("MNIST plain sgd (momentum 0) b50, float64", "fit", "mnist_sgd_b50_f64", "<=",
          0.40, RATIO, "mnist"),
-    Goal("MNIST adam b200 float64: skmlp / JAX's best", "jax", "mnist_adam_b200_f64", "<=",
-         0.85, RATIO, "mnist"),
-    Goal("MNIST adam b200 float32: skmlp / JAX's best", "jax", "mnist_adam_b200_f32", "<=",
-         0.85, RATIO, "mnist"),
+    *[Goal("MNIST adam b200 %s: skmlp / JAX's best" % dt, "jax", "mnist_adam_b200_f" + dt[5:],
+           "<=", 0.85, RATIO, "mnist") for dt in ("float64", "float32")],
     # Measured: skmlp's extra MiB minus the larger spread (max - min) of the repeats.
     Goal("peak memory of a fit", "memory", None, "<=", 0.0, "scikit-learn's", "memory"),
     Goal("epoch with dropout=0.2 / epoch without (skmlp)", "dropout", None, "<=", 1.10,
@@ -78,24 +73,11 @@ def _compile(res, key):
     return []
 
 
-def _predict(res, key):
-    sizes = [s for p in res.get("predict", []) if p["dtype"] == key[0]
-             for s in p["sizes"] if s["n_rows"] == key[1]]
-    if not sizes or sizes[0]["ratios"].get("sklearn") is None:
-        return []
-    s = sizes[0]
-    v = s["ratios"]["sklearn"]
-    return [("", v, "%.3f (%s vs %s us)" % (v, us(s["libs"]["skmlp"]["median"]),
-                                            us(s["libs"]["sklearn"]["median"])))]
-
-
-def _fit(res, key):
-    r = fit_by_id(res).get(key)
+def _vs_sklearn(r, seconds, unit):
     if not r or r["ratios"].get("sklearn") is None:
         return []
-    v = r["ratios"]["sklearn"]
-    return [("", v, "%.3f (%.3f vs %.3f s)" % (v, r["libs"]["skmlp"]["median"],
-                                               r["libs"]["sklearn"]["median"]))]
+    v, (a, b) = r["ratios"]["sklearn"], (seconds(r["libs"][k]["median"]) for k in CORE_LIBS)
+    return [("", v, "%.3f (%s vs %s %s)" % (v, a, b, unit))]
 
 
 def _jax(res, key):
@@ -161,9 +143,12 @@ def _quality(res, _):
     return [("", 100 * acc[-1], text)]
 
 
-METRICS = {"cold": _compile, "cold32": _compile, "warm": _compile, "predict": _predict,
-           "fit": _fit, "jax": _jax, "memory": _memory, "dropout": _dropout,
-           "accuracy": _accuracy, "quality": _quality}
+METRICS = {"compile": _compile, "jax": _jax, "memory": _memory, "dropout": _dropout,
+           "accuracy": _accuracy, "quality": _quality,
+           "fit": lambda res, key: _vs_sklearn(fit_by_id(res).get(key), "%.3f".__mod__, "s"),
+           "predict": lambda res, key: _vs_sklearn(next((
+               s for p in res.get("predict", []) if p["dtype"] == key[0] for s in p["sizes"]
+               if s["n_rows"] == key[1]), None), us, "us")}
 
 
 def verdict(value, op, target):
@@ -177,8 +162,7 @@ def goal_rows(res):
     """``(goal, label, target text, measured text, verdict)`` for every goal row."""
     rows = []
     for g in GOALS:
-        key = g.arg if g.metric not in ("cold", "cold32", "warm") else g.metric
-        measured = METRICS[g.metric](res, key)
+        measured = METRICS[g.metric](res, g.arg)
         if measured is None:
             continue
         target = "%s %s" % (g.op, g.unit.format(g.target))
