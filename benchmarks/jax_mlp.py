@@ -16,8 +16,8 @@ from jax import lax  # noqa: E402
 from .models import glorot_weights  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
-
-_COMPILED = {}
+OPTIMIZER_KEYS = ("solver", "learning_rate_init", "beta_1", "beta_2", "epsilon", "momentum",
+                  "nesterovs_momentum", "alpha")
 
 
 def _forward(params, X):
@@ -35,24 +35,11 @@ def _loss(params, X, y, alpha):
     return ce + (0.5 * alpha / X.shape[0]) * l2
 
 
-def _optimizer(params):
-    lr = params["learning_rate_init"]
-    if params["solver"] == "adam":
-        return optax.adam(lr, b1=params["beta_1"], b2=params["beta_2"],
-                          eps=params["epsilon"])
-    return optax.sgd(lr, momentum=params["momentum"] or None,
-                     nesterov=bool(params["nesterovs_momentum"]))
-
-
-def _compiled(params):
-    """``(optimizer, step, epoch_scan)`` for one optimizer configuration."""
-    key = (params["solver"], params["learning_rate_init"], params["beta_1"],
-           params["beta_2"], params["epsilon"], params["momentum"],
-           params["nesterovs_momentum"], params["alpha"])
-    if key in _COMPILED:
-        return _COMPILED[key]
-    opt = _optimizer(params)
-    alpha = params["alpha"]
+@functools.lru_cache(maxsize=None)
+def _compiled(solver, lr, beta_1, beta_2, epsilon, momentum, nesterov, alpha):
+    """``(optimizer, step, epoch_scan)`` for one optimizer configuration, compiled once."""
+    opt = optax.adam(lr, b1=beta_1, b2=beta_2, eps=epsilon) if solver == "adam" else \
+        optax.sgd(lr, momentum=momentum or None, nesterov=bool(nesterov))
 
     def update(p, state, X, y, idx):
         grads = jax.grad(_loss)(p, X[idx], y[idx], alpha)
@@ -69,11 +56,8 @@ def _compiled(params):
         (p, state), _ = lax.scan(body, (p, state), batches)
         return p, state
 
-    out = (opt,
-           jax.jit(step, static_argnames=("size",), donate_argnums=(0, 1)),
-           jax.jit(epoch_scan, donate_argnums=(0, 1)))
-    _COMPILED[key] = out
-    return out
+    return (opt, jax.jit(step, static_argnames=("size",), donate_argnums=(0, 1)),
+            jax.jit(epoch_scan, donate_argnums=(0, 1)))
 
 
 def fit_jax(X, y, params, scan=False):
@@ -81,7 +65,7 @@ def fit_jax(X, y, params, scan=False):
     classes, y_idx = np.unique(y, return_inverse=True)
     units = [X.shape[1], *params["hidden_layer_sizes"], len(classes)]
     seed = int(params["random_state"])
-    opt, step, epoch_scan = _compiled(params)
+    opt, step, epoch_scan = _compiled(*(params[k] for k in OPTIMIZER_KEYS))
     p = [(jnp.asarray(W), jnp.asarray(b)) for W, b in glorot_weights(units, seed, X.dtype)]
     state = opt.init(p)
     Xd, yd, n = jnp.asarray(X), jnp.asarray(y_idx.astype(np.int32)), X.shape[0]
