@@ -70,8 +70,7 @@ def machine_info(libs=()):
         "threadpools": pools,
         "env": {k: os.environ[k] if k in ENV_BY_VALUE else "set" for k in sorted(os.environ)
                 if k.startswith(ENV_PREFIXES)},
-        "load_average_start": load_average(),
-    }
+        "load_average_start": load_average()}
 
 
 def git_state(repo_root):
@@ -81,16 +80,15 @@ def git_state(repo_root):
                               timeout=30)
 
     try:
-        head, status = git("rev-parse", "HEAD"), git("status", "--porcelain", "-uno")
+        head, status = git("log", "-1", "--format=%H%n%s"), git("status", "--porcelain", "-uno")
     except (OSError, subprocess.SubprocessError):
         head = None
     if head is None or head.returncode != 0:
         return {"commit": None, "dirty": None, "changed": []}
-    outputs = ("docs/benchmarks.md", "docs/benchmarks.json", "docs/figures/")
-    changed = [line[3:] for line in status.stdout.splitlines()
-               if line[3:] and not line[3:].startswith(outputs)]
-    return {"commit": head.stdout.strip(), "subject": git("log", "-1", "--format=%s")
-            .stdout.strip(), "dirty": bool(changed), "changed": changed}
+    changed = [line[3:] for line in status.stdout.splitlines() if line[3:] and not line[
+        3:].startswith(("docs/benchmarks.md", "docs/benchmarks.json", "docs/figures/"))]
+    commit, subject = (head.stdout + "\n").split("\n")[:2]
+    return {"commit": commit, "subject": subject, "dirty": bool(changed), "changed": changed}
 
 
 @contextlib.contextmanager

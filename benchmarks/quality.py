@@ -64,45 +64,6 @@ def _clock():
     return np.array([time.perf_counter(), sum(os.times()[:2])])
 
 
-def _curve(lib, params, data, epochs, log):
-    """Train; ``(model, accuracy, (wall, cpu) seconds per epoch, loss curve)``."""
-    X, y, Xt, yt = data
-    acc, times, mark = [], [], [_clock()]
-
-    def record(model):
-        times.append(_clock() - mark[0])
-        acc.append(float(np.mean(model.predict(Xt) == yt)))
-        log("    epoch %2d  %.4f  %.2f s" % (len(acc), acc[-1], times[-1][0]))
-        mark[0] = _clock()  # evaluation is not training time
-
-    if lib == "sklearn":
-        from sklearn.neural_network import MLPClassifier
-
-        class Recorded(MLPClassifier):
-            def _update_no_improvement_count(self, *args, **kwargs):
-                super()._update_no_improvement_count(*args, **kwargs)
-                record(self)  # once after every epoch, before the stopping test
-
-        est = Recorded(max_iter=epochs, **params)
-        with quiet():
-            est.fit(X, y)
-    else:
-        import skmlp
-
-        with quiet():  # compile (or load) the kernels for these parameters, untimed
-            skmlp.MLPClassifierNB(max_iter=1, **params).fit(X[:2000], y[:2000])
-        est, classes = skmlp.MLPClassifierNB(max_iter=epochs, **params), np.unique(y)
-        for _ in range(epochs):
-            mark[0] = _clock()
-            with quiet():
-                est.partial_fit(X, y, classes=classes)
-            record(est)
-            # fit's stopping rule, which partial_fit tracks but never stops on.
-            if est._no_improvement_count > est.n_iter_no_change:
-                break
-    return est, acc, times, [float(v) for v in est.loss_curve_]
-
-
 def _jsonable(params):
     return {k: list(v) if isinstance(v, tuple) else v
             if isinstance(v, (str, int, float, bool, type(None))) else repr(v)
@@ -110,15 +71,49 @@ def _jsonable(params):
 
 
 def run_config(config, params, data, epochs, log=print):
-    log("  %s (%s): %s" % (config["id"], config["lib"], _jsonable(params)))
+    """Train one configuration; test accuracy and (wall, CPU) seconds after every epoch."""
+    (X, y, Xt, yt), lib = data, config["lib"]
+    log("  %s (%s): %s" % (config["id"], lib, _jsonable(params)))
+    acc, clocks, mark = [], [], [_clock()]
+
+    def record(model):
+        clocks.append(_clock() - mark[0])
+        acc.append(float(np.mean(model.predict(Xt) == yt)))
+        log("    epoch %2d  %.4f  %.2f s" % (len(acc), acc[-1], clocks[-1][0]))
+        mark[0] = _clock()  # evaluation is not training time
+
     with foreign_load() as fl:
-        est, acc, clocks, loss = _curve(config["lib"], params, data, epochs, log)
+        if lib == "sklearn":
+            from sklearn.neural_network import MLPClassifier
+
+            class Recorded(MLPClassifier):
+                def _update_no_improvement_count(self, *args, **kwargs):
+                    super()._update_no_improvement_count(*args, **kwargs)
+                    record(self)  # once after every epoch, before the stopping test
+
+            est = Recorded(max_iter=epochs, **params)
+            with quiet():
+                est.fit(X, y)
+        else:
+            import skmlp
+
+            with quiet():  # compile (or load) the kernels for these parameters, untimed
+                skmlp.MLPClassifierNB(max_iter=1, **params).fit(X[:2000], y[:2000])
+            est, classes = skmlp.MLPClassifierNB(max_iter=epochs, **params), np.unique(y)
+            for _ in range(epochs):
+                mark[0] = _clock()
+                with quiet():
+                    est.partial_fit(X, y, classes=classes)
+                record(est)
+                # fit's stopping rule, which partial_fit tracks but never stops on.
+                if est._no_improvement_count > est.n_iter_no_change:
+                    break
     times = [float(c[0]) for c in clocks]
     best = int(np.argmax(acc))
     out = {
-        "id": config["id"], "lib": config["lib"], "label": config["label"],
-        "adds": _jsonable(config["adds"]), "params": _jsonable(params),
-        "epochs_run": len(acc), "accuracy": acc, "train_loss": loss, "epoch_s": times,
+        "id": config["id"], "lib": lib, "label": config["label"], "adds": _jsonable(
+            config["adds"]), "params": _jsonable(params), "epochs_run": len(acc), "accuracy": acc,
+        "train_loss": list(map(float, est.loss_curve_)), "epoch_s": times,
         "median_epoch_s": statistics.median(times[1:] or times),
         "best_accuracy": acc[best], "best_epoch": best + 1,
         "first_epoch_at_target": next((i + 1 for i, a in enumerate(acc) if a >= TARGET), None),
