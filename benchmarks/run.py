@@ -136,24 +136,19 @@ def run_threads(ctx):
                 "one-thread child is not run" % ctx.args.threads)
         return
     a, ids = ctx.args, [i for i in ctx.profile["threads_cases"] if i in FIT_IDS]
-    fd, path = tempfile.mkstemp(prefix="skmlp-bench-threads-", suffix=".json")
-    os.close(fd)
-    argv = ["benchmarks", "--threads", "1", "--case", ",".join(ids),
-            "--libs", ",".join(ctx.libs), "--order-seed", str(a.order_seed), "--repeats",
-            str(ctx.profile["threads_repeats"]), "--json", path, "--no-report"]
-    argv += (["--quick"] if a.quick else []) + (["--epochs", str(a.epochs)] if a.epochs
-                                                else [])
-    argv += ["--mnist-dir", a.mnist_dir] if a.mnist_dir else []
     ctx.log("same thread count: %s in a child process, every library on 1 thread"
             % ", ".join(ids))
-    try:
+    with tempfile.TemporaryDirectory(prefix="skmlp-bench-threads-") as tmp:
+        argv = ["benchmarks", "--threads", "1", "--case", ",".join(ids), "--libs",
+                ",".join(ctx.libs), "--order-seed", str(a.order_seed), "--repeats",
+                str(ctx.profile["threads_repeats"]), "--json", tmp + "/t.json", "--no-report"]
+        argv += (["--quick"] * a.quick + ["--epochs", str(a.epochs)] * bool(a.epochs)
+                 + ["--mnist-dir", str(a.mnist_dir)] * bool(a.mnist_dir))
         for line in isolated.child(argv).splitlines():
             if line.startswith(("  ", "note")):
                 ctx.log("  [1 thread]" + line)
-        with open(path) as f:
+        with open(tmp + "/t.json") as f:
             child = json.load(f)
-    finally:
-        os.unlink(path)
     ctx.res["same_threads"] = {
         "threads": 1, "cases": ids, "fit": child["fit"],
         "peer_threads": child["meta"].get("peer_threads", {}),
