@@ -1,14 +1,10 @@
 """The same hyperparameter search on a local Dask cluster, skmlp against scikit-learn.
 
-A ``distributed.LocalCluster`` (worker processes on the loopback interface, one thread
-each) runs ``RandomizedSearchCV(Pipeline(StandardScaler, MLP))`` on scikit-learn's digits
-under ``joblib.parallel_backend("dask")``, the two libraries alternating per repeat, every
-fit a fixed number of epochs (``tol=0``), after an untimed warm-up search per library.
-``--kill-worker`` runs one skmlp search undisturbed, then again while killing a worker
-(SIGKILL) once its tasks run, and reports whether it finished, when, and with the same
-results. ``--scatter`` passes ``scatter=[X, y, *fold indices]`` to the dask backend, which
-copies them to every worker first. ``pip install ".[dask]"``, then ``python -m
-benchmarks.dask_search [--kill-worker [--scatter]]`` (about a minute on 2 cores).
+``RandomizedSearchCV(Pipeline(StandardScaler, MLP))`` on digits under joblib's dask backend
+(worker processes, one thread each), the libraries alternating per repeat after an untimed
+warm-up search each. ``--kill-worker``: one skmlp search undisturbed, then one while a
+worker is killed (SIGKILL): did it finish, when, with the same results? ``--scatter``
+copies X, y and the folds to every worker first. ``pip install ".[dask]"`` first.
 """
 
 import argparse
@@ -22,7 +18,10 @@ import warnings
 import numpy as np
 
 
-def _timed_search(lib, args, X, y):
+def _timed_search(lib, args, X, y, warm_up=False):
+    """``(seconds, fitted search)``; ``warm_up``: an untimed small one (imports, kernels)."""
+    if warm_up:
+        args = argparse.Namespace(**{**vars(args), "n_iter": 2, "epochs": 2})
     import joblib
     from scipy.stats import loguniform
     from sklearn.model_selection import RandomizedSearchCV, StratifiedKFold
@@ -52,16 +51,11 @@ def _timed_search(lib, args, X, y):
         return time.perf_counter() - t0, search
 
 
-def _warm_up(lib, args, X, y):
-    """An untimed small search: imports and kernel loading on every worker."""
-    _timed_search(lib, argparse.Namespace(**{**vars(args), "n_iter": 2, "epochs": 2}), X, y)
-
-
 def _compare(args, client, X, y):
     print(f"search: {args.n_iter} candidates x {args.cv} folds, {args.epochs} epochs per fit, "
           f"digits {X.shape}, {len(client.scheduler_info()['workers'])} workers x 1 thread")
     for lib in ("skmlp", "sklearn"):
-        _warm_up(lib, args, X, y)
+        _timed_search(lib, args, X, y, warm_up=True)
     times = {"skmlp": [], "sklearn": []}
     for r in range(args.repeats):
         for lib in ("skmlp", "sklearn")[::1 if r % 2 == 0 else -1]:
@@ -80,7 +74,7 @@ def _compare(args, client, X, y):
 
 
 def _kill_worker(args, client, X, y):
-    _warm_up("skmlp", args, X, y)
+    _timed_search("skmlp", args, X, y, warm_up=True)
     reference_time, reference = _timed_search("skmlp", args, X, y)
     print(f"undisturbed search: {reference_time:.2f} s, best params {reference.best_params_}")
     pids = client.run(os.getpid)
