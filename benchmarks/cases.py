@@ -36,10 +36,6 @@ TABULAR_FIT_CASES = [
 ]
 
 
-def layer_units(n_features, hidden, n_classes):
-    return [int(n_features), *[int(h) for h in hidden], int(n_classes)]
-
-
 def flops(units, train=True):
     """FLOPs of one sample's forward products, and for training its weight-gradient and
     delta (below layer 1) products."""
@@ -122,7 +118,7 @@ def fit_case(ctx, case, data, hidden, epochs):
     ctx.log("%s: %d rows, %d epoch(s), %d repeats" % (
         case["label"], X.shape[0], epochs, repeats))
     seed = order_seed(ctx.seed, case["id"])
-    units = layer_units(X.shape[1], hidden, len(np.unique(y)))
+    units = [X.shape[1], *hidden, len(np.unique(y))]
     chain = [gemm_chain_throughput(units, case["batch_size"], X.dtype.name, flops(units))
              for _ in range(dataset == "mnist")]
     with foreign_load() as foreign:
@@ -174,7 +170,7 @@ def predict(ctx, min_time=0.05):
                            for lib in ctx.libs if lib != "jax_scan"}
         # Both JAX peers predict with the same jitted function: timed once.
         libs = [lib for lib in trained if lib != "jax_scan"]
-        label, units = "MNIST network, %s" % dt, layer_units(X.shape[1], MNIST_HIDDEN, 10)
+        label, units = "MNIST network, %s" % dt, [X.shape[1], *MNIST_HIDDEN, 10]
         out = {"label": label, "dtype": dt, "units": units,
                "repeats": ctx.profile["predict_repeats"], "sizes": []}
         for n in PREDICT_ROWS:
@@ -254,7 +250,7 @@ def sweeps(ctx, batch_size=200):
         for value in values:
             h = MNIST_HIDDEN if kind == "batch" else (int(value), int(value))
             b = int(value) if kind == "batch" else batch_size
-            params, units = mlp_params(h, "adam", b, 1), layer_units(X.shape[1], h, 10)
+            params, units = mlp_params(h, "adam", b, 1), [X.shape[1], *h, 10]
             stats = alternate({lib: fit_fn(lib, params, X, y) for lib in ctx.libs},
                               p["sweep_repeats"], {lib: warmup_fn(
                                   lib, params, X, y, warm_rows(X.shape[0], b))

@@ -7,7 +7,7 @@ import statistics
 
 from benchmarks.goals import fit_by_id, fmt, lib_name, not_met_notes, summary_table, us
 from benchmarks.models import LIB_NAMES
-from benchmarks.quality import render_table as quality_table
+from benchmarks.quality import budget_accuracy
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEFAULT_JSON = os.path.join(REPO_ROOT, "docs", "benchmarks.json")
@@ -375,6 +375,120 @@ def render(res, json_rel, figs=None, json_link=None):
         if body:
             lines += ["## " + title, ""] + body + [""]
     return "\n".join(lines)
+
+
+# ---------------------------------------------------------------- the quality page
+def _parting(d):
+    first, loss = d["first_epoch_accuracy_differs"], d["loss_diff_per_epoch"]
+    if first is None:
+        return "the same test accuracy after every one of %d epochs, training losses within " \
+               "%.1e" % (d["epochs_compared"], d["max_abs_loss_diff"])
+    shown = sorted({e for e in (1, 5, 10, 15, first - 1, first) if 1 <= e <= len(loss)})
+    return ("the same test accuracy up to epoch %d, different from epoch %d; the training "
+            "losses differ by %s after epochs %s" % (
+                first - 1, first, " / ".join("%.0e" % loss[e - 1] for e in shown),
+                " / ".join(str(e) for e in shown)))
+
+
+def _quality_notes(q, configs):
+    by_id, notes = {r["id"]: r for r in q["configs"]}, []
+    sk, nb = by_id.get("sklearn_defaults"), by_id.get("skmlp_defaults")
+    if sk and nb:
+        notes.append(text("q_time", skmlp=nb["median_epoch_s"], sklearn=sk["median_epoch_s"],
+                          ratio=nb["median_epoch_s"] / sk["median_epoch_s"]))
+    p, c = q.get("defaults_parity"), q.get("rounding_control")
+    if p:
+        notes.append(text("q_parity", parting=_parting(p)))
+        if c:
+            frac = by_id.get("sklearn_ulp", {}).get("inputs_changed_fraction")
+            notes[-1] += " " + text("q_control", parting=_parting(c), fraction="some"
+                                    if frac is None else "%.1f%%" % (100 * frac))
+            pf, cf = p["first_epoch_accuracy_differs"], c["first_epoch_accuracy_differs"]
+            if pf is not None and cf is not None and pf >= cf - 2:
+                notes[-1] += " " + text("q_chance")
+            elif pf is not None:
+                notes[-1] += " " + text("q_earlier")
+    v = q.get("verify_fit")
+    if v:
+        notes.append(text("q_verify", n_iter=v["n_iter"], accuracy=100 * v["accuracy"],
+                          diff=v["max_abs_weight_diff"], equal="not " * (
+                              v["max_abs_weight_diff"] != 0) + "bitwise equal"))
+    foreign = [r["foreign_cores"] for r in configs if r["foreign_cores"] is not None]
+    if foreign:
+        notes.append(text("q_shared" if max(foreign) > 0.25 else "q_idle", cores=max(foreign)))
+    return ["- " + n for n in notes]
+
+
+def quality_table(q):
+    """Markdown of a quality result: the budget table, notes and per-epoch table."""
+    configs = q["configs"] + [dict(r, label="the same, `random_state=%d`" % r["seed"], adds={})
+                              for r in q.get("seeds", [])]
+
+    def row(r):
+        adds = ", ".join("`%s=%r`" % kv for kv in r["adds"].items()) or "-"
+        if r["epochs_run"] < q["epochs"]:
+            adds += " (stopped by `tol` after epoch %d)" % r["epochs_run"]
+        accs = [budget_accuracy(r, b) for b in q["budgets"]]
+        return [r["label"], adds] + [("**%.2f**" if a >= q["target"] else "%.2f") % (100 * a)
+                                     for a in accs] + [
+            "%.2f (%d)" % (100 * r["best_accuracy"], r["best_epoch"]),
+            r["first_epoch_at_target"] or "-", "%.2f" % r["median_epoch_s"], "%s / %s" % (
+                "%.2f" % r["cpu_util"] if r["cpu_util"] else "n/a",
+                "n/a" if r["foreign_cores"] is None else "%.2f" % r["foreign_cores"])]
+
+    head = (["configuration", "adds"] + ["epoch %d" % b for b in q["budgets"]] +
+            ["best (epoch)", "first epoch >= %.1f%%" % (100 * q["target"]), "s / epoch",
+             "CPU / other procs"])
+    return "\n".join(table(head, [row(r) for r in configs]) + [""] + _quality_notes(q, configs) + [
+        "", "Test accuracy (%) after every epoch:", ""] + table(
+        ["epoch"] + [r["id"] for r in configs],
+        [[e + 1] + ["%.2f" % (100 * r["accuracy"][e]) if e < len(r["accuracy"]) else "-"
+                    for r in configs] for e in range(q["epochs"])]))
+
+
+def _recipe_code(r, epochs):
+    params = {k: tuple(v) if isinstance(v, list) else v for k, v in r["params"].items()
+              if k != "random_state"}
+    params.update(max_iter=epochs, random_state=r["params"].get("random_state", 0))
+    return ["clf = MLPClassifierNB("] + ["    %s=%r," % kv for kv in params.items()] + [")"]
+
+
+def quality_page(res, json_rel):
+    q, meta, m = res["quality"], res["meta"], res["meta"]["machine"]
+    g, e = meta.get("git") or {}, q["epochs"]
+    last = [r for r in q["configs"] if r["lib"] == "skmlp"][-1]
+    # Judged on the model fit(max_iter=epochs) returns: choosing the best epoch by its
+    # test accuracy would select on the test set.
+    final = budget_accuracy(last, e)
+    return "\n".join([
+        "# Accuracy per epoch budget", "", "<!-- Generated by `python -m benchmarks.quality` "
+        "from %s. Do not edit by hand. -->" % json_rel, "",
+        text("q_intro", rows=format(q["n_train"], ","), test=format(q["n_test"], ","),
+             dtype=q["dtype"], epochs=e, seed=q["seed"], target=100 * q["target"]), "",
+        quality_table(q), "", "## The recipe", "",
+        text("q_goal", target=100 * q["target"], epochs=e, final=100 * final,
+             verdict="met" if final >= q["target"] else "not met", best=last["best_epoch"],
+             best_acc=100 * last["best_accuracy"]), "",
+        "```python", "from skmlp import MLPClassifierNB", "", *_recipe_code(last, e),
+        "clf.fit(X_train / 255.0, y_train)      # pixels 0-255 -> [0, 1]",
+        "clf.score(X_test / 255.0, y_test)", "```", "", "## How it was measured", "",
+        text("q_method", epochs=e, dtype=q["dtype"], commit="commit `%s`" % g["commit"][:12]
+             if g.get("commit") else "unknown commit",
+             tree="with uncommitted changes" if g.get("dirty") else "clean tree",
+             cpus=m["usable_cpus"], numpy=m["versions"]["numpy"],
+             sklearn=m["versions"]["sklearn"], numba=m["versions"]["numba"],
+             mnist=meta.get("mnist_source", "?"), start=m["date"],
+             end=meta.get("finished", "?")), "",
+        text("q_reproduce", minutes=meta.get("duration_s", 0) / 60, command=meta["command"]),
+        ""])
+
+
+def write_quality_page(json_path, doc_path):
+    with open(json_path) as f:
+        page = quality_page(json.load(f), os.path.relpath(os.path.abspath(json_path), REPO_ROOT))
+    with open(doc_path, "w") as f:
+        f.write(page)
+    return doc_path
 
 
 # ---------------------------------------------------------------- figures (matplotlib, Agg)
