@@ -77,9 +77,7 @@ def section_goals(res, figs):
 
 
 def section_parity(res, figs):
-    p = res.get("parity")
-    if not p:
-        return []
+    p = res["parity"]
     libs = list(next(iter(p["max_abs_diff_vs_sklearn"].values())))
     rows = [["sgd (momentum 0)" if s == "sgd" else s] + ["%.1e" % d[lib] for lib in libs]
             for s, d in p["max_abs_diff_vs_sklearn"].items()]
@@ -89,9 +87,7 @@ def section_parity(res, figs):
 
 
 def section_training(res, figs):
-    fits, meta = res.get("fit"), res["meta"]
-    if not fits:
-        return []
+    fits, meta = res["fit"], res["meta"]
     libs, others = meta["libs"], meta["libs"][1:]
     settle, macs = meta.get("settle_s"), meta.get("skmlp_multithread_min_macs")
     out = [text("training", repeats=meta["profile"]["repeats"],
@@ -121,9 +117,7 @@ def section_training(res, figs):
 
 
 def section_same_threads(res, figs):
-    st = res.get("same_threads")
-    if not st:
-        return []
+    st = res["same_threads"]
     default = fit_by_id(res)
     libs = [lib for lib in res["meta"]["libs"] if any(lib in r["libs"] for r in st["fit"])]
     out = [text("same_threads", repeats=st["fit"][0]["repeats"] if st["fit"] else 0), ""]
@@ -202,9 +196,7 @@ def section_memory(res, figs):
 
 
 def section_compile(res, figs):
-    c = res.get("compile")
-    if not c:
-        return []
+    c = res["compile"]
     keys = [("import_s", "%.2f"), ("first_fit_float64_s", "%.2f"),
             ("first_predict_float64_s", "%.3f"), ("second_fit_float64_s", "%.3f"),
             ("first_fit_float32_s", "%.2f"), ("first_predict_float32_s", "%.3f"),
@@ -241,9 +233,7 @@ def section_sweeps(res, figs):
 
 
 def section_dropout(res, figs):
-    d = res.get("dropout")
-    if not d:
-        return []
+    d = res["dropout"]
     if "skipped" in d:
         return ["Not measured: %s (the case runs once `MLPClassifierNB` takes `dropout`)."
                 % d["skipped"]]
@@ -273,9 +263,9 @@ def section_epochs(res, figs):
 
 
 def section_quality(res, figs):
-    q = res.get("quality")
+    q = res["quality"]
     return [text("quality", rows=format(q["n_train"], ","), test=format(q["n_test"], ","),
-                 epochs=q["epochs"]), "", quality_table(q)] if q else []
+                 epochs=q["epochs"]), "", quality_table(q)]
 
 
 def section_method(res, figs):
@@ -314,14 +304,19 @@ def section_reproduce(res, figs):
     return [text("reproduce")]
 
 
-SECTIONS = [("Goals", section_goals), ("Same arithmetic", section_parity),
-            ("Training", section_training), ("Same thread count", section_same_threads),
-            ("Share of the GEMM peak", section_gemm), ("Prediction", section_predict),
-            ("Peak memory", section_memory), ("First fit and compile cost", section_compile),
-            ("Sweeps: batch size and hidden width", section_sweeps),
-            ("Dropout", section_dropout), ("Time per epoch across epochs", section_epochs),
-            ("Accuracy per epoch budget", section_quality), ("Method", section_method),
-            ("Machine", section_machine), ("Reproduce", section_reproduce)]
+# (title, the results key without which the section is left out, function)
+SECTIONS = [("Goals", None, section_goals), ("Same arithmetic", "parity", section_parity),
+            ("Training", "fit", section_training),
+            ("Same thread count", "same_threads", section_same_threads),
+            ("Share of the GEMM peak", None, section_gemm), ("Prediction", None, section_predict),
+            ("Peak memory", None, section_memory),
+            ("First fit and compile cost", "compile", section_compile),
+            ("Sweeps: batch size and hidden width", None, section_sweeps),
+            ("Dropout", "dropout", section_dropout),
+            ("Time per epoch across epochs", None, section_epochs),
+            ("Accuracy per epoch budget", "quality", section_quality),
+            ("Method", None, section_method), ("Machine", None, section_machine),
+            ("Reproduce", None, section_reproduce)]
 
 
 def header(res, json_rel, json_link):
@@ -368,8 +363,8 @@ def header(res, json_rel, json_link):
 def render(res, json_rel, figs=None, json_link=None):
     """The markdown page for one results dict; ``figs``: {figure name: relative path}."""
     lines = header(res, json_rel, json_link or json_rel)
-    for title, section in SECTIONS:
-        body = section(res, figs or {})
+    for title, key, section in SECTIONS:
+        body = section(res, figs or {}) if key is None or res.get(key) else []
         while body and body[-1] == "":
             body.pop()
         if body:
