@@ -203,11 +203,11 @@ def parse_args(argv=None):
 
 def main(argv=None):
     from benchmarks import data, run
-    from benchmarks.report import write_quality_page
+    from benchmarks.report import write
 
     args = parse_args(argv)
     if args.report:
-        doc = write_quality_page(args.json or DOC_JSON, args.doc or DOC_MD)
+        doc = write(args.json or DOC_JSON, args.doc or DOC_MD)
         print("wrote %s from %s" % (os.path.relpath(doc), os.path.relpath(args.json or DOC_JSON)))
         return
     wanted = args.configs.split(",") if args.configs else None
@@ -230,7 +230,7 @@ def main(argv=None):
         seeds=[int(v) for v in args.seeds.split(",") if v], log=lambda s: print(s, flush=True))
     run.end_meta(res["meta"], t0)
     run.save_json(res, json_path)
-    write_quality_page(json_path, doc)
+    write(json_path, doc)
     print("results: %s; page: %s (%.0f s)" % (
         os.path.relpath(json_path), os.path.relpath(doc), res["meta"]["duration_s"]))
 

@@ -6,7 +6,6 @@ import os
 import statistics
 
 from benchmarks.goals import fit_by_id, fmt, lib_name, not_met_notes, summary_table, us
-from benchmarks.models import LIB_NAMES
 from benchmarks.quality import budget_accuracy
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -478,14 +477,6 @@ def quality_page(res, json_rel):
         ""])
 
 
-def write_quality_page(json_path, doc_path):
-    with open(json_path) as f:
-        page = quality_page(json.load(f), os.path.relpath(os.path.abspath(json_path), REPO_ROOT))
-    with open(doc_path, "w") as f:
-        f.write(page)
-    return doc_path
-
-
 # ---------------------------------------------------------------- figures (matplotlib, Agg)
 COLORS = {"skmlp": "C0", "sklearn": "C1", "torch": "C2", "skorch": "C4", "jax": "C3",
           "jax_scan": "C5"}
@@ -501,10 +492,10 @@ def _sweep(plt, res, s):
                                       gridspec_kw={"height_ratios": [3, 2]})
     for lib in libs:
         top.plot(xs, [p["per_epoch"][lib] for p in pts], "o-", color=COLORS.get(lib),
-                 label=LIB_NAMES.get(lib, lib))
+                 label=lib_name(lib))
     for lib in libs[1:]:
         bottom.plot(xs, [p["ratios"][lib] for p in pts], "o-", color=COLORS.get(lib),
-                    label="skmlp / %s" % LIB_NAMES.get(lib, lib))
+                    label="skmlp / " + lib_name(lib))
     bottom.axhline(1.0, color="grey", lw=0.8)
     top.set_ylabel("seconds per epoch (%s rows)" % format(s["n_samples"], ","))
     bottom.set_ylabel("time ratio, log scale (below 1: skmlp faster)")
@@ -528,8 +519,7 @@ def _epochs(plt, runs):
     fig, axes = plt.subplots(1, len(runs), figsize=(5.5 * len(runs), 4), squeeze=False)
     for ax, e in zip(axes[0], runs):
         for lib, t in e["times"].items():
-            ax.plot(range(1, len(t) + 1), t, "o-", color=COLORS.get(lib),
-                    label=LIB_NAMES.get(lib, lib))
+            ax.plot(range(1, len(t) + 1), t, "o-", color=COLORS.get(lib), label=lib_name(lib))
         ax.set(xlabel="epoch", ylabel="seconds", title=e["label"])
         ax.set_ylim(bottom=0)
         ax.grid(True, alpha=0.3)
@@ -557,17 +547,19 @@ def make_figures(res, fig_dir):
     return [os.path.join(fig_dir, name + ".png") for name in figs]
 
 
-def write(json_path, doc_path, fig_dir):
+def write(json_path, doc_path, fig_dir=None):
+    """The benchmark page and its figures, or without ``fig_dir`` the quality page."""
     with open(json_path) as f:
         res = json.load(f)
     doc_dir = os.path.dirname(os.path.abspath(doc_path))
+    rel = os.path.relpath(os.path.abspath(json_path), REPO_ROOT)
+    rel = os.path.basename(json_path) if rel.startswith("..") else rel
     figs = {os.path.splitext(os.path.basename(f))[0]: os.path.relpath(f, doc_dir)
-            for f in make_figures(res, fig_dir)}
+            for f in make_figures(res, fig_dir)} if fig_dir else {}
     os.makedirs(doc_dir, exist_ok=True)
     with open(doc_path, "w") as f:
-        rel = os.path.relpath(os.path.abspath(json_path), REPO_ROOT)
-        f.write(render(res, os.path.basename(json_path) if rel.startswith("..") else rel, figs,
-                       os.path.relpath(os.path.abspath(json_path), doc_dir)))
+        f.write(render(res, rel, figs, os.path.relpath(os.path.abspath(json_path), doc_dir))
+                if fig_dir else quality_page(res, rel))
     return doc_path
 
 
