@@ -114,19 +114,20 @@ def fit_case(ctx, case, data, hidden, epochs):
     libs = [lib for lib in ctx.libs if lib in case.get("libs", ctx.libs)]
     own = {lib: dict(params, **case.get("skmlp_params", {})) if lib == "skmlp" else params
            for lib in libs}
-    n_warm = warm_rows(X.shape[0], case["batch_size"])
     ctx.log("%s: %d rows, %d epoch(s), %d repeats" % (
         case["label"], X.shape[0], epochs, repeats))
     seed = order_seed(ctx.seed, case["id"])
     units = [X.shape[1], *hidden, len(np.unique(y))]
-    chain = [gemm_chain_throughput(units, case["batch_size"], X.dtype.name, flops(units))
-             for _ in range(dataset == "mnist")]
+
+    def peak():  # NumPy's GEMM rate on this case's products, before and after the rounds
+        return gemm_chain_throughput(units, case["batch_size"], X.dtype.name, flops(units))
+
+    chain = [peak()] if dataset == "mnist" else []
     with foreign_load() as foreign:
-        stats = alternate({lib: fit_fn(lib, own[lib], X, y) for lib in libs}, repeats,
-                          {lib: warmup_fn(lib, own[lib], X, y, n_warm) for lib in libs},
-                          log=ctx.log, seed=seed)
-    chain += [gemm_chain_throughput(units, case["batch_size"], X.dtype.name, flops(units))
-              for _ in chain]
+        stats = alternate({lib: fit_fn(lib, own[lib], X, y) for lib in libs}, repeats, {
+            lib: warmup_fn(lib, own[lib], X, y, warm_rows(X.shape[0], case["batch_size"]))
+            for lib in libs}, log=ctx.log, seed=seed)
+    chain += [peak() for _ in chain]
     total = flops(units) * X.shape[0] * epochs
     policy, split = skmlp_threads(own["skmlp"], units, case["batch_size"])
     out = dict(case, units=units, n_train=int(X.shape[0]), n_test=int(Xt.shape[0]),

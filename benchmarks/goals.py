@@ -173,12 +173,12 @@ def goal_rows(res):
 
 def summary_table(res):
     """The goals table as markdown (also printed at the end of a run)."""
-    lines = ["| goal (skmlp / scikit-learn unless stated) | target | measured | verdict |",
-             "|---|---|---|---|"]
-    for _, label, target, text, v in goal_rows(res):
-        lines.append("| %s | %s | %s | %s |" % (
-            label, target, text, "**not met**" if v == "not met" else v))
-    return "\n".join(lines)
+    from benchmarks.report import table
+
+    rows = [[label, target, text, "**not met**" if v == "not met" else v]
+            for _, label, target, text, v in goal_rows(res)]
+    return "\n".join(table(["goal (skmlp / scikit-learn unless stated)", "target", "measured",
+                           "verdict"], rows))
 
 
 def not_met_notes(res):
