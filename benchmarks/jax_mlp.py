@@ -28,21 +28,18 @@ def _forward(params, X):
     return h @ W + b
 
 
-def _loss(params, X, y, alpha):
-    logits = _forward(params, X)
-    ce = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
-    l2 = sum(jnp.sum(W * W) for W, _ in params)
-    return ce + (0.5 * alpha / X.shape[0]) * l2
-
-
 @functools.lru_cache(maxsize=None)
 def _compiled(solver, lr, beta_1, beta_2, epsilon, momentum, nesterov, alpha):
     """``(optimizer, step, epoch_scan)`` for one optimizer configuration, compiled once."""
     opt = optax.adam(lr, b1=beta_1, b2=beta_2, eps=epsilon) if solver == "adam" else \
         optax.sgd(lr, momentum=momentum or None, nesterov=bool(nesterov))
 
+    def loss(p, X, y):  # scikit-learn's: mean cross-entropy + alpha / (2 rows) * sum W^2
+        ce = optax.softmax_cross_entropy_with_integer_labels(_forward(p, X), y).mean()
+        return ce + (0.5 * alpha / X.shape[0]) * sum(jnp.sum(W * W) for W, _ in p)
+
     def update(p, state, X, y, idx):
-        grads = jax.grad(_loss)(p, X[idx], y[idx], alpha)
+        grads = jax.grad(loss)(p, X[idx], y[idx])
         updates, state = opt.update(grads, state, p)
         return optax.apply_updates(p, updates), state
 

@@ -35,15 +35,6 @@ def load_average():
     return [round(x, 2) for x in os.getloadavg()] if hasattr(os, "getloadavg") else None
 
 
-def _cpu_model():
-    try:
-        with open("/proc/cpuinfo") as f:
-            return next(line.split(":", 1)[1].strip() for line in f
-                        if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return platform.processor() or "unknown"
-
-
 def machine_info(libs=()):
     """A JSON-ready description of the machine and software stack (generic facts only)."""
     import numba  # noqa: F401  (loaded, so that threadpoolctl sees every BLAS in use)
@@ -58,11 +49,17 @@ def machine_info(libs=()):
             "architecture")
     pools = [{k: p.get(k) for k in keys} | {"library": os.path.basename(p.get("filepath", ""))}
              for p in threadpool_info()]
+    try:  # the model name, which neither platform nor os gives on Linux
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f
+                       if line.startswith("model name"))
+    except (OSError, StopIteration):
+        cpu = platform.processor() or "unknown"
     libc = " ".join(platform.libc_ver()).strip()
     installed = {d.metadata["Name"].lower(): d.version for d in metadata.distributions()}
     return {
         "date": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
-        "cpu": _cpu_model(), "logical_cpus": os.cpu_count(), "usable_cpus": usable_cpus(),
+        "cpu": cpu, "logical_cpus": os.cpu_count(), "usable_cpus": usable_cpus(),
         "ram_gib": round(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30, 1),
         "os": "%s %s%s" % (platform.system(), platform.machine(), ", " + libc if libc else ""),
         "python": platform.python_version(),

@@ -189,10 +189,8 @@ def parse_args(argv=None):
     p.add_argument("--configs", help="comma-separated configuration ids (default: all: %s); "
                    "each still adds to the ones above it in the list" %
                    ",".join(c["id"] for c in CONFIGS))
-    p.add_argument("--n-train", type=int,
-                   help="subsample the training rows (a quick look; not published)")
-    p.add_argument("--no-verify", action="store_true",
-                   help="skip the plain fit of the last configuration")
+    p.add_argument("--n-train", type=int, help="subsample the training rows (not published)")
+    p.add_argument("--no-verify", action="store_true", help="no plain fit of the last one")
     p.add_argument("--seeds", default=",".join(str(s) for s in EXTRA_SEEDS),
                    help="train the last configuration again with these seeds "
                    "(comma-separated; empty for none)")

@@ -96,18 +96,15 @@ def parse_args(argv=None):
     add("--skip", default="", help="comma-separated sections to skip")
     add("--libs", help="comma-separated libraries (default: all installed among %s)"
         % ",".join(models.ALL_LIBS))
-    add("--no-torch", action="store_true",
-        help="leave out PyTorch and skorch; torch is then never imported")
-    add("--no-skorch", action="store_true", help="leave out skorch")
-    add("--no-jax", action="store_true",
-        help="leave out both JAX peers; jax is then never imported")
+    for peer, what in (("torch", "PyTorch and skorch"), ("skorch", "skorch"),
+                       ("jax", "both JAX peers")):
+        add("--no-" + peer, action="store_true", help="leave out %s (never imported)" % what)
     add("--repeats", type=int, help="timed repeats per library and case")
     add("--epochs", type=int, help="epochs per MNIST fit")
     add("--threads", type=int, help="limit every library to this many threads: BLAS and "
         "OpenMP (threadpoolctl and environment), torch.set_num_threads, XLA flags for JAX "
         "(one thread only). Default: each library's own default (all usable cores)")
-    add("--order-seed", type=int, default=0,
-        help="seed of the random library order in each round (recorded)")
+    add("--order-seed", type=int, default=0, help="seed of the library order in each round")
     add("--figures", help="directory for figures (default: docs/figures for a complete full "
         "run, beside the report otherwise)")
     add("--no-report", action="store_true", help="save JSON only")
