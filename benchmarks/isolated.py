@@ -17,7 +17,6 @@ from benchmarks.timing import shuffled
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-# --------------------------------------------------------------------- child side
 def _child_memory(c):
     import gc
     import resource
@@ -89,7 +88,6 @@ def main(argv=None):
     print(json.dumps((_child_memory if what == "memory" else _child_compile)(json.loads(config))))
 
 
-# -------------------------------------------------------------------- parent side
 def child(argv, env_extra=None, timeout=None):
     env = dict(os.environ, **(env_extra or {}))
     env["PYTHONPATH"] = REPO_ROOT + os.pathsep + env.get("PYTHONPATH", "")

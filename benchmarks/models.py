@@ -95,8 +95,3 @@ def predict_proba_fn(lib, model, X):
     if lib in CORE_LIBS:
         return lambda: model.predict_proba(X)
     return lambda: peer_module(lib).predict_proba(model, X)
-
-
-def accuracy(lib, model, X, y):
-    proba = np.asarray(predict_proba_fn(lib, model, X)())
-    return float(np.mean(model.classes_[proba.argmax(axis=1)] == y))

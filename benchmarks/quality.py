@@ -18,9 +18,6 @@ import numpy as np
 from benchmarks.machine import foreign_load
 from benchmarks.timing import quiet
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DOC_JSON = os.path.join(REPO_ROOT, "docs", "quality.json")
-DOC_MD = os.path.join(REPO_ROOT, "docs", "quality.md")
 EPOCHS, BUDGETS, TARGET, HIDDEN, SEED = 30, (5, 10, 20, 30), 0.985, (300, 100), 0
 EXTRA_SEEDS = (1, 2)  # the recipe again: a property of the recipe or of seed 0?
 
@@ -178,7 +175,6 @@ def quality_case(data, epochs=EPOCHS, configs=CONFIGS, verify=True, seeds=EXTRA_
     return out
 
 
-# ---------------------------------------------------------------- command line
 def parse_args(argv=None):
     from benchmarks.run import parser
 
@@ -205,8 +201,9 @@ def main(argv=None):
 
     args = parse_args(argv)
     if args.report:
-        doc = write(args.json or DOC_JSON, args.doc or DOC_MD)
-        print("wrote %s from %s" % (os.path.relpath(doc), os.path.relpath(args.json or DOC_JSON)))
+        json_path, doc = run.out_paths("quality", "quality", True, args)
+        print("wrote %s from %s" % (os.path.relpath(write(json_path, doc)),
+                                    os.path.relpath(json_path)))
         return
     wanted = args.configs.split(",") if args.configs else None
     unknown = set(wanted or []) - {c["id"] for c in CONFIGS}

@@ -9,7 +9,6 @@ from benchmarks.goals import fit_by_id, fmt, lib_name, not_met_notes, summary_ta
 from benchmarks.quality import budget_accuracy
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DEFAULT_JSON = os.path.join(REPO_ROOT, "docs", "benchmarks.json")
 
 
 def _load_texts(path):
@@ -566,7 +565,7 @@ def write(json_path, doc_path, fig_dir=None):
 def main(argv=None):
     p = argparse.ArgumentParser(prog="python -m benchmarks.report",
                                 description="Write the benchmark page from a results JSON.")
-    p.add_argument("json", nargs="?", default=DEFAULT_JSON,
+    p.add_argument("json", nargs="?", default=os.path.join(REPO_ROOT, "docs", "benchmarks.json"),
                    help="results file (default: docs/benchmarks.json)")
     p.add_argument("--doc", default=os.path.join(REPO_ROOT, "docs", "benchmarks.md"))
     p.add_argument("--figures", default=os.path.join(REPO_ROOT, "docs", "figures"))

@@ -125,7 +125,7 @@ def limit_threads(n):
     limit_threads.limits = threadpool_limits(limits=n)  # kept alive for the whole run
 
 
-# ---------------------------------- the sections not in cases.py, one function each
+# The sections not in cases.py, one function each.
 def run_threads(ctx):
     """The fit cases again in a child process (JAX fixes its thread pool at start)."""
     if ctx.args.threads:

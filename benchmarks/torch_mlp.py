@@ -35,16 +35,15 @@ def _optimizer(params):
 
 def fit_torch(X, y, params):
     classes, y_idx = np.unique(y, return_inverse=True)
-    model = _module(X, params, classes)
-    decay = params["alpha"] / int(params["batch_size"])
-    cls, kwargs = _optimizer(params)
-    opt = cls([{"params": [m.weight for m in model if isinstance(m, nn.Linear)],
-                "weight_decay": decay},
-               {"params": [m.bias for m in model if isinstance(m, nn.Linear)],
-                "weight_decay": 0.0}], lr=params["learning_rate_init"], **kwargs)
+    model, batch, (cls, kwargs) = _module(X, params, classes), int(params["batch_size"]), \
+        _optimizer(params)
+    linear = [m for m in model if isinstance(m, nn.Linear)]
+    opt = cls([{"params": [m.weight for m in linear], "weight_decay": params["alpha"] / batch},
+               {"params": [m.bias for m in linear], "weight_decay": 0.0}],
+              lr=params["learning_rate_init"], **kwargs)
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y_idx.astype(np.int64))
     gen = torch.Generator().manual_seed(int(params["random_state"]))
-    loss_fn, batch = nn.CrossEntropyLoss(), int(params["batch_size"])
+    loss_fn = nn.CrossEntropyLoss()
     model.train()
     for _ in range(params["max_iter"]):
         perm = torch.randperm(Xt.shape[0], generator=gen)
