@@ -104,6 +104,12 @@ def run_child(what, config, env_extra=None):
     return dict(json.loads(out.strip().splitlines()[-1]), process_s=time.perf_counter() - t0)
 
 
+def medians(runs):
+    """The median over ``runs`` of every float they report."""
+    return {k: statistics.median(r[k] for r in runs) for k, v in runs[0].items()
+            if isinstance(v, float)}
+
+
 def memory_case(config, libs, repeats=1, mnist_dir=None, seed=0, log=print):
     """Peak RSS a fit adds, each in a fresh process; the spread of repeats is the noise."""
     out = dict(config, hidden=list(config["hidden"]), repeats=repeats, libs={},
@@ -114,11 +120,8 @@ def memory_case(config, libs, repeats=1, mnist_dir=None, seed=0, log=print):
                 "memory", dict(config, lib=lib, mnist_dir=mnist_dir)))
     for lib, runs in out["runs"].items():
         deltas = [r["delta_mib"] for r in runs]
-        out["libs"][lib] = {
-            "delta_mib": statistics.median(deltas), "min_mib": min(deltas), "max_mib": max(deltas),
-            "baseline_mib": statistics.median(r["baseline_mib"] for r in runs),
-            "X_mib": runs[0]["X_mib"], "method": runs[0]["method"],
-            "fit_s": statistics.median(r["fit_s"] for r in runs)}
+        out["libs"][lib] = dict(medians(runs), min_mib=min(deltas), max_mib=max(deltas),
+                                method=runs[0]["method"])
     sm, sk = out["libs"].get("skmlp"), out["libs"].get("sklearn")
     out["ratios"] = {}
     if sm and sk:
@@ -156,10 +159,8 @@ def compile_case(cold_repeats=1, warm_repeats=3, seed=0, log=print):
         for cache in caches:
             shutil.rmtree(cache, ignore_errors=True)
     out["cache"] = "fresh temporary NUMBA_CACHE_DIR" if caches else "package cache"
-    for key in ("cold", "warm", "sklearn"):
-        if out[key]:
-            out[key + "_summary"] = {k: statistics.median(r[k] for r in out[key])
-                                     for k, v in out[key][0].items() if isinstance(v, float)}
+    out.update({key + "_summary": medians(out[key]) for key in ("cold", "warm", "sklearn")
+                if out[key]})
     w, s = out["warm_summary"], out["sklearn_summary"]
     log("  warm cache: import + fit %.2fs vs sklearn %.2fs" % (
         w["import_s"] + w["first_fit_float64_s"], s["import_s"] + s["first_fit_float64_s"]))

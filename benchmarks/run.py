@@ -320,8 +320,7 @@ def main(argv=None):
     if not args.no_report:
         report.write(json_path, doc, figures)
         print("report: %s (figures in %s)\n" % (os.path.relpath(doc), os.path.relpath(figures)))
-        with open(json_path) as f:
-            print(goals.summary_table(json.load(f)))
+        print(goals.summary_table(res))
 
 
 if __name__ == "__main__":
