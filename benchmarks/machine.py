@@ -8,6 +8,7 @@ import platform
 import statistics
 import subprocess
 import time
+import timeit
 import types
 from importlib import metadata
 
@@ -110,13 +111,7 @@ def foreign_load():
 
 
 def _median_time(fn, repeats, loops=1):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        for _ in range(loops):
-            fn()
-        times.append((time.perf_counter() - t0) / loops)
-    return statistics.median(times)
+    return statistics.median(timeit.repeat(fn, number=loops, repeat=repeats)) / loops
 
 
 def gemm_throughput(n=2048, repeats=5):
@@ -138,9 +133,8 @@ def gemm_throughput(n=2048, repeats=5):
 def gemm_chain_throughput(units, batch, dtype, flops_per_row, repeats=5, min_time=0.2):
     """GFLOP/s of NumPy on one training step's products: the ceiling for these shapes."""
     rng = np.random.default_rng(0)
-    pairs = list(zip(units[:-1], units[1:]))
     products = []
-    for i, (a, b) in enumerate(pairs):
+    for i, (a, b) in enumerate(zip(units[:-1], units[1:])):
         A, W, D = (rng.random(s).astype(dtype) for s in ((batch, a), (a, b), (batch, b)))
         products += [(A, W, np.empty((batch, b), dtype)), (A.T, D, np.empty((a, b), dtype))]
         if i > 0:
