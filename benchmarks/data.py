@@ -12,35 +12,25 @@ MNIST_FILES = ["train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
                "t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"]
 
 
-def read_idx(path):
-    """One gzipped IDX file of unsigned bytes as an array shaped as its header says."""
-    with gzip.open(path, "rb") as f:
-        raw = f.read()
-    if len(raw) < 4 or raw[:3] != b"\x00\x00\x08":
-        raise ValueError(f"{path} is not an IDX file of unsigned bytes.")
-    shape = tuple(np.frombuffer(raw, ">u4", raw[3], 4))
-    return np.frombuffer(raw, np.uint8, offset=4 + 4 * raw[3]).reshape(shape)
-
-
-def resolve_mnist_dir(mnist_dir=None):
-    """``(directory or None for OpenML, how it was chosen)``; ``how`` never names a path."""
-    for candidate, how in ((mnist_dir, "--mnist-dir"),
-                           (os.environ.get("SKMLP_MNIST_DIR"), "$SKMLP_MNIST_DIR")):
-        if candidate:
-            path = Path(candidate).expanduser()
-            if not all((path / n).exists() for n in MNIST_FILES):
-                raise FileNotFoundError(f"{path} lacks some of {', '.join(MNIST_FILES)}")
-            return path, how
-    if all((DEFAULT_MNIST_DIR / n).exists() for n in MNIST_FILES):
-        return DEFAULT_MNIST_DIR, "../shared/data/mnist (relative to the repository)"
-    return None, "openml:mnist_784"
-
-
 def load_mnist(mnist_dir=None, dtype=np.float64):
     """``(X, y, X_test, y_test, source)``, pixels in [0, 1]; ``source`` names no path."""
-    path, how = resolve_mnist_dir(mnist_dir)
+    path, how = next(((Path(d).expanduser(), how) for d, how in (
+        (mnist_dir, "--mnist-dir"), (os.environ.get("SKMLP_MNIST_DIR"), "$SKMLP_MNIST_DIR"))
+        if d), (DEFAULT_MNIST_DIR, "../shared/data/mnist (relative to the repository)"))
+    if not all((path / n).exists() for n in MNIST_FILES):
+        if path != DEFAULT_MNIST_DIR:
+            raise FileNotFoundError(f"{path} lacks some of {', '.join(MNIST_FILES)}")
+        path, how = None, "openml:mnist_784"
     if path is not None:
-        X, y, Xt, yt = (read_idx(path / name) for name in MNIST_FILES)
+        arrays = []
+        for name in MNIST_FILES:  # IDX: 0 0 8 (unsigned bytes), the rank, the shape, the bytes
+            with gzip.open(path / name, "rb") as f:
+                raw = f.read()
+            if raw[:3] != b"\x00\x00\x08":
+                raise ValueError(f"{path / name} is not an IDX file of unsigned bytes.")
+            shape = tuple(np.frombuffer(raw, ">u4", raw[3], 4))
+            arrays.append(np.frombuffer(raw, np.uint8, offset=4 + 4 * raw[3]).reshape(shape))
+        X, y, Xt, yt = arrays
         X, Xt = X.reshape(len(X), -1), Xt.reshape(len(Xt), -1)
     else:
         from sklearn.datasets import fetch_openml
