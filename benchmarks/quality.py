@@ -11,6 +11,7 @@ again with one ``fit`` and the weights compared. See benchmarks/README.md for th
 
 import os
 import statistics
+import sys
 import time
 
 import numpy as np
@@ -175,31 +176,25 @@ def quality_case(data, epochs=EPOCHS, configs=CONFIGS, verify=True, seeds=EXTRA_
     return out
 
 
-def parse_args(argv=None):
-    from benchmarks.run import parser
+def main(argv=None):
+    from benchmarks import data, run
+    from benchmarks.report import write
 
-    p = parser("python -m benchmarks.quality", "MNIST test accuracy per epoch budget: "
-               "scikit-learn and skmlp defaults, then skmlp's features one at a time.",
-               "quality")
+    seeds = ",".join(str(s) for s in EXTRA_SEEDS)
+    p = run.parser("python -m benchmarks.quality", "MNIST test accuracy per epoch budget: "
+                   "scikit-learn and skmlp defaults, then skmlp's features one at a time.",
+                   "quality")
     p.add_argument("--epochs", type=int, default=EPOCHS, help="epochs per configuration")
     p.add_argument("--configs", help="comma-separated configuration ids (default: all: %s); "
                    "each still adds to the ones above it in the list" %
                    ",".join(c["id"] for c in CONFIGS))
     p.add_argument("--n-train", type=int, help="subsample the training rows (not published)")
     p.add_argument("--no-verify", action="store_true", help="no plain fit of the last one")
-    p.add_argument("--seeds", default=",".join(str(s) for s in EXTRA_SEEDS),
-                   help="train the last configuration again with these seeds "
-                   "(comma-separated; empty for none)")
+    p.add_argument("--seeds", default=seeds, help="train the last configuration again with "
+                   "these seeds (comma-separated; empty for none)")
     p.add_argument("--report", action="store_true",
                    help="only rewrite the page from the JSON (default docs/quality.json)")
-    return p.parse_args(argv)
-
-
-def main(argv=None):
-    from benchmarks import data, run
-    from benchmarks.report import write
-
-    args = parse_args(argv)
+    args = p.parse_args(argv)
     if args.report:
         json_path, doc = run.out_paths("quality", "quality", True, args)
         print("wrote %s from %s" % (os.path.relpath(write(json_path, doc)),
@@ -210,15 +205,13 @@ def main(argv=None):
     if unknown:
         raise SystemExit("unknown configuration(s): %s" % ", ".join(sorted(unknown)))
     json_path, doc = run.out_paths("quality", "quality", not wanted and args.epochs == EPOCHS
-                                   and not args.n_train and args.seeds == parse_args([]).seeds,
+                                   and not args.n_train and args.seeds == seeds,
                                    args)
     X, y, Xt, yt, source = data.load_mnist(args.mnist_dir)
     X, y = data.subsample(X, y, args.n_train)
     t0 = time.perf_counter()
-    res = {"meta": dict(run.start_meta("python -m benchmarks.quality", argv or [], [
-        "skmlp", "sklearn"]), mnist_source=source)}
-    # A subset keeps the parameters of the whole list (PARAMS): each configuration still
-    # has the additions of every configuration above it.
+    res = {"meta": dict(run.start_meta("python -m benchmarks.quality", sys.argv[1:] if argv is
+                                       None else argv, ["skmlp", "sklearn"]), mnist_source=source)}
     res["quality"] = quality_case(
         (X, y, Xt, yt), args.epochs, [c for c in CONFIGS if not wanted or c["id"] in wanted],
         verify=not args.no_verify,
@@ -231,6 +224,4 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    import sys
-
-    main(sys.argv[1:])
+    main()
