@@ -66,12 +66,9 @@ def _per_lib(r, libs, cell):
 
 
 def section_goals(res, figs):
-    notes = not_met_notes(res)
-    out = [summary_table(res), ""]
-    if notes:
-        out += ["### Goals not met: what was tried, what the profile shows", ""]
-        out += [line for n in notes for line in (n, "")]
-    return out
+    notes = [line for n in not_met_notes(res) for line in (n, "")]
+    return [summary_table(res), ""] + (
+        ["### Goals not met: what was tried, what the profile shows", ""] + notes if notes else [])
 
 
 def section_parity(res, figs):
@@ -178,7 +175,7 @@ def section_predict(res, figs):
 
 
 def section_memory(res, figs):
-    mem, out = res.get("memory", []), []
+    mem, out = res["memory"], []
     for m in mem:
         out += ["%s, median of %d fresh process(es) per library:" % (m["label"], m["repeats"]),
                 ""] + table(["library", "fit adds MiB (median)", "min - max MiB",
@@ -187,10 +184,8 @@ def section_memory(res, figs):
                               "%.1f - %.1f" % (r["min_mib"], r["max_mib"]),
                               "%.0f" % r["baseline_mib"], "%.2f" % r["fit_s"]]
                              for lib, r in m["libs"].items()]) + [""]
-    if mem:
-        out.append(text("memory", method=mem[0]["libs"].get("skmlp", {}).get("method", "VmHWM"),
-                        mib=next(iter(mem[0]["libs"].values()))["X_mib"]))
-    return out
+    return out + [text("memory", method=mem[0]["libs"].get("skmlp", {}).get("method", "VmHWM"),
+                       mib=next(iter(mem[0]["libs"].values()))["X_mib"])]
 
 
 def section_compile(res, figs):
@@ -307,7 +302,7 @@ SECTIONS = [("Goals", None, section_goals), ("Same arithmetic", "parity", sectio
             ("Training", "fit", section_training),
             ("Same thread count", "same_threads", section_same_threads),
             ("Share of the GEMM peak", None, section_gemm), ("Prediction", None, section_predict),
-            ("Peak memory", None, section_memory),
+            ("Peak memory", "memory", section_memory),
             ("First fit and compile cost", "compile", section_compile),
             ("Sweeps: batch size and hidden width", None, section_sweeps),
             ("Dropout", "dropout", section_dropout),

@@ -84,33 +84,6 @@ def parser(prog, description, name):
     return p
 
 
-def parse_args(argv=None):
-    p = parser("python -m benchmarks", "Side-by-side benchmarks of skmlp, scikit-learn and "
-               "(when installed) PyTorch, skorch and JAX.", "benchmarks")
-    add = p.add_argument
-    add("--quick", action="store_true", help="reduced sizes and repeats; a few minutes")
-    add("--list", action="store_true", help="list the cases and exit")
-    add("--case", help="run only these cases (comma-separated names, see --list)")
-    add("--only", help="comma-separated sections to run (default: %s; also quality)"
-        % ",".join(SECTIONS))
-    add("--skip", default="", help="comma-separated sections to skip")
-    add("--libs", help="comma-separated libraries (default: all installed among %s)"
-        % ",".join(models.ALL_LIBS))
-    for peer, what in (("torch", "PyTorch and skorch"), ("skorch", "skorch"),
-                       ("jax", "both JAX peers")):
-        add("--no-" + peer, action="store_true", help="leave out %s (never imported)" % what)
-    add("--repeats", type=int, help="timed repeats per library and case")
-    add("--epochs", type=int, help="epochs per MNIST fit")
-    add("--threads", type=int, help="limit every library to this many threads: BLAS and "
-        "OpenMP (threadpoolctl and environment), torch.set_num_threads, XLA flags for JAX "
-        "(one thread only). Default: each library's own default (all usable cores)")
-    add("--order-seed", type=int, default=0, help="seed of the library order in each round")
-    add("--figures", help="directory for figures (default: docs/figures for a complete full "
-        "run, beside the report otherwise)")
-    add("--no-report", action="store_true", help="save JSON only")
-    return p.parse_args(argv)
-
-
 def limit_threads(n):
     """Every library of this process and its children on ``n`` threads: environment for
     children and libraries not loaded yet (XLA reads its flags at start), threadpoolctl."""
@@ -301,7 +274,30 @@ def out_paths(name, mode, complete, args):
 
 
 def main(argv=None):
-    args = parse_args(argv)
+    p = parser("python -m benchmarks", "Side-by-side benchmarks of skmlp, scikit-learn and "
+               "(when installed) PyTorch, skorch and JAX.", "benchmarks")
+    add = p.add_argument
+    add("--quick", action="store_true", help="reduced sizes and repeats; a few minutes")
+    add("--list", action="store_true", help="list the cases and exit")
+    add("--case", help="run only these cases (comma-separated names, see --list)")
+    add("--only", help="comma-separated sections to run (default: %s; also quality)"
+        % ",".join(SECTIONS))
+    add("--skip", default="", help="comma-separated sections to skip")
+    add("--libs", help="comma-separated libraries (default: all installed among %s)"
+        % ",".join(models.ALL_LIBS))
+    for peer, what in (("torch", "PyTorch and skorch"), ("skorch", "skorch"),
+                       ("jax", "both JAX peers")):
+        add("--no-" + peer, action="store_true", help="leave out %s (never imported)" % what)
+    add("--repeats", type=int, help="timed repeats per library and case")
+    add("--epochs", type=int, help="epochs per MNIST fit")
+    add("--threads", type=int, help="limit every library to this many threads: BLAS and "
+        "OpenMP (threadpoolctl and environment), torch.set_num_threads, XLA flags for JAX "
+        "(one thread only). Default: each library's own default (all usable cores)")
+    add("--order-seed", type=int, default=0, help="seed of the library order in each round")
+    add("--figures", help="directory for figures (default: docs/figures for a complete full "
+        "run, beside the report otherwise)")
+    add("--no-report", action="store_true", help="save JSON only")
+    args = p.parse_args(argv)
     if args.list:
         for name, (section, what) in CASES.items():
             print("%-22s %-8s %s" % (name, section, what))
