@@ -16,9 +16,7 @@ PEERS = {
               "torch_mlp"),
     "skorch": (["skorch", "torch"], "pip install --no-deps skorch tabulate tqdm, and a CPU "
                "torch", "torch_mlp"),
-    "jax": (["jax", "optax"], "pip install jax optax", "jax_mlp"),
-    "jax_scan": (["jax", "optax"], "pip install jax optax", "jax_mlp"),
-}
+    **dict.fromkeys(["jax", "jax_scan"], (["jax", "optax"], "pip install jax optax", "jax_mlp"))}
 
 
 def select_libs(requested=None, disabled=()):

@@ -160,8 +160,8 @@ def section_gemm(res, figs):
 
 
 def section_predict(res, figs):
-    out = [text("predict"), ""] if res.get("predict") else []
-    for p in res.get("predict", []):
+    out = [text("predict"), ""]
+    for p in res["predict"]:
         libs = [lib for lib in res["meta"]["libs"] if lib in p["sizes"][0]["libs"]]
         out += [text("predict_case", label=p["label"], repeats=p["repeats"]), ""] + table(
             ["rows"] + _names(libs, "%s us per call") + _names(libs[1:], "skmlp / %s") +
@@ -301,7 +301,7 @@ def section_reproduce(res, figs):
 SECTIONS = [("Goals", None, section_goals), ("Same arithmetic", "parity", section_parity),
             ("Training", "fit", section_training),
             ("Same thread count", "same_threads", section_same_threads),
-            ("Share of the GEMM peak", None, section_gemm), ("Prediction", None, section_predict),
+            ("Share of the GEMM peak", None, section_gemm), ("Prediction", "predict", section_predict),
             ("Peak memory", "memory", section_memory),
             ("First fit and compile cost", "compile", section_compile),
             ("Sweeps: batch size and hidden width", None, section_sweeps),
