@@ -1,41 +1,16 @@
-"""The goals: one table (metric, argument, comparison, target, unit, note topic ``why_*`` of
-page.md) and one comparator."""
+"""The goals: one table, goals.json (metric, argument, comparison, target, unit, note topic
+``why_*`` of page.md), and one comparator."""
 
+import json
+import os
 from collections import namedtuple
 
 from benchmarks.models import CORE_LIBS, LIB_NAMES
 
-Goal = namedtuple("Goal", "label metric arg op target unit why")
-S, RATIO, POINTS = "{:g} s", "{:.2f}", "{:g} points"
-GOALS = [
-    Goal("cold first fit: import + fit + predict_proba, iris, empty Numba cache",
-         "compile", "cold", "<=", 8.0, S, "compile"),
-    Goal("float32 after float64 in that process: fit + predict_proba",
-         "compile", "cold32", "<=", 8.0, "+" + S, "compile"),
-    Goal("warm first fit: import + fit, iris, vs scikit-learn",
-         "compile", "warm", "<=", 0.5, "+" + S, "compile"),
-    *[Goal("predict_proba, %s row%s, MNIST network, %s" % (format(n, ","), "s" * (n > 1), dt),
-           "predict", (dt, n), "<=", 1.0 if n == 10000 else 0.5, RATIO, "predict")
-      for dt in ("float64", "float32") for n in (1, 100, 10000)],
-    *[Goal("tabular 20,000 x 50, (64, 64), adam, batch %d, both cores (n_jobs=2)" % b, "fit",
-           "tabular_adam_b%d_2t" % b, "<=", t, RATIO, "tabular") for b, t in ((200, .2),
-                                                                              (32, .08))],
-    *[Goal("MNIST 784-300-100-10 adam b200, " + dt, "fit", "mnist_adam_b200_f" + dt[5:], "<=",
-           t, RATIO, "mnist") for dt, t in (("float64", 0.50), ("float32", 0.45))],
-    Goal("MNIST plain sgd (momentum 0) b50, float64", "fit", "mnist_sgd_b50_f64", "<=",
-         0.40, RATIO, "mnist"),
-    *[Goal("MNIST adam b200 %s: skmlp / JAX's best" % dt, "jax", "mnist_adam_b200_f" + dt[5:],
-           "<=", 0.85, RATIO, "mnist") for dt in ("float64", "float32")],
-    # Measured: skmlp's extra MiB minus the larger spread (max - min) of the repeats.
-    Goal("peak memory of a fit", "memory", None, "<=", 0.0, "scikit-learn's", "memory"),
-    Goal("epoch with dropout=0.2 / epoch without (skmlp)", "dropout", None, "<=", 1.10,
-         RATIO, None),
-    Goal("test accuracy vs scikit-learn, same epochs (largest gap; a check, not speed)",
-         "accuracy", None, "<=", 0.5, POINTS, None),
-    # Listed only when the run includes the (opt-in) quality case.
-    Goal("MNIST test accuracy of the documented recipe within 30 epochs", "quality", None,
-         ">=", 98.5, "{:g}% after 30 epochs", None),
-]
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "goals.json")) as _f:
+    _TABLE = json.load(_f)
+Goal = namedtuple("Goal", _TABLE["columns"])
+GOALS = [Goal(*row) for row in _TABLE["goals"]]
 
 
 def fmt(v, spec="%.3f"):
