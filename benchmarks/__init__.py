@@ -1,4 +1,1 @@
-"""Side-by-side benchmarks of skmlp, scikit-learn and (optionally) PyTorch.
-
-Run ``python -m benchmarks --help``; see ``benchmarks/README.md``.
-"""
+"""Side-by-side benchmarks of skmlp and its peers: ``python -m benchmarks --help``."""

@@ -1,5 +1,3 @@
-"""``python -m benchmarks``: see :mod:`benchmarks.run`."""
-
-from benchmarks.run import main
+from benchmarks.run import main  # python -m benchmarks
 
 main()

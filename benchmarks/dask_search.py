@@ -1,28 +1,10 @@
 """The same hyperparameter search on a local Dask cluster, skmlp against scikit-learn.
 
-Starts a ``distributed.LocalCluster`` (worker processes on the loopback
-interface, one thread each), then times ``RandomizedSearchCV(Pipeline(
-StandardScaler, MLP))`` on scikit-learn's bundled digits under
-``joblib.parallel_backend("dask")``, alternating the two libraries for each
-repeat. Every fit runs a fixed number of epochs (``tol=0``), so both libraries
-do the same work. An untimed warm-up search per library first lets the workers
-load skmlp's compiled kernels (from ``NUMBA_CACHE_DIR`` when set, else from the
-package's cache) and import everything.
-
-``--kill-worker`` instead runs one skmlp search undisturbed, then the same
-search again while killing one worker process (SIGKILL) once its tasks are
-running, and reports whether the second search finished, how long it took and
-whether it found the same results. ``--scatter`` precomputes the folds and
-passes ``scatter=[X, y, *fold indices]`` to joblib's dask backend, which copies
-them to every worker before the search.
-
-Run from the repository root::
-
-    pip install ".[dask]"
-    python -m benchmarks.dask_search               # about a minute on 2 cores
-    python -m benchmarks.dask_search --kill-worker [--scatter]
-
-On a machine shared with other work, compare the ratio, not the absolute times.
+``RandomizedSearchCV(Pipeline(StandardScaler, MLP))`` on digits under joblib's dask backend
+(worker processes, one thread each), the libraries alternating per repeat after an untimed
+warm-up search each. ``--kill-worker``: one skmlp search undisturbed, then one while a
+worker is killed (SIGKILL): did it finish, when, with the same results? ``--scatter``
+copies X, y and the folds to every worker first. ``pip install ".[dask]"`` first.
 """
 
 import argparse
@@ -36,49 +18,33 @@ import warnings
 import numpy as np
 
 
-def _search(lib, args, cv=None):
+def _timed_search(lib, args, X, y, warm_up=False):
+    """``(seconds, fitted search)``; ``warm_up``: an untimed small one (imports, kernels)."""
+    if warm_up:
+        args = argparse.Namespace(**{**vars(args), "n_iter": 2, "epochs": 2})
+    import joblib
     from scipy.stats import loguniform
-    from sklearn.model_selection import RandomizedSearchCV
+    from sklearn.model_selection import RandomizedSearchCV, StratifiedKFold
     from sklearn.neural_network import MLPClassifier
     from sklearn.pipeline import Pipeline
     from sklearn.preprocessing import StandardScaler
 
     from skmlp import MLPClassifierNB
 
-    cls = MLPClassifierNB if lib == "skmlp" else MLPClassifier
-    mlp = cls(hidden_layer_sizes=(64,), max_iter=args.epochs, tol=0.0,
-              n_iter_no_change=args.epochs + 1, random_state=0)
-    return RandomizedSearchCV(
+    mlp = (MLPClassifierNB if lib == "skmlp" else MLPClassifier)(
+        hidden_layer_sizes=(64,), max_iter=args.epochs, tol=0.0,
+        n_iter_no_change=args.epochs + 1, random_state=0)
+    # joblib's dask backend scatters every argument over 1 kB (X, y, each fold's indices)
+    # to ONE worker; a worker that dies holding the only copy loses it for good.
+    # scatter=[...] broadcasts them to every worker up front, so the folds are made here.
+    cv = list(StratifiedKFold(args.cv).split(X, y)) if args.scatter else args.cv
+    backend = {"scatter": [X, y] + [a for fold in cv for a in fold]} if args.scatter else {}
+    search = RandomizedSearchCV(
         Pipeline([("scale", StandardScaler()), ("mlp", mlp)]),
-        {
-            "mlp__alpha": loguniform(1e-5, 1e-1),
-            "mlp__learning_rate_init": loguniform(1e-4, 1e-2),
-            "mlp__hidden_layer_sizes": [(32,), (64,), (64, 32)],
-        },
-        n_iter=args.n_iter,
-        cv=args.cv if cv is None else cv,
-        random_state=0,
-        n_jobs=-1,
-    )
-
-
-def _timed_search(lib, args, X, y):
-    import joblib
-
-    from sklearn.model_selection import StratifiedKFold
-
-    # joblib's dask backend scatters every argument over 1 kB (X, y and each
-    # fold's train/test indices) to ONE worker; a worker that dies holding
-    # the only copy loses it for good. scatter=[...] broadcasts the listed
-    # objects to every worker up front; the folds are computed here so that
-    # the very index arrays the search passes on can be listed.
-    backend_args = {}
-    cv = None
-    if args.scatter:
-        cv = list(StratifiedKFold(args.cv).split(X, y))
-        backend_args = {"scatter": [X, y] + [a for fold in cv for a in fold]}
-    search = _search(lib, args, cv)
-    with warnings.catch_warnings(), joblib.parallel_backend("dask", **backend_args):
+        {"mlp__alpha": loguniform(1e-5, 1e-1), "mlp__learning_rate_init": loguniform(1e-4, 1e-2),
+         "mlp__hidden_layer_sizes": [(32,), (64,), (64, 32)]},
+        n_iter=args.n_iter, cv=cv, random_state=0, n_jobs=-1)
+    with warnings.catch_warnings(), joblib.parallel_backend("dask", **backend):
         warnings.simplefilter("ignore")
         t0 = time.perf_counter()
         search.fit(X, y)
@@ -86,23 +52,20 @@ def _timed_search(lib, args, X, y):
 
 
 def _compare(args, client, X, y):
-    print(f"search: {args.n_iter} candidates x {args.cv} folds, {args.epochs} epochs "
-          f"per fit, digits {X.shape}, {len(client.scheduler_info()['workers'])} "
-          "workers x 1 thread")
+    print(f"search: {args.n_iter} candidates x {args.cv} folds, {args.epochs} epochs per fit, "
+          f"digits {X.shape}, {len(client.scheduler_info()['workers'])} workers x 1 thread")
     for lib in ("skmlp", "sklearn"):
-        _warm_up(lib, args, X, y)
+        _timed_search(lib, args, X, y, warm_up=True)
     times = {"skmlp": [], "sklearn": []}
     for r in range(args.repeats):
-        order = ("skmlp", "sklearn") if r % 2 == 0 else ("sklearn", "skmlp")
-        for lib in order:
+        for lib in ("skmlp", "sklearn")[::1 if r % 2 == 0 else -1]:
             seconds, search = _timed_search(lib, args, X, y)
             times[lib].append(seconds)
             print(f"  repeat {r + 1} {lib:8s} {seconds:7.2f} s  "
                   f"best CV accuracy {search.best_score_:.3f}")
     med = {lib: statistics.median(t) for lib, t in times.items()}
-    print(f"median search time: skmlp {med['skmlp']:.2f} s, scikit-learn "
-          f"{med['sklearn']:.2f} s; ratio skmlp / scikit-learn = "
-          f"{med['skmlp'] / med['sklearn']:.2f}")
+    print(f"median search time: skmlp {med['skmlp']:.2f} s, scikit-learn {med['sklearn']:.2f} "
+          f"s; ratio skmlp / scikit-learn = {med['skmlp'] / med['sklearn']:.2f}")
     print("per-repeat ratios: " + ", ".join(
         f"{a / b:.2f}" for a, b in zip(times["skmlp"], times["sklearn"])))
     if hasattr(os, "getloadavg"):
@@ -110,35 +73,24 @@ def _compare(args, client, X, y):
               f"{os.cpu_count()} CPUs")
 
 
-def _warm_up(lib, args, X, y):
-    """An untimed small search: imports and kernel loading on every worker."""
-    _timed_search(lib, argparse.Namespace(**{**vars(args), "n_iter": 2, "epochs": 2}),
-                  X, y)
-
-
 def _kill_worker(args, client, X, y):
-    _warm_up("skmlp", args, X, y)
+    _timed_search("skmlp", args, X, y, warm_up=True)
     reference_time, reference = _timed_search("skmlp", args, X, y)
-    print(f"undisturbed search: {reference_time:.2f} s, best params "
-          f"{reference.best_params_}")
+    print(f"undisturbed search: {reference_time:.2f} s, best params {reference.best_params_}")
     pids = client.run(os.getpid)
     victim_addr, victim_pid = sorted(pids.items())[0]
     killed = {}
 
-    def killer():
-        # Wait until the victim is running tasks of the search, then kill it.
+    def killer():  # once the victim runs tasks of the search, kill it
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             if client.processing().get(victim_addr):
                 time.sleep(args.kill_after)
-                # Data held only by the victim (scattered arrays cannot be
-                # recomputed if lost).
+                # Arrays held only by the victim (scattered data cannot be recomputed).
                 has = client.has_what()
-                others = set().union(*(set(k) for w, k in has.items()
-                                       if w != victim_addr))
-                killed["only_on_victim"] = len([
-                    k for k in set(has.get(victim_addr, ())) - others
-                    if str(k).startswith("ndarray")])
+                others = set().union(*(set(k) for w, k in has.items() if w != victim_addr))
+                killed["only_on_victim"] = len([k for k in set(has.get(victim_addr, ()))
+                                                - others if str(k).startswith("ndarray")])
                 os.kill(victim_pid, signal.SIGKILL)
                 killed["at"] = time.perf_counter()
                 return
@@ -154,35 +106,27 @@ def _kill_worker(args, client, X, y):
         seconds, search = time.perf_counter() - t0, None
         outcome = f"raised {type(exc).__name__}: {exc}"
     thread.join()
-    print(f"worker {victim_pid} killed {killed.get('at', float('nan')) - t0:.2f} s "
-          f"into the search, holding the only copy of "
-          f"{killed.get('only_on_victim')} scattered array(s); "
-          f"the search {outcome} after {seconds:.2f} s")
+    print(f"worker {victim_pid} killed {killed.get('at', float('nan')) - t0:.2f} s into the "
+          f"search, holding the only copy of {killed.get('only_on_victim')} scattered "
+          f"array(s); the search {outcome} after {seconds:.2f} s")
     time.sleep(2)
-    after = client.run(os.getpid)
-    print(f"workers before: {sorted(pids.values())}, after: {sorted(after.values())}")
+    print(f"workers before: {sorted(pids.values())}, after: "
+          f"{sorted(client.run(os.getpid).values())}")
     if search is not None:
         same = (search.best_params_ == reference.best_params_ and np.array_equal(
-            search.cv_results_["mean_test_score"],
-            reference.cv_results_["mean_test_score"]))
-        print(f"same best_params_ and mean test scores as the undisturbed search: "
-              f"{same}")
+            search.cv_results_["mean_test_score"], reference.cv_results_["mean_test_score"]))
+        print(f"same best_params_ and mean test scores as the undisturbed search: {same}")
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--n-iter", type=int, default=8)
-    parser.add_argument("--cv", type=int, default=3)
-    parser.add_argument("--epochs", type=int, default=30)
-    parser.add_argument("--repeats", type=int, default=3)
+    for flag, default in (("--workers", 2), ("--n-iter", 8), ("--cv", 3), ("--epochs", 30),
+                          ("--repeats", 3), ("--kill-after", 0.0)):
+        parser.add_argument(flag, type=type(default), default=default)
     parser.add_argument("--kill-worker", action="store_true",
-                        help="kill a worker mid-search and report what happens")
+                        help="kill a worker mid-search (after --kill-after s) and report")
     parser.add_argument("--scatter", action="store_true",
-                        help="broadcast X, y and the fold indices to every "
-                        "worker first")
-    parser.add_argument("--kill-after", type=float, default=0.0,
-                        help="seconds to wait after the victim starts its first task")
+                        help="broadcast X, y and the fold indices to every worker first")
     args = parser.parse_args(argv)
 
     from distributed import Client, LocalCluster
@@ -192,10 +136,7 @@ def main(argv=None):
     with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
                       host="127.0.0.1", dashboard_address=None) as cluster, \
             Client(cluster) as client:
-        if args.kill_worker:
-            _kill_worker(args, client, X, y)
-        else:
-            _compare(args, client, X, y)
+        (_kill_worker if args.kill_worker else _compare)(args, client, X, y)
 
 
 if __name__ == "__main__":

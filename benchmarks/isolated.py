@@ -1,274 +1,170 @@
-"""Measurements that need a fresh process: peak memory of a fit and first-fit cost.
+"""Fresh-process measurements: peak resident memory of a fit (``VmHWM`` after resetting it,
+which ``tracemalloc`` cannot see for Numba or BLAS) and first-fit cost. Nothing heavy is
+imported at the top, so a child's import timings are its own."""
 
-The parent side (:func:`memory_case`, :func:`compile_case`) starts
-``python -m benchmarks.isolated memory|compile ...`` children and reads the one
-JSON line each prints last. This module imports nothing heavy at the top, so a
-child's import timings are its own.
-
-Peak memory is resident set size (RSS), not ``tracemalloc``: Numba workspaces and
-BLAS buffers are invisible to ``tracemalloc``. After imports, data loading and a
-small warm-up fit, the child resets the kernel's high-water mark
-(``/proc/self/clear_refs``), notes the current RSS as the baseline, fits, and
-reports ``VmHWM - baseline``. Where ``clear_refs`` is unavailable it falls back to
-``ru_maxrss - baseline``, which can only under-count if loading peaked higher.
-
-First-fit cost: a fresh process imports the estimator, fits it on iris with its
-defaults and calls ``predict_proba``, with an empty ``NUMBA_CACHE_DIR`` (cold:
-everything compiles) or a filled one (warm), then the same in float32.
-"""
-
-import argparse
 import json
 import os
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import warnings
+
+from benchmarks.timing import shuffled
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-# --------------------------------------------------------------------- child side
-def _proc_status_kib(field):
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    raise KeyError(field)
-
-
-def _reset_peak():
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
-def _child_memory(args):
+def _child_memory(c):
     import gc
     import resource
-    import warnings
 
-    import numpy as np
-
-    warnings.simplefilter("ignore")
     from benchmarks import models
     from benchmarks.cases import warm_rows
     from benchmarks.data import load_mnist, make_tabular, subsample
 
-    dtype = np.dtype(args.dtype)
-    if args.dataset == "mnist":
-        X, y, _, _, _ = load_mnist(args.mnist_dir, dtype=dtype)
-        X, y = subsample(X, y, args.n_train)
+    def status_kib(field):
+        with open("/proc/self/status") as f:
+            return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
+
+    if c["dataset"] == "mnist":
+        X, y = subsample(*load_mnist(c["mnist_dir"], dtype=c["dtype"])[:2], c["n_train"])
     else:
-        X, y, _, _ = make_tabular(n_samples=args.n_train or 20000, dtype=dtype)
-    hidden = [int(h) for h in args.hidden.split(",")]
-    params = models.mlp_params(hidden, args.solver, args.batch_size, args.epochs,
-                               momentum=args.momentum)
-    models.warmup_fn(args.lib, params, X, y, warm_rows(X.shape[0], args.batch_size))()
+        X, y, _, _ = make_tabular(n_samples=c["n_train"] or 20000, dtype=c["dtype"])
+    params = models.mlp_params(c["hidden"], c["solver"], c["batch_size"], c["epochs"],
+                               momentum=c.get("momentum", 0.9))
+    models.warmup_fn(c["lib"], params, X, y, warm_rows(X.shape[0], c["batch_size"]))()
     gc.collect()
-    exact = _reset_peak()
-    base = _proc_status_kib("VmRSS")
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        exact = True
+    except OSError:
+        exact = False
+    base = status_kib("VmRSS")
     t0 = time.perf_counter()
-    models.fit_fn(args.lib, params, X, y)()
+    models.fit_fn(c["lib"], params, X, y)()
     seconds = time.perf_counter() - t0
-    if exact:
-        peak = _proc_status_kib("VmHWM")
-    else:
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return {"lib": args.lib, "baseline_mib": base / 1024, "peak_mib": peak / 1024,
+    peak = status_kib("VmHWM") if exact else resource.getrusage(
+        resource.RUSAGE_SELF).ru_maxrss
+    return {"lib": c["lib"], "baseline_mib": base / 1024, "peak_mib": peak / 1024,
             "delta_mib": (peak - base) / 1024, "method": "VmHWM" if exact else "maxrss",
             "fit_s": seconds, "X_mib": X.nbytes / 2**20, "n_train": int(X.shape[0])}
 
 
-def _child_compile(args):
-    """Import, fit and predict_proba on iris, timed from a fresh process.
-
-    A new user's first minute: the estimator with its defaults (but a fixed
-    seed) on iris in float64; then, in the same process, the same in float32
-    (a second set of compiled specialisations for skmlp).
-    """
-    import warnings
-
-    warnings.simplefilter("ignore")
+def _child_compile(c):
+    """Import, then fit and predict_proba on iris twice, float64 then float32."""
     t0 = time.perf_counter()
-    if args.lib == "skmlp":
+    if c["lib"] == "skmlp":
         from skmlp import MLPClassifierNB as Estimator
     else:
         from sklearn.neural_network import MLPClassifier as Estimator
-    t_import = time.perf_counter() - t0
+    out = {"lib": c["lib"], "import_s": time.perf_counter() - t0}
     import numpy as np
     from sklearn.datasets import load_iris
 
     X, y = load_iris(return_X_y=True)
-    out = {"lib": args.lib, "import_s": t_import, "n_train": int(X.shape[0]),
-           "dataset": "iris", "params": "defaults, random_state=0"}
+    out.update(n_train=int(X.shape[0]), dataset="iris", params="defaults, random_state=0")
     for dtype in ("float64", "float32"):
         Xd = X.astype(dtype)
         for run in ("first", "second"):
             est = Estimator(random_state=0)
-            t0 = time.perf_counter()
-            est.fit(Xd, y)
-            out["%s_fit_%s_s" % (run, dtype)] = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            est.predict_proba(Xd)
-            out["%s_predict_%s_s" % (run, dtype)] = time.perf_counter() - t0
-        out["epochs_%s" % dtype] = int(est.n_iter_)
-        out["accuracy_%s" % dtype] = float(np.mean(est.predict(Xd) == y))
+            for step, call in (("fit", lambda: est.fit(Xd, y)),
+                               ("predict", lambda: est.predict_proba(Xd))):
+                t0 = time.perf_counter()
+                call()
+                out["%s_%s_%s_s" % (run, step, dtype)] = time.perf_counter() - t0
+        out["epochs_" + dtype] = int(est.n_iter_)
+        out["accuracy_" + dtype] = float(np.mean(est.predict(Xd) == y))
     return out
 
 
 def main(argv=None):
-    from benchmarks.models import ALL_LIBS
-
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("what", choices=["memory", "compile"])
-    p.add_argument("--lib", required=True, choices=ALL_LIBS)
-    p.add_argument("--dataset", default="mnist", choices=["mnist", "tabular"])
-    p.add_argument("--dtype", default="float64")
-    p.add_argument("--n-train", type=int, default=None)
-    p.add_argument("--hidden", default="300,100")
-    p.add_argument("--solver", default="adam")
-    p.add_argument("--momentum", type=float, default=0.9)
-    p.add_argument("--batch-size", type=int, default=200)
-    p.add_argument("--epochs", type=int, default=1)
-    p.add_argument("--mnist-dir", default=None)
-    args = p.parse_args(argv)
-    result = _child_memory(args) if args.what == "memory" else _child_compile(args)
-    print(json.dumps(result))
+    """``python -m benchmarks.isolated memory|compile '{"lib": ..., ...}'``."""
+    what, config = (argv or sys.argv[1:])[:2]
+    warnings.simplefilter("ignore")
+    print(json.dumps((_child_memory if what == "memory" else _child_compile)(json.loads(config))))
 
 
-# -------------------------------------------------------------------- parent side
-def run_child(argv, env_extra=None, timeout=900):
-    """Run a child measurement; return its JSON result plus its total wall time."""
-    env = dict(os.environ)
+def child(argv, env_extra=None, timeout=None):
+    env = dict(os.environ, **(env_extra or {}))
     env["PYTHONPATH"] = REPO_ROOT + os.pathsep + env.get("PYTHONPATH", "")
-    env.update(env_extra or {})
-    t0 = time.perf_counter()
-    proc = subprocess.run([sys.executable, "-m", "benchmarks.isolated", *argv],
-                          cwd=REPO_ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout)
-    wall = time.perf_counter() - t0
+    proc = subprocess.run([sys.executable, "-m", *argv], cwd=REPO_ROOT, env=env,
+                          capture_output=True, text=True, timeout=timeout)
     if proc.returncode != 0:
         raise RuntimeError("child %s failed:\n%s" % (argv, proc.stderr[-3000:]))
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
-    result["process_s"] = wall
-    return result
+    return proc.stdout
+
+
+def run_child(what, config, env_extra=None):
+    t0 = time.perf_counter()
+    out = child(["benchmarks.isolated", what, json.dumps(config)], env_extra, timeout=900)
+    return dict(json.loads(out.strip().splitlines()[-1]), process_s=time.perf_counter() - t0)
+
+
+def medians(runs):
+    """The median over ``runs`` of every float they report."""
+    return {k: statistics.median(r[k] for r in runs) for k, v in runs[0].items()
+            if isinstance(v, float)}
 
 
 def memory_case(config, libs, repeats=1, mnist_dir=None, seed=0, log=print):
-    """Peak RSS increase of one fit, each library in its own fresh process.
-
-    ``config`` holds ``label``, ``dataset``, ``dtype``, ``n_train``, ``hidden``
-    (tuple), ``solver``, ``batch_size`` and ``epochs``. Every library runs
-    ``repeats`` times, in a seeded random order per round; the medians are
-    compared, and the spread (max - min) of each library says what difference
-    is within noise.
-    """
-    import random
-    import statistics
-
-    argv = ["memory", "--dataset", config["dataset"], "--dtype", config["dtype"],
-            "--hidden", ",".join(str(h) for h in config["hidden"]),
-            "--solver", config["solver"], "--batch-size", str(config["batch_size"]),
-            "--epochs", str(config["epochs"]),
-            "--momentum", str(config.get("momentum", 0.9))]
-    if config.get("n_train"):
-        argv += ["--n-train", str(config["n_train"])]
-    if mnist_dir:
-        argv += ["--mnist-dir", str(mnist_dir)]
+    """Peak RSS a fit adds, each in a fresh process; the spread of repeats is the noise."""
     out = dict(config, hidden=list(config["hidden"]), repeats=repeats, libs={},
-               runs={lib: [] for lib in libs}, orders=[])
-    rng = random.Random(seed)
-    for _ in range(repeats):
-        order = list(libs)
-        rng.shuffle(order)
-        out["orders"].append(order)
+               runs={lib: [] for lib in libs}, orders=shuffled(libs, repeats, seed))
+    for order in out["orders"]:
         for lib in order:
-            out["runs"][lib].append(run_child(argv + ["--lib", lib]))
+            out["runs"][lib].append(run_child(
+                "memory", dict(config, lib=lib, mnist_dir=mnist_dir)))
     for lib, runs in out["runs"].items():
         deltas = [r["delta_mib"] for r in runs]
-        out["libs"][lib] = {
-            "delta_mib": statistics.median(deltas), "min_mib": min(deltas),
-            "max_mib": max(deltas), "baseline_mib": statistics.median(
-                r["baseline_mib"] for r in runs),
-            "X_mib": runs[0]["X_mib"], "method": runs[0]["method"],
-            "fit_s": statistics.median(r["fit_s"] for r in runs)}
-    sk = out["libs"].get("sklearn")
+        out["libs"][lib] = dict(medians(runs), min_mib=min(deltas), max_mib=max(deltas),
+                                method=runs[0]["method"])
+    sm, sk = out["libs"].get("skmlp"), out["libs"].get("sklearn")
     out["ratios"] = {}
-    if sk and "skmlp" in out["libs"]:
-        sm = out["libs"]["skmlp"]
-        out["ratios"]["sklearn"] = sm["delta_mib"] / sk["delta_mib"] if sk["delta_mib"] \
-            else None
+    if sm and sk:
+        out["ratios"]["sklearn"] = sm["delta_mib"] / sk["delta_mib"] if sk["delta_mib"] else None
         out["difference_mib"] = sm["delta_mib"] - sk["delta_mib"]
         # What two processes doing the same fit differ by: the larger spread.
-        out["noise_mib"] = max(sm["max_mib"] - sm["min_mib"], sk["max_mib"] - sk["min_mib"])
+        out["noise_mib"] = max(r["max_mib"] - r["min_mib"] for r in (sm, sk))
     log("%s: peak RSS over baseline (median of %d) %s%s" % (
         config["label"], repeats, ", ".join("%s %.1f MiB" % (lib, r["delta_mib"])
                                             for lib, r in out["libs"].items()),
-        "; skmlp - sklearn %+.1f MiB (noise %.1f)" % (out["difference_mib"],
-                                                      out["noise_mib"])
+        "; skmlp - sklearn %+.1f MiB (noise %.1f)" % (out["difference_mib"], out["noise_mib"])
         if "difference_mib" in out else ""))
     return out
 
 
 def compile_case(cold_repeats=1, warm_repeats=3, seed=0, log=print):
-    """First fit in fresh processes: skmlp with an empty and a warm Numba cache,
-    scikit-learn for reference (see :func:`_child_compile`).
-
-    Every cold child gets its own new, empty ``NUMBA_CACHE_DIR``: everything
-    compiles. The warm children share the last cold child's directory, filled
-    by it; with ``cold_repeats=0`` (``--quick``) they use the package's own
-    cache instead, whatever it holds.
-    """
-    import random
-
+    """First fit: skmlp with a new empty ``NUMBA_CACHE_DIR``, then with the last one warm
+    (none: the package's cache), and scikit-learn."""
     out = {"dataset": "iris", "cold_repeats": cold_repeats, "warm_repeats": warm_repeats,
-           "cold": [], "warm": [], "sklearn": [], "orders": []}
-    caches = []
+           "cold": [], "warm": [], "sklearn": [],
+           "orders": shuffled(["skmlp", "sklearn"], warm_repeats, seed)}
+    caches = [tempfile.mkdtemp(prefix="skmlp-numba-cache-") for _ in range(cold_repeats)]
     try:
-        for _ in range(cold_repeats):
-            cache = tempfile.mkdtemp(prefix="skmlp-numba-cache-")
-            caches.append(cache)
-            res = run_child(["compile", "--lib", "skmlp"], {"NUMBA_CACHE_DIR": cache})
-            out["cold"].append(res)
-            log("  skmlp empty cache: import %.2fs, fit %.2fs, predict_proba %.2fs; "
-                "then float32 fit %.2fs, predict_proba %.2fs" % (
-                    res["import_s"], res["first_fit_float64_s"],
-                    res["first_predict_float64_s"], res["first_fit_float32_s"],
-                    res["first_predict_float32_s"]))
-        env = {"NUMBA_CACHE_DIR": caches[-1]} if caches else {}
-        rng = random.Random(seed)
-        for _ in range(warm_repeats):
-            order = ["skmlp", "sklearn"]
-            rng.shuffle(order)
-            out["orders"].append(order)
+        for cache in caches:
+            r = run_child("compile", {"lib": "skmlp"}, {"NUMBA_CACHE_DIR": cache})
+            out["cold"].append(r)
+            log("  skmlp empty cache: import, fit and predict_proba %.2fs" % (
+                r["import_s"] + r["first_fit_float64_s"] + r["first_predict_float64_s"]))
+        for order in out["orders"]:
             for lib in order:
-                res = run_child(["compile", "--lib", lib], env if lib == "skmlp" else {})
-                out["warm" if lib == "skmlp" else "sklearn"].append(res)
+                env = {"NUMBA_CACHE_DIR": caches[-1]} if caches and lib == "skmlp" else {}
+                out["warm" if lib == "skmlp" else "sklearn"].append(
+                    run_child("compile", {"lib": lib}, env))
     finally:
-        import shutil
-
         for cache in caches:
             shutil.rmtree(cache, ignore_errors=True)
     out["cache"] = "fresh temporary NUMBA_CACHE_DIR" if caches else "package cache"
-    for key in ("cold", "warm", "sklearn"):
-        if out[key]:
-            out[key + "_summary"] = _median_fields(out[key])
+    out.update({key + "_summary": medians(out[key]) for key in ("cold", "warm", "sklearn")
+                if out[key]})
     w, s = out["warm_summary"], out["sklearn_summary"]
     log("  warm cache: import + fit %.2fs vs sklearn %.2fs" % (
-        w["import_s"] + w["first_fit_float64_s"],
-        s["import_s"] + s["first_fit_float64_s"]))
+        w["import_s"] + w["first_fit_float64_s"], s["import_s"] + s["first_fit_float64_s"]))
     return out
-
-
-def _median_fields(runs):
-    import statistics
-
-    keys = [k for k, v in runs[0].items() if isinstance(v, float)]
-    return {k: statistics.median(r[k] for r in runs) for k in keys}
 
 
 if __name__ == "__main__":

@@ -1,32 +1,9 @@
-"""The same network trained with JAX: a ``jax.jit`` step and optax's optimizers.
+"""JAX peers: a ``jax.jit`` step per batch, or an epoch in one ``lax.scan`` (``jax_scan``);
+compiled steps are cached, so the warm-up fit compiles and the timed fits only run."""
 
-Imported only when a JAX peer is selected. Written as a performance-minded JAX
-user would write it, on the CPU:
-
-- parameters ``[(W, b), ...]`` start from scikit-learn's initial weights
-  (:func:`benchmarks.models.glorot_weights`), in the data's dtype (``float64``
-  needs ``jax_enable_x64``, switched on at import; ``float32`` data stays
-  ``float32``);
-- the loss is scikit-learn's: mean cross-entropy of the softmax plus ``alpha /
-  (2 * batch_rows) * sum ||W||^2`` on the weights only, exact for every batch
-  (a short last batch too);
-- ``optax.adam`` (``b1``, ``b2``, ``eps`` as given; epsilon enters after the
-  bias correction, as in PyTorch) or ``optax.sgd`` with the same momentum and
-  Nesterov flag;
-- the training set is moved to the device once per fit; each epoch draws a
-  permutation with NumPy, and one jitted step per batch slices the batch
-  indices (``lax.dynamic_slice``), gathers the rows, and applies the gradient
-  and the optimizer update, with the parameter and optimizer buffers donated;
-- ``scan=True`` (the ``jax_scan`` peer) runs all full batches of an epoch in
-  one ``lax.scan`` inside one jitted call (one dispatch per epoch), and the
-  short last batch, if any, with the step above.
-
-Compiled steps are cached per optimizer configuration and array shapes (the
-training set's included), so a warm-up fit on the same data compiles them and
-the timed fits only run them (see :func:`benchmarks.models.warmup_fn`).
-"""
-
+import functools
 import os
+import types
 
 os.environ.setdefault("JAX_PLATFORMS", "cpu")  # no accelerator probing
 
@@ -39,16 +16,8 @@ from jax import lax  # noqa: E402
 from .models import glorot_weights  # noqa: E402
 
 jax.config.update("jax_enable_x64", True)
-
-_COMPILED = {}
-
-
-class JaxModel:
-    """Trained parameters and the labels of the output units."""
-
-    def __init__(self, params, classes):
-        self.params = params
-        self.classes_ = classes
+OPTIMIZER_KEYS = ("solver", "learning_rate_init", "beta_1", "beta_2", "epsilon", "momentum",
+                  "nesterovs_momentum", "alpha")
 
 
 def _forward(params, X):
@@ -59,35 +28,18 @@ def _forward(params, X):
     return h @ W + b
 
 
-def _loss(params, X, y, alpha):
-    logits = _forward(params, X)
-    ce = optax.softmax_cross_entropy_with_integer_labels(logits, y).mean()
-    l2 = sum(jnp.sum(W * W) for W, _ in params)
-    return ce + (0.5 * alpha / X.shape[0]) * l2
+@functools.lru_cache(maxsize=None)
+def _compiled(solver, lr, beta_1, beta_2, epsilon, momentum, nesterov, alpha):
+    """``(optimizer, step, epoch_scan)`` for one optimizer configuration, compiled once."""
+    opt = optax.adam(lr, b1=beta_1, b2=beta_2, eps=epsilon) if solver == "adam" else \
+        optax.sgd(lr, momentum=momentum or None, nesterov=bool(nesterov))
 
-
-def _optimizer(params):
-    lr = params["learning_rate_init"]
-    if params["solver"] == "adam":
-        return optax.adam(lr, b1=params["beta_1"], b2=params["beta_2"],
-                          eps=params["epsilon"])
-    momentum = params["momentum"] or None
-    return optax.sgd(lr, momentum=momentum,
-                     nesterov=bool(params["nesterovs_momentum"] and momentum))
-
-
-def _compiled(params):
-    """``(optimizer, step, epoch_scan)`` for one optimizer configuration."""
-    key = (params["solver"], params["learning_rate_init"], params["beta_1"],
-           params["beta_2"], params["epsilon"], params["momentum"],
-           params["nesterovs_momentum"], params["alpha"])
-    if key in _COMPILED:
-        return _COMPILED[key]
-    opt = _optimizer(params)
-    alpha = params["alpha"]
+    def loss(p, X, y):  # scikit-learn's: mean cross-entropy + alpha / (2 rows) * sum W^2
+        ce = optax.softmax_cross_entropy_with_integer_labels(_forward(p, X), y).mean()
+        return ce + (0.5 * alpha / X.shape[0]) * sum(jnp.sum(W * W) for W, _ in p)
 
     def update(p, state, X, y, idx):
-        grads = jax.grad(_loss)(p, X[idx], y[idx], alpha)
+        grads = jax.grad(loss)(p, X[idx], y[idx])
         updates, state = opt.update(grads, state, p)
         return optax.apply_updates(p, updates), state
 
@@ -101,47 +53,38 @@ def _compiled(params):
         (p, state), _ = lax.scan(body, (p, state), batches)
         return p, state
 
-    out = (opt,
-           jax.jit(step, static_argnames=("size",), donate_argnums=(0, 1)),
-           jax.jit(epoch_scan, donate_argnums=(0, 1)))
-    _COMPILED[key] = out
-    return out
+    return (opt, jax.jit(step, static_argnames=("size",), donate_argnums=(0, 1)),
+            jax.jit(epoch_scan, donate_argnums=(0, 1)))
 
 
-def fit(X, y, params, scan=False):
-    """Train on ``(X, y)`` with scikit-learn's keyword arguments ``params``.
-
-    Returns a :class:`JaxModel` once every buffer is computed.
-    """
+def fit_jax(X, y, params, scan=False):
+    """Train with scikit-learn's keyword arguments; return once every buffer is computed."""
     classes, y_idx = np.unique(y, return_inverse=True)
     units = [X.shape[1], *params["hidden_layer_sizes"], len(classes)]
     seed = int(params["random_state"])
-    opt, step, epoch_scan = _compiled(params)
+    opt, step, epoch_scan = _compiled(*(params[k] for k in OPTIMIZER_KEYS))
     p = [(jnp.asarray(W), jnp.asarray(b)) for W, b in glorot_weights(units, seed, X.dtype)]
     state = opt.init(p)
-    Xd = jnp.asarray(X)
-    yd = jnp.asarray(y_idx.astype(np.int32))
-    n = X.shape[0]
+    Xd, yd, n = jnp.asarray(X), jnp.asarray(y_idx.astype(np.int32)), X.shape[0]
     batch = min(int(params["batch_size"]), n)
-    n_full = n // batch
-    rest = n - n_full * batch
+    n_full, rest = divmod(n, batch)
     rng = np.random.RandomState(seed)
     for _ in range(int(params["max_iter"])):
         perm = (rng.permutation(n) if params["shuffle"] else np.arange(n)).astype(np.int32)
+        perm_d = jnp.asarray(perm) if rest or not scan else None
         if scan:
-            batches = jnp.asarray(perm[:n_full * batch].reshape(n_full, batch))
-            p, state = epoch_scan(p, state, Xd, yd, batches)
-            if rest:
-                p, state = step(p, state, Xd, yd, jnp.asarray(perm), n_full * batch,
-                                size=rest)
+            p, state = epoch_scan(p, state, Xd, yd,
+                                  jnp.asarray(perm[:n_full * batch].reshape(n_full, batch)))
         else:
-            perm_d = jnp.asarray(perm)
             for start in range(0, n_full * batch, batch):
                 p, state = step(p, state, Xd, yd, perm_d, start, size=batch)
-            if rest:
-                p, state = step(p, state, Xd, yd, perm_d, n_full * batch, size=rest)
+        if rest:
+            p, state = step(p, state, Xd, yd, perm_d, n_full * batch, size=rest)
     jax.block_until_ready(p)
-    return JaxModel(p, classes)
+    return types.SimpleNamespace(params=p, classes_=classes)
+
+
+fit_jax_scan = functools.partial(fit_jax, scan=True)
 
 
 @jax.jit
@@ -150,5 +93,4 @@ def _proba(params, X):
 
 
 def predict_proba(model, X):
-    """Softmax probabilities for ``X`` as a NumPy array."""
     return np.asarray(_proba(model.params, jnp.asarray(X)))
