@@ -40,8 +40,9 @@ def machine_info(libs=()):
     """A JSON-ready description of the machine and software stack (generic facts only)."""
     import numba  # noqa: F401  (loaded, so that threadpoolctl sees every BLAS in use)
     import scipy.linalg.cython_blas  # noqa: F401
-    import skmlp  # noqa: F401
     from threadpoolctl import threadpool_info
+
+    import skmlp  # noqa: F401
 
     dists = dict(DISTRIBUTIONS)
     for lib in libs:
