@@ -18,8 +18,9 @@ import scipy.sparse as sp
 from sklearn.exceptions import NotFittedError
 from sklearn.neural_network import MLPClassifier, MLPRegressor
 
-from _versions import sklearn_older_than
 from skmlp import MLPClassifierNB, MLPRegressorNB
+
+from _versions import sklearn_older_than
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore::sklearn.exceptions.DataConversionWarning",
