@@ -491,5 +491,7 @@ def _check_weights(sample_weight, X):
             "unbounded below. Use zero to ignore a sample."
         )
     if not np.any(sample_weight > 0):
-        raise ValueError("sample_weight sums to zero: at least one sample must count.")
+        # scikit-learn's words (its _check_sample_weight says this from 1.9 on;
+        # older releases let the all-zero weights through), on every release
+        raise ValueError("Sample weights must contain at least one non-zero number.")
     return sample_weight
