@@ -59,7 +59,9 @@ def test_sparse_float32_input_gives_float32_model():
     est = _fit(MLPRegressorNB, sp.csr_matrix(X.astype(np.float32)), y_reg,
                solver="adam")
     assert all(w.dtype == np.float32 for w in est.coefs_ + est.intercepts_)
-    assert est.predict(sp.csr_matrix(X)).dtype == np.float32
+    assert est.predict(sp.csr_matrix(X.astype(np.float32))).dtype == np.float32
+    # float64 input: scikit-learn's dtype, that of X @ coefs_[0]
+    assert est.predict(sp.csr_matrix(X)).dtype == np.float64
 
 
 def test_sparse_input_with_unsorted_indices_gives_the_same_model():

@@ -66,4 +66,4 @@ def test_warm_start_keeps_the_dtype_of_the_first_fit():
     est = MLPRegressorNB(warm_start=True, **PARAMS).fit(XR.astype(np.float32), YR)
     est.fit(XR, YR)
     assert all(w.dtype == np.float32 for w in est.coefs_ + est.intercepts_)
-    assert est.predict(XR).dtype == np.float32
+    assert est.predict(XR.astype(np.float32)).dtype == np.float32
