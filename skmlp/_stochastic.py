@@ -175,9 +175,12 @@ class StochasticTrainer:
             est.validation_loss_curve_ = None
             est.validation_scores_ = None
             return all_rows, None
+        # Binary targets: scikit-learn stratifies too, and where it cannot, fails
+        # the same way. Multiclass: only skmlp stratifies, so it falls back.
         idx_train, idx_val = _validation_split(Y.shape[0], est._random_state,
                                                est.validation_fraction,
-                                               est._stratify_labels(Y))
+                                               est._stratify_labels(Y),
+                                               fallback=Y.shape[1] > 1)
         if idx_val.shape[0] < 2:
             raise ValueError(
                 "The validation set is too small. Increase 'validation_fraction' "
@@ -409,16 +412,20 @@ def _derived_seed(seed, t):
     return z - (1 << 64) if z >= 1 << 63 else z
 
 
-def _validation_split(n_rows, random_state, validation_fraction, stratify):
+def _validation_split(n_rows, random_state, validation_fraction, stratify,
+                      fallback=True):
     """Training and validation row indices for early stopping.
 
     Stratified on ``stratify`` when it is given and stratifying is possible.
     When it is not (a class with a single sample, or fewer validation or
     training rows than classes: small CV folds, the first rounds of a halving
-    search), the split is scikit-learn's plain one, so skmlp trains wherever
-    scikit-learn's MLP trains. scikit-learn checks those conditions before it
-    draws a number, so the failed attempt leaves ``random_state`` untouched and
-    the plain split is the one scikit-learn's MLP makes.
+    search) and ``fallback`` is set (where scikit-learn's MLP would not have
+    stratified: multiclass targets), the split is scikit-learn's plain one, so
+    skmlp trains wherever scikit-learn's MLP trains. scikit-learn checks those
+    conditions before it draws a number, so the failed attempt leaves
+    ``random_state`` untouched and the plain split is the one scikit-learn's
+    MLP makes. Without ``fallback`` (binary targets, which scikit-learn
+    stratifies too) its error is raised, as scikit-learn's MLP raises it.
     """
     rows = np.arange(n_rows)
     if stratify is not None:
@@ -426,7 +433,8 @@ def _validation_split(n_rows, random_state, validation_fraction, stratify):
             return train_test_split(rows, random_state=random_state,
                                     test_size=validation_fraction, stratify=stratify)
         except ValueError:
-            pass
+            if not fallback:
+                raise
     return train_test_split(rows, random_state=random_state,
                             test_size=validation_fraction)
 

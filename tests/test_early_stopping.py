@@ -180,3 +180,16 @@ def test_halving_search_with_early_stopping_scores_every_candidate():
         {"alpha": [1e-4, 1e-3, 1e-2, 1e-1]}, n_candidates=4, min_resources=60,
         factor=2, cv=3, random_state=0, error_score="raise").fit(X, y)
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+def test_binary_target_that_cannot_be_stratified_fails_as_in_scikit_learn():
+    """scikit-learn stratifies binary targets too: there skmlp keeps its error."""
+    X = np.arange(40.0).reshape(20, 2)
+    y = np.r_[np.zeros(19), 1]
+    from sklearn.neural_network import MLPClassifier
+
+    with pytest.raises(ValueError, match="least populated class") as theirs:
+        MLPClassifier(early_stopping=True, max_iter=2).fit(X, y)
+    with pytest.raises(ValueError, match="least populated class") as ours:
+        MLPClassifierNB(early_stopping=True, max_iter=2).fit(X, y)
+    assert str(ours.value) == str(theirs.value)
