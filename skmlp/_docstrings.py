@@ -59,8 +59,9 @@ COMMON_PARAMS_DOC = """
 
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data (stratified for
-        classification where possible, else scikit-learn's plain split) and
-        stop when its score stops improving; the best weights are restored.
+        classification; multiclass targets that cannot be stratified get
+        scikit-learn's plain split) and stop when its score stops improving;
+        the best weights are restored.
 
     validation_fraction : float, default=0.1
         Proportion of training data held out for early stopping.
