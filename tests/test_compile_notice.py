@@ -67,7 +67,7 @@ _CONCURRENT = """
 import sys, time
 from skmlp._compile_notice import say
 for i in range(200):
-    say("skmlp: compiling the float64 kernels for this machine (once, about 10 s; "
+    say("skmlp: compiling the float64 kernels for this machine (once, typically 5-10 s; "
         "cached on disk for later runs and processes)... " + sys.argv[1])
 """
 
