@@ -127,7 +127,11 @@ def predict(est, X, method):
         Not computed. Its row chunks are X's (unknown, NaN, for a DataFrame).
     """
     est._require_fitted()
-    Xa = _as_array(est, X)
+    return _map_blocks(est, _as_array(est, X), method)
+
+
+def _map_blocks(est, Xa, method):
+    """The lazy ``map_blocks`` of ``est.<method>`` over a checked dask array."""
     empty = _output_meta(est, method, Xa.dtype)
     # A plain copy without the feature names: the names were checked above,
     # and the blocks are NumPy arrays, which would warn on every block.
@@ -162,6 +166,8 @@ def _aligned(ref, *arrays):
             else:
                 a = np.asarray(a)
                 if not _rows_known(ref):
+                    # the row count of each block of X (its partitions are
+                    # read on the workers; only the shapes come back)
                     ref = ref.compute_chunk_sizes()
                 a = da.from_array(a, chunks=(ref.chunks[0],) + a.shape[1:])
         out.append(a)
@@ -187,8 +193,9 @@ def score(est, X, y, sample_weight=None):
     """
     import dask
 
-    y_pred = predict(est, X, "predict")
-    y_pred, (y, w) = _aligned(y_pred, y, sample_weight)
+    est._require_fitted()
+    Xa, (y, w) = _aligned(_as_array(est, X), y, sample_weight)
+    y_pred = _map_blocks(est, Xa, "predict")
     if y_pred.ndim == 1 and y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if is_classifier(est):
