@@ -18,6 +18,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from . import _dask
 from ._base import BaseMultilayerPerceptronNB
 from ._docstrings import COMMON_ATTRS_DOC, COMMON_PARAMS_DOC
 from ._export import SklearnExportMixin
@@ -271,6 +272,8 @@ class MLPClassifierNB(
         y : ndarray of shape (n_samples,) or (n_samples, n_classes)
             The predicted classes.
         """
+        if _dask.is_dask_collection(X):
+            return _dask.predict(self, X, "predict")
         self._require_fitted()
         return self._labels_from_output(self._forward_pass_fast(X))
 
@@ -340,6 +343,8 @@ class MLPClassifierNB(
         y_prob : ndarray of shape (n_samples, n_classes)
             Probability of each class, in the order of ``classes_``.
         """
+        if _dask.is_dask_collection(X):
+            return _dask.predict(self, X, "predict_proba")
         self._require_fitted()
         y_pred = self._forward_pass_fast(X)
         if len(self.classes_) == 1:
@@ -363,9 +368,39 @@ class MLPClassifierNB(
         log_y_prob : ndarray of shape (n_samples, n_classes)
             ``log(predict_proba(X))``.
         """
+        if _dask.is_dask_collection(X):
+            return _dask.predict(self, X, "predict_log_proba")
         y_prob = self.predict_proba(X)
         with np.errstate(divide="ignore"):
             return np.log(y_prob, out=y_prob)
+
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy on the given data and labels.
+
+        On Dask collections, the predictions and per-block counts are
+        computed where the blocks are; X is never gathered into the client.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array, dask DataFrame} of shape \
+                (n_samples, n_features)
+            Test samples.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True labels for X.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            Mean accuracy of ``self.predict(X)`` with respect to ``y`` (subset
+            accuracy for multilabel targets).
+        """
+        if _dask.is_dask_collection(X):
+            return _dask.score(self, X, y, sample_weight)
+        return super().score(X, y, sample_weight=sample_weight)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -537,11 +572,42 @@ class MLPRegressorNB(
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             The predicted values.
         """
+        if _dask.is_dask_collection(X):
+            return _dask.predict(self, X, "predict")
         self._require_fitted()
         y_pred = self._forward_pass_fast(X)
         if y_pred.shape[1] == 1:
             return y_pred.ravel()
         return y_pred
+
+    def score(self, X, y, sample_weight=None):
+        """Coefficient of determination R^2 of the prediction.
+
+        On Dask collections, the predictions and per-block sums of squares
+        are computed where the blocks are; X is never gathered into the
+        client.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix, dask array, dask DataFrame} of shape \
+                (n_samples, n_features)
+            Test samples.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True values for X.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            R^2 of ``self.predict(X)`` with respect to ``y`` (averaged
+            uniformly over outputs), as :func:`sklearn.metrics.r2_score`.
+        """
+        if _dask.is_dask_collection(X):
+            return _dask.score(self, X, y, sample_weight)
+        return super().score(X, y, sample_weight=sample_weight)
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
