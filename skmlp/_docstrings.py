@@ -171,3 +171,29 @@ COMMON_ATTRS_DOC = """
     out_activation_ : str
         Name of the output activation.
 """
+
+
+def score_doc(summary, computed_on_dask, y_is, result):
+    """The docstring of an estimator's ``score``: one Parameters section for both."""
+    return f"""{summary}
+
+        On Dask collections, {computed_on_dask} are computed
+        where the blocks are; X is never gathered into the client.
+
+        Parameters
+        ----------
+        X : {{array-like, sparse matrix, dask array, dask DataFrame}} of shape \
+                (n_samples, n_features)
+            Test samples.
+
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
+            True {y_is} for X.
+
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            {result}
+        """

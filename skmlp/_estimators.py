@@ -20,7 +20,7 @@ from sklearn.utils.validation import (
 
 from . import _dask
 from ._base import BaseMultilayerPerceptronNB
-from ._docstrings import COMMON_ATTRS_DOC, COMMON_PARAMS_DOC
+from ._docstrings import COMMON_ATTRS_DOC, COMMON_PARAMS_DOC, score_doc
 from ._export import SklearnExportMixin
 from ._persistence import VersionedStateMixin
 
@@ -375,32 +375,15 @@ class MLPClassifierNB(
             return np.log(y_prob, out=y_prob)
 
     def score(self, X, y, sample_weight=None):
-        """Mean accuracy on the given data and labels.
-
-        On Dask collections, the predictions and per-block counts are
-        computed where the blocks are; X is never gathered into the client.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, dask array, dask DataFrame} of shape \
-                (n_samples, n_features)
-            Test samples.
-
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            True labels for X.
-
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-
-        Returns
-        -------
-        score : float
-            Mean accuracy of ``self.predict(X)`` with respect to ``y`` (subset
-            accuracy for multilabel targets).
-        """
         if _dask.is_dask_collection(X):
             return _dask.score(self, X, y, sample_weight)
         return super().score(X, y, sample_weight=sample_weight)
+
+    score.__doc__ = score_doc(
+        "Mean accuracy on the given data and labels.",
+        "the predictions and per-block counts", "labels",
+        "Mean accuracy of ``self.predict(X)`` with respect to ``y`` (subset\n"
+        "            accuracy for multilabel targets).")
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -581,33 +564,15 @@ class MLPRegressorNB(
         return y_pred
 
     def score(self, X, y, sample_weight=None):
-        """Coefficient of determination R^2 of the prediction.
-
-        On Dask collections, the predictions and per-block sums of squares
-        are computed where the blocks are; X is never gathered into the
-        client.
-
-        Parameters
-        ----------
-        X : {array-like, sparse matrix, dask array, dask DataFrame} of shape \
-                (n_samples, n_features)
-            Test samples.
-
-        y : array-like of shape (n_samples,) or (n_samples, n_outputs)
-            True values for X.
-
-        sample_weight : array-like of shape (n_samples,), default=None
-            Sample weights.
-
-        Returns
-        -------
-        score : float
-            R^2 of ``self.predict(X)`` with respect to ``y`` (averaged
-            uniformly over outputs), as :func:`sklearn.metrics.r2_score`.
-        """
         if _dask.is_dask_collection(X):
             return _dask.score(self, X, y, sample_weight)
         return super().score(X, y, sample_weight=sample_weight)
+
+    score.__doc__ = score_doc(
+        "Coefficient of determination R^2 of the prediction.",
+        "the predictions and per-block sums of squares", "values",
+        "R^2 of ``self.predict(X)`` with respect to ``y`` (averaged\n"
+        "            uniformly over outputs), as :func:`sklearn.metrics.r2_score`.")
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
