@@ -101,15 +101,18 @@ def output_dtype(X_dtype, model_dtype):
 def forward_pass(est, X, check_input=True):
     """Output-layer activations for X (validated unless ``check_input``)."""
     theta, net, unit_layout = prepared(est)
-    if check_input and not plain_input(est, X, theta.dtype):
+    plain = check_input and plain_input(est, X, theta.dtype)
+    if check_input and not plain:
         # "numeric" (as scikit-learn's predict) refuses strings; the kernel
         # view below converts to the dtype of the result.
         X = validate_data(est, X, accept_sparse=["csr", "csc"], reset=False)
-    dtype = output_dtype(X.dtype, theta.dtype) if hasattr(X, "dtype") else theta.dtype
-    if dtype != theta.dtype:
+    if not plain and getattr(X, "dtype", theta.dtype) != theta.dtype:
         # A float32 model given float64 input: scikit-learn's product upcasts
         # the weights, and so does this (the float64 engine, compiled once).
-        theta = theta.astype(dtype)
+        # Plain input has the model's dtype already: nothing to decide there.
+        dtype = output_dtype(X.dtype, theta.dtype)
+        if dtype != theta.dtype:
+            theta = theta.astype(dtype)
     if len(X.shape) != 2 or X.shape[1] != net.units[0]:
         # Even unchecked input (check_input=False) never reaches the kernel
         # with a width it would read past.
