@@ -24,8 +24,6 @@ from ._compile_notice import compile_notice
 from ._epoch import hyper_array, run_epoch
 from ._lbfgs import fit_lbfgs
 from ._stochastic import StochasticTrainer
-from ._validation_scale import looks_untransformed
-from .exceptions import UntransformedValidationWarning
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
 
@@ -412,14 +410,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         """
         X_val = validate_data(self, X_val, accept_sparse=["csr", "csc"], reset=False,
                               dtype=(np.float64, np.float32))
-        untransformed, n_off, n_varying = looks_untransformed(X, X_val)
-        if untransformed:
-            warnings.warn(
-                UntransformedValidationWarning(_validation_scale.MESSAGE.format(
-                    n_off=n_off, n_varying=n_varying, k=_validation_scale.MEAN_STDS,
-                    r=_validation_scale.SPREAD_RATIO)),
-                stacklevel=4,
-            )
+        _validation_scale.warn_if_untransformed(X, X_val, stacklevel=4)
         Y_val = self._encode_targets(y_val)
         if Y_val.ndim == 1:
             Y_val = Y_val.reshape(-1, 1)

@@ -22,48 +22,34 @@ half of its features 3 spreads apart; standardised ``X`` against raw
 small ones the spread test).
 """
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.sparsefuncs import mean_variance_axis
 
-MAX_ROWS = 10_000
+from .exceptions import UntransformedValidationWarning
+
+MAX_ROWS = 2_000
 MEAN_STDS = 3.0
 SPREAD_RATIO = 10.0
 MIN_ROWS_FOR_SPREAD = 20
 
 
-def _rows(X):
+def _summary(X):
+    """Per-feature ``(mean, std, median, iqr)`` of at most :data:`MAX_ROWS` rows.
+
+    The rows are evenly spaced (no random numbers). The quartiles are None for
+    sparse X.
+    """
     step = -(-X.shape[0] // MAX_ROWS)  # ceil: at most MAX_ROWS rows
-    return X[::step] if step > 1 else X
-
-
-def _moments(X):
-    """Per-feature ``(mean, std)`` of at most :data:`MAX_ROWS` rows, as float64."""
-    X = _rows(X)
+    X = X[::step] if step > 1 else X
     if sp.issparse(X):
         mean, var = mean_variance_axis(sp.csr_matrix(X, dtype=np.float64), axis=0)
-        return mean, np.sqrt(var)
+        return mean, np.sqrt(var), None, None
     X = np.asarray(X, dtype=np.float64)
-    return X.mean(axis=0), X.std(axis=0)
-
-
-def _quartiles(X):
-    """Per-feature ``(median, interquartile range)``; None for sparse X."""
-    if sp.issparse(X):
-        return None
-    q1, med, q3 = np.percentile(np.asarray(_rows(X), dtype=np.float64), [25, 50, 75],
-                                axis=0)
-    return med, q3 - q1
-
-
-def location_scale(X, robust):
-    """Per-feature location and scale: median and IQR where ``robust``, else mean and std."""
-    loc, scale = _moments(X)
-    quartiles = _quartiles(X)
-    if quartiles is not None:
-        loc = np.where(robust, quartiles[0], loc)
-        scale = np.where(robust, quartiles[1], scale)
-    return loc, scale
+    q1, med, q3 = np.percentile(X, [25, 50, 75], axis=0)
+    return X.mean(axis=0), X.std(axis=0), med, q3 - q1
 
 
 def off_features(X, X_val):
@@ -73,10 +59,15 @@ def off_features(X, X_val):
     cannot fake a difference there), mean and standard deviation for the
     features that are mostly one value (sparse or one-hot columns).
     """
-    quartiles = _quartiles(X)
-    robust = np.zeros(X.shape[1], dtype=bool) if quartiles is None else quartiles[1] > 0
-    loc, scale = location_scale(X, robust)
-    loc_val, scale_val = location_scale(X_val, robust)
+    mean, std, med, iqr = _summary(X)
+    mean_val, std_val, med_val, iqr_val = _summary(X_val)
+    if med is None or med_val is None:
+        loc, scale, loc_val, scale_val = mean, std, mean_val, std_val
+    else:
+        robust = iqr > 0
+        loc, scale = np.where(robust, med, mean), np.where(robust, iqr, std)
+        loc_val = np.where(robust, med_val, mean_val)
+        scale_val = np.where(robust, iqr_val, std_val)
     varying = scale > 0
     with np.errstate(divide="ignore", invalid="ignore"):
         off = np.abs(loc_val - loc) > MEAN_STDS * scale
@@ -105,3 +96,13 @@ MESSAGE = (
     "pipe.fit(X, y, X_val=X_val, y_val=y_val). If the difference is intended, "
     "silence skmlp.exceptions.UntransformedValidationWarning."
 )
+
+
+def warn_if_untransformed(X, X_val, stacklevel):
+    """Warn (:class:`~skmlp.exceptions.UntransformedValidationWarning`) when
+    ``X_val`` does not look preprocessed like ``X``."""
+    untransformed, n_off, n_varying = looks_untransformed(X, X_val)
+    if untransformed:
+        warnings.warn(UntransformedValidationWarning(MESSAGE.format(
+            n_off=n_off, n_varying=n_varying, k=MEAN_STDS, r=SPREAD_RATIO)),
+            stacklevel=stacklevel + 1)
