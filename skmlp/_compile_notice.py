@@ -6,9 +6,9 @@ first call of a dtype in a process, the on-disk cache is consulted: when it
 holds no machine code for the dtype, one line says what is happening, that it
 happens once and about how long it takes. One line per process and variant,
 written whole: eight joblib workers compiling at once print eight whole lines.
-When it cannot be told (a cache format this code does not
-know), a timer says it after :data:`DELAY` seconds instead, so a slow cache
-load on a busy machine is announced too. ``SKMLP_QUIET=1`` silences it.
+When it cannot be told (a cache format this code does not know), a timer says
+it after :data:`DELAY` seconds instead, so a slow cache load on a busy machine
+is announced too. ``SKMLP_QUIET=1`` silences it.
 """
 
 import os
