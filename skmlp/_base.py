@@ -23,9 +23,10 @@ from ._callbacks import CALLBACK_ATTRIBUTES, CallbackSupport, FitInputs
 from ._compile_notice import compile_notice
 from ._epoch import hyper_array, run_epoch
 from ._lbfgs import fit_lbfgs
+from ._specs import LOSSES, OPTIMIZERS
 from ._stochastic import StochasticTrainer
 
-_STOCHASTIC_SOLVERS = ("sgd", "adam")
+_STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
 
 # scikit-learn's sentence, first, so that code matching on its message still works.
 SKLEARN_NONFINITE = (
@@ -53,7 +54,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
             Interval(Integral, 1, None, closed="left"),
         ],
         "activation": [StrOptions(set(_network.HIDDEN_ACTIVATIONS)), list, tuple],
-        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "solver": [StrOptions({"lbfgs", *OPTIMIZERS})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
             StrOptions({"auto"}),
@@ -181,7 +182,11 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         n_hidden = len(units) - 2
         rates = _network.dropout_rates(self, n_hidden) if training else None
         return _network.net_arrays(units, self._hidden_activations(n_hidden),
-                                   self.out_activation_, rates)
+                                   self.out_activation_, rates, self._loss_name())
+
+    def _loss_name(self):
+        """The row of ``_specs.LOSSES`` this model trains with."""
+        return _network.CANONICAL_LOSS[self.out_activation_]
 
     def _check_fitted_weights(self):
         _network.check_fitted_weights(self.coefs_, self.intercepts_,
@@ -429,7 +434,8 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
 
     def _hyper(self, dtype, learning_rate):
         # scikit-learn reports the squared error averaged over outputs.
-        out_scale = 1.0 / self.n_outputs_ if self.out_activation_ == "identity" else 1.0
+        mean = LOSSES[self._loss_name()].mean_over_outputs
+        out_scale = 1.0 / self.n_outputs_ if mean else 1.0
         return hyper_array(
             dtype, learning_rate=learning_rate, momentum=self.momentum,
             nesterov=self.nesterovs_momentum, beta_1=self.beta_1, beta_2=self.beta_2,

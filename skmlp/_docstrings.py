@@ -1,16 +1,24 @@
 """The parameter and attribute sections the two estimators' docstrings share."""
 
+import textwrap
+
+from ._specs import ACTIVATIONS, OPTIMIZERS, described, names
+
+
+def _paragraph(text):
+    """``text`` wrapped as a parameter description (8 spaces in)."""
+    return textwrap.fill(text, width=88, initial_indent=" " * 8,
+                         subsequent_indent=" " * 8, break_on_hyphens=False).lstrip()
+
+
 COMMON_PARAMS_DOC = """
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of neurons in the ith hidden layer.
 
     activation : str or list of str, default='relu'
-        Activation of the hidden layers: one of 'identity', 'logistic',
-        'tanh', 'relu' (scikit-learn's), 'leaky_relu' (slope 0.01 below
-        zero), 'elu' (alpha 1), 'gelu' (exact, with erf) or 'silu'
-        (``x * sigmoid(x)``); or a list with one name per hidden layer.
+        @ACTIVATIONS@
 
-    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+    solver : {@SOLVERS@}, default='adam'
         Weight optimizer. 'sgd' and 'adam' train one compiled epoch per call;
         'lbfgs' runs scipy's L-BFGS-B over a compiled full-batch loss and gradient.
 
@@ -122,6 +130,13 @@ COMMON_PARAMS_DOC = """
         of its own (once, cached). On a machine whose cores are busy with
         other work, a split fit can be slower than one thread.
 """
+COMMON_PARAMS_DOC = COMMON_PARAMS_DOC.replace("@ACTIVATIONS@", _paragraph(
+    "Activation of the hidden layers: one of "
+    + described(ACTIVATIONS, hidden=True)
+    + "; or a list with one name per hidden layer. scikit-learn's MLP has "
+    + ", ".join(f"'{n}'" for n in names(ACTIVATIONS, hidden=True, sklearn=True))
+    + ".")).replace(
+    "@SOLVERS@", ", ".join(f"'{name}'" for name in ("lbfgs", *OPTIMIZERS)))
 
 COMMON_ATTRS_DOC = """
     loss_ : float

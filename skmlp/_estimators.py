@@ -23,6 +23,7 @@ from ._base import BaseMultilayerPerceptronNB
 from ._docstrings import COMMON_ATTRS_DOC, COMMON_PARAMS_DOC, score_doc
 from ._export import SklearnExportMixin
 from ._persistence import VersionedStateMixin
+from ._specs import LOSSES, names
 
 
 class MLPClassifierNB(
@@ -429,7 +430,7 @@ class MLPRegressorNB(
 
     _parameter_constraints: dict = {
         **BaseMultilayerPerceptronNB._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "poisson"})],
+        "loss": [StrOptions(set(names(LOSSES, regression=True)))],
     }
 
     def __init__(
@@ -532,7 +533,10 @@ class MLPRegressorNB(
         return y.astype(np.float64)
 
     def _output_activation(self):
-        return "exp" if self.loss == "poisson" else "identity"
+        return LOSSES[self.loss].output
+
+    def _loss_name(self):
+        return self.loss
 
     def _score_raw(self, raw, y_true, sample_weight):
         if not np.isfinite(raw).all():

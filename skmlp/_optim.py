@@ -1,5 +1,13 @@
 """Optimizer update kernels: SGD (with momentum or Nesterov momentum) and Adam.
 
+Every optimizer is one step function with the same signature,
+``step(theta, grad, state, lo, hi, n_coef, hyper, hp, t)``, reached through
+:func:`optimizer_step` by its code (``_specs.OPTIMIZERS`` gives each its code
+and the rows of ``state`` it keeps). A step reads its settings from ``hyper``
+(float64, see :mod:`skmlp._hyper`) and writes the ones it uses per element into
+``hp`` in theta's dtype; the engine has set ``hp[HP_REG]`` (the L2 factor of
+this batch) before the call. ``t`` counts the steps taken, this one included.
+
 Each step is one fused pass over the flat parameter vector: it adds the L2
 term to the coefficient gradient, updates the optimizer's moments and the
 parameters, and returns the squared norm of the coefficients it read (the
@@ -22,10 +30,11 @@ Speed notes (measured on the MNIST network, 266k parameters per step):
 
 import math
 
-from ._jit import jit, jit_inline
+import numpy as np
 
-SGD = 0
-ADAM = 1
+from ._hyper import H_BETA_1, H_BETA_2, H_EPSILON, H_LR, H_MOMENTUM, H_NESTEROV, H_TINY
+from ._jit import jit, jit_inline
+from ._specs import ADAM, SGD
 
 # Slots of the per-step scalar array ``hp`` (dtype of theta).
 HP_REG = 0
@@ -86,31 +95,39 @@ def reduce_gradients(grads, lo, hi):
 
 
 @jit_inline
-def sgd_step(theta, grad, velocity, lo, hi, n_coef, hp, nesterov):
+def sgd_step(theta, grad, state, lo, hi, n_coef, hyper, hp, t):
     """One SGD step on the parameters ``lo:hi``, in place.
 
     Parameters
     ----------
-    theta, grad, velocity : ndarray of shape (n_params,)
-        Parameters, gradient without the L2 term (summed over the parts of a
-        split batch, see :func:`reduce_gradients`), and momentum velocity
-        (left untouched when the momentum is 0).
+    theta, grad : ndarray of shape (n_params,)
+        Parameters, and the gradient without the L2 term (summed over the parts
+        of a split batch, see :func:`reduce_gradients`).
+    state : ndarray of shape (1 or more, n_params)
+        Row 0: the momentum velocity (left untouched when the momentum is 0).
     lo, hi : int
         The range of parameters this call updates (one thread's share).
     n_coef : int
         Number of coefficient entries at the start of ``theta``; the L2 term
         (``hp[HP_REG] = alpha / sum of the batch's sample weights``) applies to
         them and not to the intercepts after them.
+    hyper : ndarray of shape (N_HYPER,)
+        The fit's scalars (learning rate, momentum, Nesterov's flag).
     hp : ndarray of shape (N_HP,)
-        Step scalars in theta's dtype (learning rate, momentum, ...).
-    nesterov : bool
-        Use Nesterov's momentum.
+        Step scalars in theta's dtype, written here.
+    t : int
+        Steps taken, this one included (SGD does not use it).
 
     Returns
     -------
     sq_norm : float
         Sum of squares of the coefficients in ``lo:hi`` before the update.
     """
+    hp[HP_LR] = hyper[H_LR]
+    hp[HP_MOMENTUM] = hyper[H_MOMENTUM]
+    hp[HP_ZERO] = 0.0
+    nesterov = hyper[H_NESTEROV] != 0.0
+    velocity = state[0]
     split = lo if n_coef < lo else (hi if n_coef > hi else n_coef)
     sq = 0.0
     # Coefficients (with the L2 term), then intercepts, through one call site.
@@ -142,12 +159,24 @@ def _adam_segment(theta, grad, m, v, reg, lr_t, b1, c1, b2, c2, eps, tiny, zero)
 
 
 @jit_inline
-def adam_step(theta, grad, m, v, lo, hi, n_coef, hp):
-    """One Adam step on the parameters ``lo:hi``; ``hp[HP_LR]`` is bias-corrected.
+def adam_step(theta, grad, state, lo, hi, n_coef, hyper, hp, t):
+    """One Adam step on the parameters ``lo:hi``, in place.
 
-    See :func:`sgd_step` for the shared arguments; ``m`` and ``v`` are the first
-    and second moment vectors. Returns the squared coefficient norm in ``lo:hi``.
+    ``state`` rows 0 and 1 are the first and second moments; the learning rate
+    is bias-corrected for step ``t``. See :func:`sgd_step` for the rest.
     """
+    beta_1 = hyper[H_BETA_1]
+    beta_2 = hyper[H_BETA_2]
+    hp[HP_LR] = hyper[H_LR] * math.sqrt(1.0 - beta_2**t) / (1.0 - beta_1**t)
+    hp[HP_BETA_1] = beta_1
+    hp[HP_ONE_MINUS_BETA_1] = 1.0 - beta_1
+    hp[HP_BETA_2] = beta_2
+    hp[HP_ONE_MINUS_BETA_2] = 1.0 - beta_2
+    hp[HP_EPSILON] = hyper[H_EPSILON]
+    hp[HP_TINY] = hyper[H_TINY]
+    hp[HP_ZERO] = 0.0
+    m = state[0]
+    v = state[1]
     split = lo if n_coef < lo else (hi if n_coef > hi else n_coef)
     sq = 0.0
     # Coefficients (with the L2 term), then intercepts, through one call site.
@@ -161,3 +190,19 @@ def adam_step(theta, grad, m, v, lo, hi, n_coef, hp):
         if seg == 0:
             sq = s
     return sq
+
+
+@jit_inline
+def optimizer_step(code, theta, grad, state, lo, hi, n_coef, hyper, hp, t):
+    """The step of optimizer ``code`` (see :func:`sgd_step` for the arguments).
+
+    A code without a branch here sets the parameters to NaN, so the fit
+    reports divergence instead of training with another optimizer.
+    """
+    if code == SGD:
+        return sgd_step(theta, grad, state, lo, hi, n_coef, hyper, hp, t)
+    elif code == ADAM:
+        return adam_step(theta, grad, state, lo, hi, n_coef, hyper, hp, t)
+    for p in range(lo, hi):
+        theta[p] = np.nan
+    return np.nan
