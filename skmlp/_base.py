@@ -23,6 +23,7 @@ from ._callbacks import CALLBACK_ATTRIBUTES, CallbackSupport, FitInputs
 from ._compile_notice import compile_notice
 from ._epoch import hyper_array, run_epoch
 from ._lbfgs import fit_lbfgs
+from ._solver_state import SolverState
 from ._stochastic import StochasticTrainer
 
 _STOCHASTIC_SOLVERS = ("sgd", "adam")
@@ -207,14 +208,14 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
             hidden = [self.activation]  # no hidden layer: scikit-learn's factor rule
         self.coefs_, self.intercepts_ = _network.initial_weights(
             self.weight_init, self._random_state, layer_units, hidden, dtype)
-        self._best_theta = self._pack(dtype).copy()
+        # A new fit starts from a fresh solver state (a warm start keeps it).
+        self._solver_state = SolverState(best_theta=self._pack(dtype).copy())
         if self.solver in _STOCHASTIC_SOLVERS:
             self._init_stochastic_state()
 
     def _init_stochastic_state(self):
         self.loss_curve_ = []
         self.validation_loss_curve_ = None
-        self._no_improvement_count = 0
         if self.early_stopping:
             self.validation_scores_ = []
             self.best_validation_score_ = -np.inf
@@ -356,7 +357,12 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
             self._initialize(Y, layer_units, dtype)
         self.n_outputs_ = Y.shape[1]
 
-        theta = self._pack(dtype)  # a new C-contiguous vector the fit owns
+        state = self.__dict__.get("_solver_state")
+        if state is None:  # weights set by hand, or from_sklearn of an lbfgs fit
+            state = self._solver_state = SolverState()
+        # A new C-contiguous vector the fit owns, from coefs_ and intercepts_
+        # (which may have been replaced by hand since the last fit).
+        state.theta = theta = self._pack(dtype)
         self._unpack(theta, layer_units)
         data = _data.kernel_data(X, Y, sample_weight, dtype)
         net = self._net(training=True)
@@ -364,7 +370,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
             val = self._validation_data(*val, dtype, X)
 
         if self.solver in _STOCHASTIC_SOLVERS:
-            trainer = StochasticTrainer(self, data, theta, net, Y, sample_weight,
+            trainer = StochasticTrainer(self, state, data, net, Y, sample_weight,
                                         incremental, val)
             # Split batches run an engine of their own (see _data.Team).
             with compile_notice(run_epoch, dtype, split=trainer.n_threads > 1):
@@ -386,6 +392,9 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         for name, value in list(self.__dict__.items()):
             if isinstance(value, np.ndarray) and not value.flags.writeable:
                 self.__dict__[name] = np.array(value)
+        state = self.__dict__.get("_solver_state")
+        if state is not None:
+            state.own_arrays()
 
     def _training_weights(self, X, Y, sample_weight, incremental, validation=False):
         """Validated sample weights (None for uniform), class weights multiplied in."""

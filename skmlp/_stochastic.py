@@ -6,6 +6,10 @@ state that survives between calls, the validation split, the sample order,
 bookkeeping of the fitted attributes, stopping rules and rolling back to the
 last complete epoch. Each job is one method of :class:`StochasticTrainer`.
 
+What survives between calls is a :class:`~skmlp._solver_state.SolverState`
+the trainer is given and updates; from the estimator it reads parameters and
+writes only the public fitted attributes (``loss_curve_``, ``n_iter_``, ...).
+
 Randomness is drawn in scikit-learn's order (split, then one shuffle per
 epoch, from the estimator's stream) so that with the same seed both libraries
 visit the data in the same order.
@@ -24,6 +28,11 @@ from ._epoch import EVALUATE, evaluate_rows, new_counters, train_epoch
 from ._optim import ADAM, SGD
 from ._schedules import SklearnRule
 from ._threads import batch_threads, blas_threads_for
+
+# Solver name -> (engine code, rows of optimizer state). SGD keeps its velocity
+# in row 0 and leaves row 1 unused: the engine takes one (2, n) array for both,
+# and saved sgd models hold one.
+OPTIMIZERS = {"sgd": (SGD, 2), "adam": (ADAM, 2)}
 
 
 class Validation(NamedTuple):
@@ -51,11 +60,13 @@ class StochasticTrainer:
     Parameters
     ----------
     est : BaseMultilayerPerceptronNB
-        The estimator; its fitted attributes are updated as epochs finish.
+        The estimator: its parameters are read, its public fitted attributes
+        (``loss_curve_``, ``n_iter_``, ``t_``, ...) updated as epochs finish.
+    state : SolverState
+        The solver state, updated in place; ``state.theta`` holds the packed
+        parameters (``coefs_``/``intercepts_`` are views of it).
     data : KernelData
         Validated training data.
-    theta : ndarray of shape (n_params,)
-        Packed parameters (``coefs_``/``intercepts_`` are views of it).
     net : tuple of ndarray
         ``(units, acts)``.
     Y : ndarray of shape (n_samples, n_outputs)
@@ -68,23 +79,25 @@ class StochasticTrainer:
         ``(KernelData, y_true, sample_weight)`` of validation data given to fit.
     """
 
-    def __init__(self, est, data, theta, net, Y, sample_weight, incremental,
+    def __init__(self, est, state, data, net, Y, sample_weight, incremental,
                  given_val=None):
         if est.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         self.est = est
+        self.state = state
         self.data = data
-        self.theta = theta
+        self.theta = theta = state.theta
         self.net = net
         self.incremental = incremental
+        self.opt_code, self.n_slots = OPTIMIZERS[est.solver]
         self._init_state(theta, incremental)
         if est.solver == "sgd" and est.momentum == 0:
             # Plain SGD neither reads nor writes the velocity (see _optim):
             # clear it, so that a later call with momentum starts from rest
             # rather than from a velocity left by an earlier one.
-            est._moments[0].fill(0.0)
-        self.rule = SklearnRule(est, est._schedule_state)
-        est._schedule_state = self.rule.state
+            state.moments[0].fill(0.0)
+        self.rule = SklearnRule(est, state.schedule_state)
+        state.schedule_state = self.rule.state
         self.idx_train, self.val = self._split(Y, sample_weight, given_val)
         self.n_train = self.idx_train.shape[0]
         self.batch_size = est._batch_size(self.n_train)
@@ -95,11 +108,10 @@ class StochasticTrainer:
         else:
             self.work = _data.squad_workspace(net, self.batch_size, theta.dtype,
                                               data.dense, self.n_threads)
-        self.opt_code = ADAM if est.solver == "adam" else SGD
         # scikit-learn shuffles the previous epoch's order again (composing
         # permutations); partial_fit on blocks of the same size keeps doing so
         # across calls, so that k calls equal fit(max_iter=k).
-        order = getattr(est, "_sample_order", None)
+        order = state.sample_order
         if not incremental or order is None or order.shape[0] != self.n_train:
             order = np.arange(self.n_train, dtype=np.int64)
         self.sample_order = order
@@ -108,10 +120,11 @@ class StochasticTrainer:
 
     # ------------------------------------------------------------ set-up
     def _init_state(self, theta, incremental):
-        est = self.est
+        est, state = self.est, self.state
         if not hasattr(est, "loss_curve_"):
             # warm start from an lbfgs fit: the stochastic bookkeeping is new
             est._init_stochastic_state()
+            state.no_improvement_count = 0
         if est.early_stopping and est.validation_scores_ is None:
             # warm start that switches early stopping on
             est.validation_scores_ = []
@@ -120,28 +133,22 @@ class StochasticTrainer:
             # warm start or partial_fit that switches early stopping off: the
             # training loss is tracked from here, with a fresh patience count
             est.best_loss_ = np.inf
-            est._no_improvement_count = 0
-        # Optimizer state that does not fit theta (weights replaced by hand with
-        # another network) would make the kernels write past its end: start anew.
-        stale = not hasattr(est, "_moments") or est._moments.shape != (
-            2, theta.shape[0]) or est._moments.dtype != theta.dtype
-        best = getattr(est, "_best_theta", None)
+            state.no_improvement_count = 0
+        best = state.best_theta
         if best is None or best.shape != theta.shape or best.dtype != theta.dtype:
-            est._best_theta = theta.copy()
-        if not incremental or stale:
-            est._moments = np.zeros((2, theta.shape[0]), dtype=theta.dtype)
-            est._counters = new_counters()
-            est._learning_rate = float(est.learning_rate_init)
-            est._schedule_state = None
+            state.best_theta = theta.copy()
+        if not incremental or not state.optimizer_fits(self.n_slots, theta):
+            state.reset_optimizer(self.n_slots, theta, est.learning_rate_init,
+                                  new_counters())
             if np.any(self.net.keep < 1.0):
                 # The dropout generator's seed: drawn only when dropout is on, so
                 # that without it the stream (and scikit-learn parity) is untouched.
-                est._counters[1] = est._random_state.randint(np.iinfo(np.int64).max)
+                state.counters[1] = est._random_state.randint(np.iinfo(np.int64).max)
 
     def _seed_thread_streams(self):
         """A dropout generator per thread that splits the batches.
 
-        Slot 1 of ``_counters`` (thread 0) is seeded from ``random_state`` in
+        Slot 1 of the counters (thread 0) is seeded from ``random_state`` in
         :meth:`_init_state`. The other threads' generators start from states
         derived from it (SplitMix64 of slot 1 plus the thread's index), so no
         further number is drawn from ``random_state``: the shuffles, and
@@ -149,16 +156,16 @@ class StochasticTrainer:
         still at zero is seeded whenever dropout is on, also when dropout was
         switched on after the slots were made.
         """
-        est = self.est
+        state = self.state
         need = 1 + self.n_threads
-        if est._counters.shape[0] < need:
-            extra = np.zeros(need - est._counters.shape[0], dtype=np.int64)
-            est._counters = np.concatenate([est._counters, extra])
+        if state.counters.shape[0] < need:
+            extra = np.zeros(need - state.counters.shape[0], dtype=np.int64)
+            state.counters = np.concatenate([state.counters, extra])
         if not np.any(self.net.keep < 1.0):
             return
         for t in range(1, self.n_threads):
-            if est._counters[1 + t] == 0:
-                est._counters[1 + t] = _derived_seed(int(est._counters[1]), t)
+            if state.counters[1 + t] == 0:
+                state.counters[1 + t] = _derived_seed(int(state.counters[1]), t)
 
     def _split(self, Y, sample_weight, given_val):
         """Training row indices and the validation set (or None)."""
@@ -213,7 +220,7 @@ class StochasticTrainer:
         ``inputs`` (:class:`~skmlp._callbacks.FitInputs`): the user's ``fit``
         arguments, handed to callbacks.
         """
-        est = self.est
+        est, state = self.est, self.state
         task = ("partial_fit", 1) if self.incremental else ("fit", est.max_iter)
         with (blas_threads_for(self.net.units, self.batch_size),
               fit_events(est, inputs, task_name=task[0], max_subtasks=task[1]) as events):
@@ -227,8 +234,8 @@ class StochasticTrainer:
                         break
                     self.record(loss)
                     metric = self.validate()
-                    est._learning_rate = self.rule.after_epoch(est._learning_rate,
-                                                               est.t_, metric)
+                    state.learning_rate = self.rule.after_epoch(state.learning_rate,
+                                                                est.t_, metric)
                     events.end_iteration(est.n_iter_, self.theta)
                     if self.should_stop():
                         break
@@ -240,7 +247,7 @@ class StochasticTrainer:
                 warnings.warn("Training interrupted by user.")
             # Inside the block: callbacks see the fit end with its final weights.
             if est.early_stopping:
-                self.theta[:] = est._best_theta
+                self.theta[:] = state.best_theta
             self.check_final_outputs()
 
     def step(self):
@@ -254,9 +261,10 @@ class StochasticTrainer:
             # scikit-learn's call: both libraries draw the same orders.
             self.sample_order = _shuffle(self.sample_order, est._random_state)
         order = _data.readonly(np.ascontiguousarray(self.idx_train[self.sample_order]))
-        hyper = est._hyper(self.theta.dtype, est._learning_rate)
+        state = self.state
+        hyper = est._hyper(self.theta.dtype, state.learning_rate)
         loss_sum = train_epoch(self.data, order, self.batch_size, self.net, self.theta,
-                               hyper, self.opt_code, est._moments, est._counters,
+                               hyper, self.opt_code, state.moments, state.counters,
                                self.work)
         loss = loss_sum / self.n_train
         what = None
@@ -297,7 +305,7 @@ class StochasticTrainer:
         est.loss_ = loss
         est.t_ += self.n_train
         est.loss_curve_.append(loss)
-        est._sample_order = self.sample_order
+        self.state.sample_order = self.sample_order
         self.checkpoint = self._checkpoint()
         self.events.iteration(est.n_iter_, loss)
 
@@ -307,7 +315,7 @@ class StochasticTrainer:
         Returns the value a plateau schedule monitors (lower is better): the
         validation loss when there is validation data, else the training loss.
         """
-        est = self.est
+        est, state = self.est, self.state
         metric = est.loss_curve_[-1]
         if self.val is not None:
             score, metric = self.score_validation()
@@ -319,8 +327,8 @@ class StochasticTrainer:
             improved = score >= est.best_validation_score_ + est.tol
             if score > est.best_validation_score_:
                 est.best_validation_score_ = score
-                est._best_theta = self.theta.copy()
-        est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
+                state.best_theta = self.theta.copy()
+        state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
         return metric
 
     def score_validation(self):
@@ -339,16 +347,16 @@ class StochasticTrainer:
 
     def should_stop(self):
         """Apply the stopping rules after an epoch; True ends training."""
-        est = self.est
-        if est._no_improvement_count > est.n_iter_no_change:
+        est, state = self.est, self.state
+        if state.no_improvement_count > est.n_iter_no_change:
             what = "Validation score" if est.early_stopping else "Training loss"
             msg = "%s did not improve more than tol=%f for %d consecutive epochs." % (
                 what, est.tol, est.n_iter_no_change)
-            est._learning_rate, stop, note = self.rule.on_plateau(est._learning_rate)
+            state.learning_rate, stop, note = self.rule.on_plateau(state.learning_rate)
             self.events.say(msg + note)
             if stop:
                 return True
-            est._no_improvement_count = 0
+            state.no_improvement_count = 0
         if self.events.stop_requested():  # Ctrl-C or a callback
             return True
         if self.incremental:
@@ -367,7 +375,7 @@ class StochasticTrainer:
         self.theta[:] = done.theta
         del est.loss_curve_[done.n_recorded:]
         est.t_ = done.t
-        est._sample_order = done.sample_order
+        self.state.sample_order = done.sample_order
         self.sample_order = done.sample_order
         est.n_iter_ = done.n_recorded - self.curve_start
         if est.loss_curve_:

@@ -101,6 +101,6 @@ def test_partial_fit_after_weights_replaced_by_a_bigger_network(solver):
         small.set_params(hidden_layer_sizes=(300,))
         small.partial_fit(X, y)
         small.partial_fit(X, y)
-    assert small._moments.shape == (2, sum(c.size for c in big.coefs_)
+    assert small._solver_state.moments.shape == (2, sum(c.size for c in big.coefs_)
                                     + sum(b.size for b in big.intercepts_))
     assert np.isfinite(small.predict(X)).all()
