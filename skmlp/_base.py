@@ -18,7 +18,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from . import _data, _network, _predict, _schedules, _validation_scale
+from . import _data, _network, _predict, _schedules, _scoring, _validation_scale
 from ._callbacks import CALLBACK_ATTRIBUTES, CallbackSupport, FitInputs
 from ._compile_notice import compile_notice
 from ._epoch import hyper_array, run_epoch
@@ -89,6 +89,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
             _schedules.Schedule,
         ],
         "n_jobs": [None, Integral],
+        "scoring": [None, StrOptions(set(_scoring.SCORING_NAMES)), callable],
     }
 
     @abstractmethod
@@ -122,6 +123,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         weight_init,
         learning_rate_schedule,
         n_jobs,
+        scoring=None,
     ):
         self.activation = activation
         self.solver = solver
@@ -151,6 +153,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         self.weight_init = weight_init
         self.learning_rate_schedule = learning_rate_schedule
         self.n_jobs = n_jobs
+        self.scoring = scoring
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -371,7 +374,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
 
         if self.solver in _STOCHASTIC_SOLVERS:
             trainer = StochasticTrainer(self, state, data, net, Y, sample_weight,
-                                        incremental, val)
+                                        incremental, val, X=X)
             # Split batches run an engine of their own (see _data.Team).
             with compile_notice(run_epoch, dtype, split=trainer.n_threads > 1):
                 trainer.run(inputs)
@@ -412,7 +415,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         return None
 
     def _validation_data(self, X_val, y_val, sample_weight_val, dtype, X):
-        """``(KernelData, y_true, sample_weight)`` for validation data given to fit.
+        """``(KernelData, y_true, sample_weight, X_val)`` for validation data given to fit.
 
         Warns when ``X_val`` does not look preprocessed like the training ``X``
         (see :mod:`skmlp._validation_scale`).
@@ -434,7 +437,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         sw = self._training_weights(X_val, Y_val, sample_weight_val, False,
                                     validation=True)
         data = _data.kernel_data(X_val, Y_val, sw, dtype)
-        return data, self._validation_target(Y_val), sw
+        return data, self._validation_target(Y_val), sw, X_val
 
     def _hyper(self, dtype, learning_rate):
         # scikit-learn reports the squared error averaged over outputs.

@@ -7,11 +7,13 @@ skmlp so that a model saved by one skmlp version and loaded by another warns
 ``copy.deepcopy`` and ``skops.io`` all go through ``__getstate__`` /
 ``__setstate__``, so they all carry the version.
 
-The same two methods keep the solver state portable: it is saved as a plain
+``__setstate__`` also gives a parameter added since the model was saved its
+default value. The same two methods keep the solver state portable: it is saved as a plain
 dict (see :mod:`skmlp._solver_state`), and a model saved by skmlp 0.1.0, whose
 solver state was a set of private attributes, is converted on loading.
 """
 
+import inspect
 import warnings
 
 import numpy as np
@@ -66,6 +68,10 @@ class VersionedStateMixin:
                 ),
                 stacklevel=2,
             )
+        # A parameter added after the model was saved takes its default, which
+        # keeps the saved model's behaviour (new parameters default to it).
+        for name, default in _parameter_defaults(type(self)).items():
+            state.setdefault(name, default)
         solver = state.get("_solver_state")
         if isinstance(solver, dict):
             state["_solver_state"] = _solver_state.from_plain(solver)
@@ -78,6 +84,15 @@ class VersionedStateMixin:
         solver = self.__dict__.get("_solver_state")
         if theta is not None and isinstance(solver, _solver_state.SolverState):
             solver.theta = theta
+
+
+def _parameter_defaults(cls):
+    """Constructor parameters of ``cls`` with their default values."""
+    return {
+        name: p.default
+        for name, p in inspect.signature(cls.__init__).parameters.items()
+        if p.default is not inspect.Parameter.empty
+    }
 
 
 def _repack(est):

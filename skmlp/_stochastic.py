@@ -22,7 +22,7 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
-from . import _data
+from . import _data, _scoring
 from ._callbacks import fit_events
 from ._epoch import EVALUATE, evaluate_rows, new_counters, train_epoch
 from ._optim import ADAM, SGD
@@ -43,6 +43,7 @@ class Validation(NamedTuple):
     y_true: np.ndarray  # targets in the form the score function takes
     sample_weight: np.ndarray  # or None
     work: _data.Work  # forward workspace with room for all rows
+    X: object  # the rows as a scorer takes them (``scoring`` a scorer), or None
 
 
 class Checkpoint(NamedTuple):
@@ -76,11 +77,15 @@ class StochasticTrainer:
     incremental : bool
         True for ``partial_fit``: one epoch, state carried over between calls.
     given_val : tuple or None
-        ``(KernelData, y_true, sample_weight)`` of validation data given to fit.
+        ``(KernelData, y_true, sample_weight, X_val)`` of validation data given
+        to fit.
+    X : {ndarray, sparse matrix} or None
+        The validated training data, whose held-out rows a scorer takes
+        (only read when ``scoring`` is a scorer).
     """
 
     def __init__(self, est, state, data, net, Y, sample_weight, incremental,
-                 given_val=None):
+                 given_val=None, X=None):
         if est.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         self.est = est
@@ -90,6 +95,7 @@ class StochasticTrainer:
         self.net = net
         self.incremental = incremental
         self.opt_code, self.n_slots = OPTIMIZERS[est.solver]
+        self.scorer = _scoring.validation_scorer(est)
         self._init_state(theta, incremental)
         if est.solver == "sgd" and est.momentum == 0:
             # Plain SGD neither reads nor writes the velocity (see _optim):
@@ -98,7 +104,7 @@ class StochasticTrainer:
             state.moments[0].fill(0.0)
         self.rule = SklearnRule(est, state.schedule_state)
         state.schedule_state = self.rule.state
-        self.idx_train, self.val = self._split(Y, sample_weight, given_val)
+        self.idx_train, self.val = self._split(Y, sample_weight, given_val, X)
         self.n_train = self.idx_train.shape[0]
         self.batch_size = est._batch_size(self.n_train)
         self.n_threads = batch_threads(est.n_jobs, net.units, self.batch_size)
@@ -167,7 +173,7 @@ class StochasticTrainer:
             if state.counters[1 + t] == 0:
                 state.counters[1 + t] = _derived_seed(int(state.counters[1]), t)
 
-    def _split(self, Y, sample_weight, given_val):
+    def _split(self, Y, sample_weight, given_val, X):
         """Training row indices and the validation set (or None)."""
         est = self.est
         all_rows = np.arange(Y.shape[0], dtype=np.int64)
@@ -175,8 +181,9 @@ class StochasticTrainer:
             est.validation_loss_curve_ = []
             if est.validation_scores_ is None:
                 est.validation_scores_ = []
-            vdata, y_true, sw = given_val
-            return all_rows, self._validation(vdata, np.arange(vdata.n_rows), y_true, sw)
+            vdata, y_true, sw, X_val = given_val
+            return all_rows, self._validation(vdata, np.arange(vdata.n_rows), y_true, sw,
+                                              X_val)
         if not est.early_stopping:
             # No validation in this fit: no curves left over from an earlier one.
             est.validation_loss_curve_ = None
@@ -195,18 +202,19 @@ class StochasticTrainer:
             )
         idx_val = idx_val.astype(np.int64)
         sw_val = None if sample_weight is None else sample_weight[idx_val]
+        X_val = X[idx_val] if X is not None and _scoring.needs_rows(est) else None
         est.validation_loss_curve_ = []
         return idx_train.astype(np.int64), self._validation(
-            self.data, idx_val, est._validation_target(Y[idx_val]), sw_val)
+            self.data, idx_val, est._validation_target(Y[idx_val]), sw_val, X_val)
 
-    def _validation(self, data, rows, y_true, sample_weight):
+    def _validation(self, data, rows, y_true, sample_weight, X=None):
         # All rows in chunks of chunk_rows, as a predict call over them would
         # use: the same product shapes give bitwise the same outputs.
         cap = _data.chunk_rows(rows.shape[0], self.net.units)
         work = _data.workspace(self.net, cap, self.theta.dtype, data.dense,
                                forward_only=True)
         rows = _data.readonly(np.ascontiguousarray(rows, dtype=np.int64))
-        return Validation(data, rows, y_true, sample_weight, work)
+        return Validation(data, rows, y_true, sample_weight, work, X)
 
     def _checkpoint(self):
         est = self.est
@@ -339,7 +347,7 @@ class StochasticTrainer:
         loss_sum = evaluate_rows(val.data, val.rows, self.net, self.theta, hyper,
                                  val.work, out)
         loss = float(loss_sum / val.rows.shape[0])
-        score = est._score_raw(out, val.y_true, val.sample_weight)
+        score = self.scorer(out, loss, val.X, val.y_true, val.sample_weight)
         est.validation_scores_.append(score)
         est.validation_loss_curve_.append(loss)
         self.events.validation(score)

@@ -330,3 +330,15 @@ def test_state_saved_as_separate_attributes_loads_into_the_solver_state():
         model.partial_fit(X, X[:, 0])
     for a, b in zip(loaded.coefs_ + loaded.intercepts_, est.coefs_ + est.intercepts_):
         np.testing.assert_array_equal(a, b)
+
+
+def test_model_saved_before_a_parameter_existed_gets_its_default():
+    """A parameter added since the model was saved (``scoring``) takes its default."""
+    est = _fitted(MLPClassifierNB)
+    state = copy.deepcopy(est.__getstate__())
+    del state["scoring"]
+    loaded = MLPClassifierNB.__new__(MLPClassifierNB)
+    loaded.__setstate__(state)
+    assert loaded.scoring is None
+    assert loaded.get_params() == est.get_params()
+    np.testing.assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))
