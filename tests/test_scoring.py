@@ -184,3 +184,26 @@ def test_scoring_survives_pickling_and_clone():
     est.fit(X, y)
     assert clone(est).scoring == "neg_log_loss"
     assert pickle.loads(pickle.dumps(est)).scoring == "neg_log_loss"
+
+
+@pytest.mark.parametrize("form", ["csr", "float32"])
+def test_scorer_takes_the_held_out_rows_in_the_form_fit_got(form):
+    """Sparse and float32 X: the scorer's rows are X's, and the best score replays."""
+    import scipy.sparse as sp
+
+    from conftest import ROUND_OFF_TOL_FLOAT32
+
+    Est, X, y = _problem("multiclass")
+    Xf = sp.csr_matrix(X) if form == "csr" else X.astype(np.float32)
+    seen = []
+
+    def scorer(est, X_, y_):
+        seen.append((type(X_), X_.dtype, X_.shape))
+        return get_scorer("neg_log_loss")(est, X_, y_)
+
+    est = Est(scoring=scorer, **PARAMS).fit(Xf, y)
+    _, idx_val = early_stopping_split(est, X, y)
+    assert set(seen) == {(type(Xf), Xf.dtype, (idx_val.shape[0], X.shape[1]))}
+    tol = ROUND_OFF_TOL_FLOAT32 if form == "float32" else ROUND_OFF_TOL
+    np.testing.assert_allclose(scorer(est, Xf[idx_val], y[idx_val]),
+                               est.best_validation_score_, **tol)
