@@ -18,11 +18,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from . import _data, _network, _predict, _schedules, _validation_scale
+from . import _data, _network, _predict, _schedules, _scoring, _validation_scale
 from ._callbacks import CALLBACK_ATTRIBUTES, CallbackSupport, FitInputs
 from ._compile_notice import compile_notice
 from ._epoch import hyper_array, run_epoch
 from ._lbfgs import fit_lbfgs
+from ._solver_state import SolverState
 from ._specs import LOSSES, OPTIMIZERS
 from ._stochastic import StochasticTrainer
 
@@ -89,6 +90,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
             _schedules.Schedule,
         ],
         "n_jobs": [None, Integral],
+        "scoring": [None, StrOptions(set(_scoring.SCORING_NAMES)), callable],
     }
 
     @abstractmethod
@@ -122,6 +124,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         weight_init,
         learning_rate_schedule,
         n_jobs,
+        scoring=None,
     ):
         self.activation = activation
         self.solver = solver
@@ -151,6 +154,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         self.weight_init = weight_init
         self.learning_rate_schedule = learning_rate_schedule
         self.n_jobs = n_jobs
+        self.scoring = scoring
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -212,14 +216,14 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
             hidden = [self.activation]  # no hidden layer: scikit-learn's factor rule
         self.coefs_, self.intercepts_ = _network.initial_weights(
             self.weight_init, self._random_state, layer_units, hidden, dtype)
-        self._best_theta = self._pack(dtype).copy()
+        # A new fit starts from a fresh solver state (a warm start keeps it).
+        self._solver_state = SolverState(best_theta=self._pack(dtype).copy())
         if self.solver in _STOCHASTIC_SOLVERS:
             self._init_stochastic_state()
 
     def _init_stochastic_state(self):
         self.loss_curve_ = []
         self.validation_loss_curve_ = None
-        self._no_improvement_count = 0
         if self.early_stopping:
             self.validation_scores_ = []
             self.best_validation_score_ = -np.inf
@@ -361,7 +365,12 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
             self._initialize(Y, layer_units, dtype)
         self.n_outputs_ = Y.shape[1]
 
-        theta = self._pack(dtype)  # a new C-contiguous vector the fit owns
+        state = self.__dict__.get("_solver_state")
+        if state is None:  # weights set by hand, or from_sklearn of an lbfgs fit
+            state = self._solver_state = SolverState()
+        # A new C-contiguous vector the fit owns, from coefs_ and intercepts_
+        # (which may have been replaced by hand since the last fit).
+        state.theta = theta = self._pack(dtype)
         self._unpack(theta, layer_units)
         data = _data.kernel_data(X, Y, sample_weight, dtype)
         net = self._net(training=True)
@@ -369,8 +378,8 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
             val = self._validation_data(*val, dtype, X)
 
         if self.solver in _STOCHASTIC_SOLVERS:
-            trainer = StochasticTrainer(self, data, theta, net, Y, sample_weight,
-                                        incremental, val)
+            trainer = StochasticTrainer(self, state, data, net, Y, sample_weight,
+                                        incremental, val, X=X)
             # Split batches run an engine of their own (see _data.Team).
             with compile_notice(run_epoch, dtype, split=trainer.n_threads > 1):
                 trainer.run(inputs)
@@ -391,6 +400,9 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         for name, value in list(self.__dict__.items()):
             if isinstance(value, np.ndarray) and not value.flags.writeable:
                 self.__dict__[name] = np.array(value)
+        state = self.__dict__.get("_solver_state")
+        if state is not None:
+            state.own_arrays()
 
     def _training_weights(self, X, Y, sample_weight, incremental, validation=False):
         """Validated sample weights (None for uniform), class weights multiplied in."""
@@ -408,7 +420,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         return None
 
     def _validation_data(self, X_val, y_val, sample_weight_val, dtype, X):
-        """``(KernelData, y_true, sample_weight)`` for validation data given to fit.
+        """``(KernelData, y_true, sample_weight, X_val)`` for validation data given to fit.
 
         Warns when ``X_val`` does not look preprocessed like the training ``X``
         (see :mod:`skmlp._validation_scale`).
@@ -430,7 +442,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         sw = self._training_weights(X_val, Y_val, sample_weight_val, False,
                                     validation=True)
         data = _data.kernel_data(X_val, Y_val, sw, dtype)
-        return data, self._validation_target(Y_val), sw
+        return data, self._validation_target(Y_val), sw, X_val
 
     def _hyper(self, dtype, learning_rate):
         # scikit-learn reports the squared error averaged over outputs.

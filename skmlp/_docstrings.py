@@ -129,6 +129,25 @@ COMMON_PARAMS_DOC = """
         run on one thread. The first fit with split batches compiles an engine
         of its own (once, cached). On a machine whose cores are busy with
         other work, a split fit can be slower than one thread.
+
+    scoring : str, callable or None, default=None
+        The validation score of the stochastic solvers, recorded in
+        ``validation_scores_`` after each epoch (with ``early_stopping`` or
+        ``X_val``); under early stopping it decides when to stop
+        (``n_iter_no_change`` epochs without an improvement of ``tol``) and
+        which weights are restored at the end (those of
+        ``best_validation_score_``). As HistGradientBoosting's: None (default)
+        keeps scikit-learn's score, ``score`` (accuracy or R^2); 'loss' is the
+        negative validation loss (``-validation_loss_curve_``, the training
+        loss without the L2 penalty), so a regressor can stop on its own loss
+        rather than on R^2; any name of :func:`sklearn.metrics.get_scorer_names`
+        (e.g. 'neg_log_loss', 'roc_auc', 'neg_mean_absolute_error') or a
+        callable ``scorer(estimator, X, y)`` returning a float, greater is
+        better, gives that score. Sample weights of the validation rows
+        (``class_weight`` included) are passed as ``sample_weight=`` when
+        there are any. Scorers are answered from the epoch's validation pass
+        (no second forward pass); they see the estimator with the weights of
+        the current epoch. Ignored by 'lbfgs' (no validation).
 """
 COMMON_PARAMS_DOC = COMMON_PARAMS_DOC.replace("@ACTIVATIONS@", _paragraph(
     "Activation of the hidden layers: one of "

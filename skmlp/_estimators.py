@@ -113,6 +113,7 @@ class MLPClassifierNB(
         weight_init="glorot_uniform",
         learning_rate_schedule=None,
         n_jobs=None,
+        scoring=None,
         class_weight=None,
     ):
         super().__init__(
@@ -144,6 +145,7 @@ class MLPClassifierNB(
             weight_init=weight_init,
             learning_rate_schedule=learning_rate_schedule,
             n_jobs=n_jobs,
+            scoring=scoring,
         )
         self.class_weight = class_weight
 
@@ -260,6 +262,25 @@ class MLPClassifierNB(
         y_pred = self._labels_from_output(raw)
         return accuracy_score(y_true, y_pred, sample_weight=sample_weight)
 
+    def _proba_from_output(self, y_pred):
+        if len(self.classes_) == 1:
+            # one class seen in training: every prediction is that class
+            return np.ones((y_pred.shape[0], 1), dtype=y_pred.dtype)
+        if self.n_outputs_ == 1:
+            p = y_pred.ravel()
+            return np.vstack([1 - p, p]).T
+        return y_pred
+
+    def _response_from_output(self, method, y_pred):
+        """``predict``, ``predict_proba`` or ``predict_log_proba`` from output activations."""
+        if method == "predict":
+            return self._labels_from_output(y_pred)
+        proba = self._proba_from_output(y_pred)
+        if method == "predict_log_proba":
+            with np.errstate(divide="ignore"):
+                return np.log(proba, out=proba)
+        return proba
+
     def predict(self, X):
         """Predict class labels.
 
@@ -347,14 +368,7 @@ class MLPClassifierNB(
         if _dask.is_dask_collection(X):
             return _dask.predict(self, X, "predict_proba")
         self._require_fitted()
-        y_pred = self._forward_pass_fast(X)
-        if len(self.classes_) == 1:
-            # one class seen in training: every prediction is that class
-            return np.ones((y_pred.shape[0], 1), dtype=y_pred.dtype)
-        if self.n_outputs_ == 1:
-            p = y_pred.ravel()
-            return np.vstack([1 - p, p]).T
-        return y_pred
+        return self._proba_from_output(self._forward_pass_fast(X))
 
     def predict_log_proba(self, X):
         """Log of the probability estimates.
@@ -464,6 +478,7 @@ class MLPRegressorNB(
         weight_init="glorot_uniform",
         learning_rate_schedule=None,
         n_jobs=None,
+        scoring=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -494,6 +509,7 @@ class MLPRegressorNB(
             weight_init=weight_init,
             learning_rate_schedule=learning_rate_schedule,
             n_jobs=n_jobs,
+            scoring=scoring,
         )
 
     def _validate_input(self, X, y, incremental, reset):
@@ -545,6 +561,10 @@ class MLPRegressorNB(
             raw = raw.ravel()
             y_true = y_true.ravel()
         return r2_score(y_true, raw, sample_weight=sample_weight)
+
+    def _response_from_output(self, method, y_pred):
+        """``predict`` from output activations."""
+        return y_pred.ravel() if y_pred.shape[1] == 1 else y_pred
 
     def predict(self, X):
         """Predict using the multi-layer perceptron model.
