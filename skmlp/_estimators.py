@@ -23,10 +23,12 @@ from ._base import BaseMultilayerPerceptronNB
 from ._docstrings import COMMON_ATTRS_DOC, COMMON_PARAMS_DOC, score_doc
 from ._export import SklearnExportMixin
 from ._persistence import VersionedStateMixin
+from ._transform import HiddenFeaturesMixin
 
 
 class MLPClassifierNB(
-    ClassifierMixin, SklearnExportMixin, VersionedStateMixin, BaseMultilayerPerceptronNB
+    ClassifierMixin, HiddenFeaturesMixin, SklearnExportMixin, VersionedStateMixin,
+    BaseMultilayerPerceptronNB,
 ):
     _parameter_constraints: dict = {
         **BaseMultilayerPerceptronNB._parameter_constraints,
@@ -392,7 +394,8 @@ class MLPClassifierNB(
 
 
 class MLPRegressorNB(
-    RegressorMixin, SklearnExportMixin, VersionedStateMixin, BaseMultilayerPerceptronNB
+    RegressorMixin, HiddenFeaturesMixin, SklearnExportMixin, VersionedStateMixin,
+    BaseMultilayerPerceptronNB,
 ):
     __doc__ = (
         """Multi-layer perceptron regressor trained in Numba kernels.
