@@ -83,7 +83,7 @@ class HiddenFeaturesMixin(TransformerMixin, ClassNamePrefixFeaturesOutMixin):
         return self.coefs_[-1].shape[0]
 
     def transform(self, X):
-        """Activations of the last hidden layer: the network's learned features.
+        """Return the last hidden layer's activations: the learned features.
 
         The forward pass of :meth:`predict` stopped before the output layer,
         with dropout off. Input is checked as by ``predict`` (number of
