@@ -296,3 +296,50 @@ def test_a_network_without_hidden_layers_says_so():
     est = _fit(MLPRegressorNB, X_REG, Y_REG, hidden_layer_sizes=())
     with pytest.raises(ValueError, match="no hidden layer"):
         est.transform(X_REG)
+
+
+# A fresh process whose Numba cache holds only what fit and predict compiled.
+_PRIME = """
+import warnings
+import numpy as np
+from skmlp import MLPClassifierNB
+warnings.simplefilter("ignore")
+X = np.random.RandomState(0).standard_normal((40, 4))
+MLPClassifierNB(hidden_layer_sizes=(5,), max_iter=2).fit(X, X[:, 0] > 0).predict(X)
+"""
+_TRANSFORM_COLD = """
+import warnings
+import numpy as np
+import scipy.sparse as sp
+from numba.core.registry import CPUDispatcher
+from skmlp import MLPClassifierNB, MLPRegressorNB, _epoch, _kernels, _optim
+warnings.simplefilter("ignore")
+X = np.random.RandomState(1).standard_normal((40, 4))
+clf = MLPClassifierNB(hidden_layer_sizes=(6, 3), max_iter=2).fit(X, X[:, 0] > 0)
+clf.predict(X)
+clf.transform(X), clf.transform(sp.csr_matrix(X)), clf.transform(X[:1])
+reg = MLPRegressorNB(hidden_layer_sizes=(3,), max_iter=2).fit(X, X[:, 0])
+reg.transform(X.astype(np.float32))  # a float64 model: the float64 engine
+misses = {f"{m.__name__}.{name}": sum(obj.stats.cache_misses.values())
+          for m in (_epoch, _kernels, _optim) for name, obj in vars(m).items()
+          if isinstance(obj, CPUDispatcher) and obj.stats.cache_misses}
+print(misses)
+"""
+
+
+@pytest.mark.slow
+def test_a_cold_process_that_predicted_transforms_without_compiling(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    import skmlp
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(skmlp.__file__)))
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(tmp_path),
+               PYTHONPATH=os.pathsep.join(filter(None, [root,
+                                                        os.environ.get("PYTHONPATH")])))
+    subprocess.run([sys.executable, "-c", _PRIME], env=env, check=True, timeout=600)
+    out = subprocess.run([sys.executable, "-c", _TRANSFORM_COLD], env=env, check=True,
+                         timeout=600, capture_output=True, text=True)
+    assert out.stdout.strip() == "{}", out.stdout
