@@ -41,7 +41,9 @@ class MLPClassifierNB(
     A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`: the
     same parameters, defaults, fitted attributes and methods. Multiclass targets
     use a softmax output with cross-entropy; binary and multilabel-indicator
-    targets use logistic outputs with binary cross-entropy.
+    targets use logistic outputs with binary cross-entropy. ``transform``
+    returns the last hidden layer's activations, so a fitted model is also a
+    feature extractor for a :class:`~sklearn.pipeline.Pipeline`.
 
     Parameters
     ----------"""
@@ -81,6 +83,8 @@ class MLPClassifierNB(
     ...                       random_state=0).fit(X, y)
     >>> clf.predict(X[:2]).shape
     (2,)
+    >>> clf.transform(X[:2]).shape  # the 16 hidden units
+    (2, 16)
     """
     )
 
@@ -403,6 +407,8 @@ class MLPRegressorNB(
     A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`:
     identity output with squared error, or an exp output with the Poisson
     deviance (``loss='poisson'``); single and multi-output targets.
+    ``transform`` returns the last hidden layer's activations, so a fitted
+    model is also a feature extractor for a :class:`~sklearn.pipeline.Pipeline`.
 
     Parameters
     ----------
