@@ -24,10 +24,12 @@ from ._docstrings import COMMON_ATTRS_DOC, COMMON_PARAMS_DOC, score_doc
 from ._export import SklearnExportMixin
 from ._persistence import VersionedStateMixin
 from ._specs import LOSSES, names
+from ._transform import HiddenFeaturesMixin
 
 
 class MLPClassifierNB(
-    ClassifierMixin, SklearnExportMixin, VersionedStateMixin, BaseMultilayerPerceptronNB
+    ClassifierMixin, HiddenFeaturesMixin, SklearnExportMixin, VersionedStateMixin,
+    BaseMultilayerPerceptronNB,
 ):
     _parameter_constraints: dict = {
         **BaseMultilayerPerceptronNB._parameter_constraints,
@@ -40,7 +42,9 @@ class MLPClassifierNB(
     A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`: the
     same parameters, defaults, fitted attributes and methods. Multiclass targets
     use a softmax output with cross-entropy; binary and multilabel-indicator
-    targets use logistic outputs with binary cross-entropy.
+    targets use logistic outputs with binary cross-entropy. ``transform``
+    returns the last hidden layer's activations, so a fitted model is also a
+    feature extractor for a :class:`~sklearn.pipeline.Pipeline`.
 
     Parameters
     ----------"""
@@ -80,6 +84,8 @@ class MLPClassifierNB(
     ...                       random_state=0).fit(X, y)
     >>> clf.predict(X[:2]).shape
     (2,)
+    >>> clf.transform(X[:2]).shape  # the 16 hidden units
+    (2, 16)
     """
     )
 
@@ -407,7 +413,8 @@ class MLPClassifierNB(
 
 
 class MLPRegressorNB(
-    RegressorMixin, SklearnExportMixin, VersionedStateMixin, BaseMultilayerPerceptronNB
+    RegressorMixin, HiddenFeaturesMixin, SklearnExportMixin, VersionedStateMixin,
+    BaseMultilayerPerceptronNB,
 ):
     __doc__ = (
         """Multi-layer perceptron regressor trained in Numba kernels.
@@ -415,6 +422,8 @@ class MLPRegressorNB(
     A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`:
     identity output with squared error, or an exp output with the Poisson
     deviance (``loss='poisson'``); single and multi-output targets.
+    ``transform`` returns the last hidden layer's activations, so a fitted
+    model is also a feature extractor for a :class:`~sklearn.pipeline.Pipeline`.
 
     Parameters
     ----------
