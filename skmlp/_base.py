@@ -91,6 +91,8 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         ],
         "n_jobs": [None, Integral],
         "scoring": [None, StrOptions(set(_scoring.SCORING_NAMES)), callable],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "max_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
     }
 
     @abstractmethod
@@ -125,6 +127,8 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         learning_rate_schedule,
         n_jobs,
         scoring=None,
+        weight_decay=0.0,
+        max_grad_norm=None,
     ):
         self.activation = activation
         self.solver = solver
@@ -155,6 +159,8 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         self.learning_rate_schedule = learning_rate_schedule
         self.n_jobs = n_jobs
         self.scoring = scoring
+        self.weight_decay = weight_decay
+        self.max_grad_norm = max_grad_norm
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -326,6 +332,18 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
                     "X_val needs a stochastic solver (there are no epochs to "
                     "validate with solver='lbfgs'). Use solver='adam' or 'sgd'."
                 )
+            if self.weight_decay != 0:
+                raise ValueError(
+                    "weight_decay is decoupled decay for the stochastic solvers: "
+                    "solver='lbfgs' minimises the loss itself, whose L2 penalty is "
+                    "alpha. Use alpha with lbfgs, or solver='adam' or 'sgd'."
+                )
+            if self.max_grad_norm is not None:
+                raise ValueError(
+                    "max_grad_norm clips minibatch steps: solver='lbfgs' takes "
+                    "line-search steps on the full gradient. Use max_grad_norm=None "
+                    "with lbfgs, or solver='adam' or 'sgd'."
+                )
         _schedules.check_schedule(self)
         if self.n_jobs == 0:
             raise ValueError(
@@ -451,7 +469,8 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         return hyper_array(
             dtype, learning_rate=learning_rate, momentum=self.momentum,
             nesterov=self.nesterovs_momentum, beta_1=self.beta_1, beta_2=self.beta_2,
-            epsilon=self.epsilon, alpha=self.alpha, out_scale=out_scale)
+            epsilon=self.epsilon, alpha=self.alpha, out_scale=out_scale,
+            weight_decay=self.weight_decay, max_grad_norm=self.max_grad_norm)
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":

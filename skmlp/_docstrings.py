@@ -148,6 +148,32 @@ COMMON_PARAMS_DOC = """
         there are any. Scorers are answered from the epoch's validation pass
         (no second forward pass); they see the estimator with the weights of
         the current epoch. Ignored by 'lbfgs' (no validation).
+
+    weight_decay : float, default=0.0
+        Decoupled weight decay (AdamW's, Loshchilov & Hutter) for 'adam' and
+        'sgd': before each minibatch step the coefficients are multiplied by
+        ``1 - lr * weight_decay``, where ``lr`` is the epoch's learning rate
+        (``learning_rate_init`` or the schedule's current rate; for adam the
+        rate before its bias correction), as PyTorch's ``AdamW`` does; the
+        step then uses the gradient of the weights before the decay.
+        Intercepts are not decayed (``alpha`` does not penalise them either).
+        Unlike ``alpha``, the decay bypasses Adam's moment normalisation and
+        sgd's momentum, and it is not part of ``loss_``. For plain sgd
+        (``momentum=0``) it equals the L2 penalty ``alpha = weight_decay * s``,
+        where ``s`` is the batch's sum of sample weights (``batch_size`` for
+        unit weights). 0 (default) runs no decay and changes no result.
+        'lbfgs' refuses a non-zero value: its L2 penalty is ``alpha``.
+
+    max_grad_norm : float or None, default=None
+        Gradient clipping for 'adam' and 'sgd': when the global L2 norm of a
+        minibatch's gradient (every layer's coefficients and intercepts,
+        ``alpha``'s penalty term included, since it is part of the loss, as
+        with PyTorch's ``clip_grad_norm_`` after ``backward``) exceeds
+        ``max_grad_norm``, the gradient is scaled to that norm before the
+        optimizer step. ``weight_decay`` is not a gradient and is not
+        clipped. With ``n_jobs`` the norm is the whole batch's gradient's.
+        None (default) never clips; a gradient within the limit is used
+        unchanged. 'lbfgs' refuses it: its line search sets the step.
 """
 COMMON_PARAMS_DOC = COMMON_PARAMS_DOC.replace("@ACTIVATIONS@", _paragraph(
     "Activation of the hidden layers: one of "

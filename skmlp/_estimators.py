@@ -120,6 +120,8 @@ class MLPClassifierNB(
         learning_rate_schedule=None,
         n_jobs=None,
         scoring=None,
+        weight_decay=0.0,
+        max_grad_norm=None,
         class_weight=None,
     ):
         super().__init__(
@@ -152,6 +154,8 @@ class MLPClassifierNB(
             learning_rate_schedule=learning_rate_schedule,
             n_jobs=n_jobs,
             scoring=scoring,
+            weight_decay=weight_decay,
+            max_grad_norm=max_grad_norm,
         )
         self.class_weight = class_weight
 
@@ -488,6 +492,8 @@ class MLPRegressorNB(
         learning_rate_schedule=None,
         n_jobs=None,
         scoring=None,
+        weight_decay=0.0,
+        max_grad_norm=None,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -519,6 +525,8 @@ class MLPRegressorNB(
             learning_rate_schedule=learning_rate_schedule,
             n_jobs=n_jobs,
             scoring=scoring,
+            weight_decay=weight_decay,
+            max_grad_norm=max_grad_norm,
         )
 
     def _validate_input(self, X, y, incremental, reset):
