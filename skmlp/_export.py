@@ -287,7 +287,8 @@ class SklearnExportMixin:
         Constructor parameters that scikit-learn's class lacks only affect
         training (``dropout``, which is inverted and so needs no rescaling at
         prediction, ``weight_init``, ``class_weight``,
-        ``learning_rate_schedule``, ``n_jobs``) and are dropped. Everything that affects
+        ``learning_rate_schedule``, ``n_jobs``, ``weight_decay``,
+        ``max_grad_norm``) and are dropped. Everything that affects
         prediction must be expressible in scikit-learn, otherwise a
         ``ValueError`` says which part is not.
 
