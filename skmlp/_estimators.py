@@ -1,10 +1,12 @@
 """MLPClassifierNB and MLPRegressorNB: what a user touches."""
 
+from numbers import Real
+
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import InvalidParameterError, Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
@@ -20,7 +22,13 @@ from sklearn.utils.validation import (
 
 from . import _dask
 from ._base import BaseMultilayerPerceptronNB
-from ._docstrings import COMMON_ATTRS_DOC, COMMON_PARAMS_DOC, score_doc
+from ._docstrings import (
+    COMMON_ATTRS_DOC,
+    COMMON_PARAMS_DOC,
+    REGRESSOR_LOSS_DOC,
+    REGRESSOR_LOSS_PARAMS_DOC,
+    score_doc,
+)
 from ._export import SklearnExportMixin
 from ._persistence import VersionedStateMixin
 from ._specs import LOSSES, names
@@ -421,15 +429,18 @@ class MLPRegressorNB(
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`:
     identity output with squared error, or an exp output with the Poisson
-    deviance (``loss='poisson'``); single and multi-output targets.
-    ``transform`` returns the last hidden layer's activations, so a fitted
-    model is also a feature extractor for a :class:`~sklearn.pipeline.Pipeline`.
+    deviance (``loss='poisson'``); single and multi-output targets. Beyond
+    scikit-learn's MLP: robust losses ('absolute_error', 'huber') and the
+    quantile (pinball) loss, with several levels in one model for a
+    prediction interval. ``transform`` returns the last hidden layer's
+    activations, so a fitted model is also a feature extractor for a
+    :class:`~sklearn.pipeline.Pipeline`.
 
     Parameters
-    ----------
-    loss : {'squared_error', 'poisson'}, default='squared_error'
-        The loss function. 'poisson' needs non-negative targets."""
+    ----------"""
+        + REGRESSOR_LOSS_DOC
         + COMMON_PARAMS_DOC
+        + REGRESSOR_LOSS_PARAMS_DOC
         + """
     Attributes
     ----------"""
@@ -454,6 +465,9 @@ class MLPRegressorNB(
     _parameter_constraints: dict = {
         **BaseMultilayerPerceptronNB._parameter_constraints,
         "loss": [StrOptions(set(names(LOSSES, regression=True)))],
+        "huber_delta": [Interval(Real, 0, None, closed="neither")],
+        # A sequence is checked level by level in _quantile_levels.
+        "quantile": [Interval(Real, 0, 1, closed="neither"), "array-like"],
     }
 
     def __init__(
@@ -488,7 +502,11 @@ class MLPRegressorNB(
         learning_rate_schedule=None,
         n_jobs=None,
         scoring=None,
+        huber_delta=1.0,
+        quantile=0.5,
     ):
+        self.huber_delta = huber_delta
+        self.quantile = quantile
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
@@ -540,6 +558,7 @@ class MLPRegressorNB(
                 "regression (loss='poisson'). Use loss='squared_error' or shift "
                 "the targets."
             )
+        y = self._per_level(y, "y")
         if not reset and hasattr(self, "n_outputs_"):
             n_out = 1 if y.ndim == 1 else y.shape[1]
             if n_out != self.n_outputs_:
@@ -555,13 +574,70 @@ class MLPRegressorNB(
         y = _numeric_target(check_array(y, ensure_2d=False, dtype=None))
         if self.loss == "poisson" and np.any(y < 0):
             raise ValueError("y_val has negative values, which loss='poisson' refuses.")
-        return y.astype(np.float64)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        return self._per_level(y, "y_val").astype(np.float64)
 
     def _output_activation(self):
         return LOSSES[self.loss].output
 
     def _loss_name(self):
         return self.loss
+
+    def _quantile_levels(self):
+        """The levels of a sequence ``quantile`` as a float tuple; None for one level.
+
+        Checked here (the declarative constraint accepts any array-like), so
+        a bad level raises before any kernel runs, whatever the loss.
+        """
+        q = self.quantile
+        if isinstance(q, Real) and not isinstance(q, bool):
+            return None  # a scalar: _parameter_constraints checked its range
+        try:
+            levels = np.asarray(q, dtype=np.float64)
+        except (TypeError, ValueError):
+            levels = None
+        if (levels is None or levels.ndim != 1 or levels.size == 0
+                or not np.all((levels > 0) & (levels < 1))):
+            raise InvalidParameterError(
+                f"The 'quantile' parameter of {type(self).__name__} must be a float "
+                "in the range (0, 1) or a non-empty sequence of such floats (one "
+                f"output per level). Got {q!r} instead."
+            )
+        return tuple(float(v) for v in levels)
+
+    def _several_levels(self):
+        return self.loss == "quantile" and self._quantile_levels() is not None
+
+    def _per_level(self, y, name):
+        """``y`` repeated once per quantile level (several levels), else ``y``.
+
+        Each output of a multi-level model is trained against the same target,
+        so the kernels see an ordinary multi-output problem.
+        """
+        if not self._several_levels():
+            return y
+        levels = self._quantile_levels()
+        if y.ndim != 1:
+            raise ValueError(
+                f"quantile={list(levels)} (several levels) needs a 1-D target, but "
+                f"{name} has {y.shape[1]} columns. Fit one model per column, or "
+                "pass a single level for a multi-output target."
+            )
+        return np.repeat(y.reshape(-1, 1), len(levels), axis=1)
+
+    def _loss_parameters(self):
+        if self.loss == "huber":
+            return (float(self.huber_delta),)
+        if self.loss == "quantile":
+            levels = self._quantile_levels()
+            # the level of every output: one per level, or the one level repeated
+            return levels if levels is not None else (float(self.quantile),) * self.n_outputs_
+        return ()
+
+    def _check_training_params(self, n_hidden, incremental, val):
+        super()._check_training_params(n_hidden, incremental, val)
+        self._quantile_levels()
 
     def _score_raw(self, raw, y_true, sample_weight):
         if not np.isfinite(raw).all():
@@ -599,13 +675,28 @@ class MLPRegressorNB(
     def score(self, X, y, sample_weight=None):
         if _dask.is_dask_collection(X):
             return _dask.score(self, X, y, sample_weight)
+        if self._scores_levels(y):
+            y = self._per_level(column_or_1d(y), "y")
         return super().score(X, y, sample_weight=sample_weight)
+
+    def _scores_levels(self, y):
+        """Whether a 1-D ``y`` is compared with every level's column of predict."""
+        return (np.ndim(y) == 1 and self._several_levels()
+                and getattr(self, "n_outputs_", None) == len(self._quantile_levels()))
 
     score.__doc__ = score_doc(
         "Coefficient of determination R^2 of the prediction.",
         "the predictions and per-block sums of squares", "values",
         "R^2 of ``self.predict(X)`` with respect to ``y`` (averaged\n"
-        "            uniformly over outputs), as :func:`sklearn.metrics.r2_score`.")
+        "            uniformly over outputs), as :func:`sklearn.metrics.r2_score`,\n"
+        "            whatever the loss (RegressorMixin's contract, as\n"
+        "            HistGradientBoostingRegressor and QuantileRegressor keep it).\n"
+        "            For a model with several quantile levels, a 1-D ``y`` is\n"
+        "            compared with every level's column and the R^2 averaged.\n"
+        "            R^2 rewards the conditional mean: to select a quantile or\n"
+        "            absolute-error model, score it with its own loss, e.g.\n"
+        "            ``make_scorer(mean_pinball_loss, alpha=q,\n"
+        "            greater_is_better=False)``.")
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)
