@@ -217,8 +217,10 @@ def test_reported_validation_loss_is_scikit_learns_metric(name):
 def test_quantile_levels_bracket_held_out_targets():
     X, y = _heteroscedastic(3000, 0)
     X_test, y_test = _heteroscedastic(3000, 1)
+    # A decaying step: the pinball gradient does not shrink near the optimum.
     est = MLPRegressorNB(loss="quantile", quantile=[0.1, 0.9], hidden_layer_sizes=(32,),
-                         learning_rate_init=0.01, max_iter=100, random_state=0)
+                         learning_rate_init=0.01, max_iter=100,
+                         learning_rate_schedule="cosine", random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(X, y)
@@ -239,13 +241,14 @@ def test_one_column_per_level_in_the_given_order():
     X, y = _heteroscedastic(2000, 2)
     levels = [0.9, 0.2, 0.5]  # not sorted: the columns follow this order
     est = MLPRegressorNB(loss="quantile", quantile=levels, hidden_layer_sizes=(16,),
-                         learning_rate_init=0.01, max_iter=60, random_state=0)
+                         learning_rate_init=0.01, max_iter=100,
+                         learning_rate_schedule="cosine", random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est.fit(X, y)
     P = est.predict(X)
     assert P.shape == (2000, 3)
-    np.testing.assert_allclose((y[:, None] < P).mean(axis=0), levels, atol=0.05)
+    np.testing.assert_allclose((y[:, None] < P).mean(axis=0), levels, atol=0.03)
     # one level keeps a 1-D prediction, given as a number or a sequence of one
     kw = dict(loss="quantile", hidden_layer_sizes=(4,), max_iter=2, random_state=0)
     with warnings.catch_warnings():
