@@ -620,9 +620,10 @@ class MLPRegressorNB(
         levels = self._quantile_levels()
         if y.ndim != 1:
             raise ValueError(
-                f"quantile={list(levels)} (several levels) needs a 1-D target, but "
-                f"{name} has {y.shape[1]} columns. Fit one model per column, or "
-                "pass a single level for a multi-output target."
+                f"quantile={list(levels)} (a sequence of levels: one output per "
+                f"level) needs a 1-D target, but {name} has {y.shape[1]} columns. "
+                "Fit one model per column, or pass a single level (a number) for "
+                "a multi-output target."
             )
         return np.repeat(y.reshape(-1, 1), len(levels), axis=1)
 

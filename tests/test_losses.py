@@ -370,7 +370,7 @@ def test_several_levels_refuse_a_2d_target_and_leave_the_model_untouched():
     X = np.nan_to_num(X_BAD)
     est = MLPRegressorNB(loss="quantile", quantile=[0.1, 0.9], hidden_layer_sizes=(3,),
                          max_iter=2, random_state=0)
-    with pytest.raises(ValueError, match=r"several levels.*1-D target.*y has 2 columns"):
+    with pytest.raises(ValueError, match=r"sequence of levels.*1-D target.*y has 2 columns"):
         est.fit(X, np.c_[Y_BAD, Y_BAD])
     assert not hasattr(est, "coefs_")
     with warnings.catch_warnings():
