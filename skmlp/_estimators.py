@@ -6,7 +6,7 @@ import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
@@ -20,7 +20,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _dask
+from . import _dask, _loss_params
 from ._base import BaseMultilayerPerceptronNB
 from ._docstrings import (
     COMMON_ATTRS_DOC,
@@ -466,7 +466,7 @@ class MLPRegressorNB(
         **BaseMultilayerPerceptronNB._parameter_constraints,
         "loss": [StrOptions(set(names(LOSSES, regression=True)))],
         "huber_delta": [Interval(Real, 0, None, closed="neither")],
-        # A sequence is checked level by level in _quantile_levels.
+        # A sequence is checked level by level in _loss_params.quantile_levels.
         "quantile": [Interval(Real, 0, 1, closed="neither"), "array-like"],
     }
 
@@ -584,61 +584,15 @@ class MLPRegressorNB(
     def _loss_name(self):
         return self.loss
 
-    def _quantile_levels(self):
-        """The levels of a sequence ``quantile`` as a float tuple; None for one level.
-
-        Checked here (the declarative constraint accepts any array-like), so
-        a bad level raises before any kernel runs, whatever the loss.
-        """
-        q = self.quantile
-        if isinstance(q, Real) and not isinstance(q, bool):
-            return None  # a scalar: _parameter_constraints checked its range
-        try:
-            levels = np.asarray(q, dtype=np.float64)
-        except (TypeError, ValueError):
-            levels = None
-        if (levels is None or levels.ndim != 1 or levels.size == 0
-                or not np.all((levels > 0) & (levels < 1))):
-            raise InvalidParameterError(
-                f"The 'quantile' parameter of {type(self).__name__} must be a float "
-                "in the range (0, 1) or a non-empty sequence of such floats (one "
-                f"output per level). Got {q!r} instead."
-            )
-        return tuple(float(v) for v in levels)
-
-    def _several_levels(self):
-        return self.loss == "quantile" and self._quantile_levels() is not None
+    def _loss_parameters(self):
+        return _loss_params.loss_parameters(self)
 
     def _per_level(self, y, name):
-        """``y`` repeated once per quantile level (several levels), else ``y``.
-
-        Each output of a multi-level model is trained against the same target,
-        so the kernels see an ordinary multi-output problem.
-        """
-        if not self._several_levels():
-            return y
-        levels = self._quantile_levels()
-        if y.ndim != 1:
-            raise ValueError(
-                f"quantile={list(levels)} (a sequence of levels: one output per "
-                f"level) needs a 1-D target, but {name} has {y.shape[1]} columns. "
-                "Fit one model per column, or pass a single level (a number) for "
-                "a multi-output target."
-            )
-        return np.repeat(y.reshape(-1, 1), len(levels), axis=1)
-
-    def _loss_parameters(self):
-        if self.loss == "huber":
-            return (float(self.huber_delta),)
-        if self.loss == "quantile":
-            levels = self._quantile_levels()
-            # the level of every output: one per level, or the one level repeated
-            return levels if levels is not None else (float(self.quantile),) * self.n_outputs_
-        return ()
+        return _loss_params.per_level(self, y, name)
 
     def _check_training_params(self, n_hidden, incremental, val):
         super()._check_training_params(n_hidden, incremental, val)
-        self._quantile_levels()
+        _loss_params.quantile_levels(self)
 
     def _score_raw(self, raw, y_true, sample_weight):
         if not np.isfinite(raw).all():
@@ -676,14 +630,9 @@ class MLPRegressorNB(
     def score(self, X, y, sample_weight=None):
         if _dask.is_dask_collection(X):
             return _dask.score(self, X, y, sample_weight)
-        if self._scores_levels(y):
+        if _loss_params.scores_levels(self, y):
             y = self._per_level(column_or_1d(y), "y")
         return super().score(X, y, sample_weight=sample_weight)
-
-    def _scores_levels(self, y):
-        """Whether a 1-D ``y`` is compared with every level's column of predict."""
-        return (np.ndim(y) == 1 and self._several_levels()
-                and getattr(self, "n_outputs_", None) == len(self._quantile_levels()))
 
     score.__doc__ = score_doc(
         "Coefficient of determination R^2 of the prediction.",
