@@ -191,12 +191,20 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         units = _network.fitted_units(self.coefs_)
         n_hidden = len(units) - 2
         rates = _network.dropout_rates(self, n_hidden) if training else None
+        # Predicting never evaluates the loss: its parameters are only built
+        # (from the current, validated parameters) for training.
+        loss_par = self._loss_parameters() if training else ()
         return _network.net_arrays(units, self._hidden_activations(n_hidden),
-                                   self.out_activation_, rates, self._loss_name())
+                                   self.out_activation_, rates, self._loss_name(),
+                                   loss_par)
 
     def _loss_name(self):
         """The row of ``_specs.LOSSES`` this model trains with."""
         return _network.CANONICAL_LOSS[self.out_activation_]
+
+    def _loss_parameters(self):
+        """The loss's float parameters (``Net.loss_par``); none by default."""
+        return ()
 
     def _check_fitted_weights(self):
         _network.check_fitted_weights(self.coefs_, self.intercepts_,

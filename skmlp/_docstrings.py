@@ -2,7 +2,7 @@
 
 import textwrap
 
-from ._specs import ACTIVATIONS, OPTIMIZERS, described, names
+from ._specs import ACTIVATIONS, LOSSES, OPTIMIZERS, described, names
 
 
 def _paragraph(text):
@@ -182,6 +182,41 @@ COMMON_PARAMS_DOC = COMMON_PARAMS_DOC.replace("@ACTIVATIONS@", _paragraph(
     + ", ".join(f"'{n}'" for n in names(ACTIVATIONS, hidden=True, sklearn=True))
     + ".")).replace(
     "@SOLVERS@", ", ".join(f"'{name}'" for name in ("lbfgs", *OPTIMIZERS)))
+
+# The regressor's ``loss`` and its parameters (its own rows of _specs.LOSSES).
+REGRESSOR_LOSS_DOC = """
+    loss : {@REG_LOSS_NAMES@}, default='squared_error'
+        @REG_LOSSES@
+""".replace("@REG_LOSS_NAMES@", ", ".join(
+    f"'{n}'" for n in names(LOSSES, regression=True))).replace(
+    "@REG_LOSSES@", _paragraph(
+        "The loss function: " + described(LOSSES, regression=True)
+        + ". Every loss but 'poisson' has the identity output. 'absolute_error' "
+        "and 'quantile' are not differentiable where a prediction equals its "
+        "target; their subgradient there is 0 (absolute error) and ``-quantile`` "
+        "(as HistGradientBoostingRegressor's). The reported losses "
+        "(``loss_curve_``, ``validation_loss_curve_``) of the identity-output "
+        "losses are averaged over outputs, as scikit-learn's metrics "
+        "(mean_absolute_error, mean_pinball_loss) do; the squared error is "
+        "halved, as in scikit-learn's MLP. ``to_sklearn`` (and so ONNX export) "
+        "refuses the losses scikit-learn's MLPRegressor lacks."))
+
+REGRESSOR_LOSS_PARAMS_DOC = """
+    huber_delta : float, default=1.0
+        Where the 'huber' loss turns from squared to absolute: residuals
+        within ``huber_delta`` of the target count ``0.5 * r**2``, larger ones
+        ``huber_delta * (|r| - huber_delta / 2)``. In the units of y (scale
+        y, or choose it, accordingly). Ignored by the other losses.
+
+    quantile : float or array-like of float, default=0.5
+        The level(s) of the 'quantile' (pinball) loss, each in (0, 1): a
+        level ``q`` weighs residuals ``q * (y - p)`` above the prediction and
+        ``(1 - q) * (p - y)`` below, so the model predicts the conditional
+        ``q``-quantile. A sequence of levels with a 1-D target gives the
+        network one output per level, and ``predict`` one column per level in
+        the given order (a prediction interval from one model); a 2-D target
+        takes a single level. Ignored by the other losses.
+"""
 
 COMMON_ATTRS_DOC = """
     loss_ : float

@@ -171,6 +171,64 @@ def output_delta(P, Y, sw, norm):
     return (P - Y) * np.asarray(sw, dtype=np.float64)[:, None] * norm
 
 
+def robust_loss_matrix(P, Y, name, par):
+    """Per-sample, per-output loss of the identity-output regression losses.
+
+    ``name``: 'absolute_error' ``|y - p|``; 'huber' ``0.5 r^2`` for ``|r| <=
+    delta`` else ``delta (|r| - delta / 2)`` with ``delta = par[0]``;
+    'quantile' the pinball loss ``max(tau (y - p), (tau - 1) (y - p))`` with
+    ``tau = par[j]`` for output ``j`` (scikit-learn's mean_pinball_loss).
+    """
+    P = np.asarray(P, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    R = Y - P
+    if name == "absolute_error":
+        return np.abs(R)
+    if name == "huber":
+        delta = par[0]
+        return np.where(np.abs(R) <= delta, 0.5 * R**2, delta * (np.abs(R) - 0.5 * delta))
+    if name == "quantile":
+        tau = np.asarray(par, dtype=np.float64)[None, :]
+        return np.maximum(tau * R, (tau - 1.0) * R)
+    raise ValueError(name)
+
+
+def robust_output_delta(P, Y, sw, norm, name, par):
+    """The (sub)gradient of the weighted loss w.r.t. the (identity) output.
+
+    With ``r = p - y``: absolute error ``sign(r)`` (0 at the kink); huber
+    ``clip(r, -delta, delta)``; quantile ``1{y < p} - tau`` (``-tau`` at the
+    kink, as HistGradientBoosting's pinball loss).
+    """
+    P = np.asarray(P, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    R = P - Y
+    if name == "absolute_error":
+        G = np.sign(R)
+    elif name == "huber":
+        G = np.clip(R, -par[0], par[0])
+    elif name == "quantile":
+        G = (Y < P).astype(np.float64) - np.asarray(par, dtype=np.float64)[None, :]
+    else:
+        raise ValueError(name)
+    return G * np.asarray(sw, dtype=np.float64)[:, None] * norm
+
+
+def robust_loss_gradient(theta, X, Y, sw, units, acts, alpha, name, par):
+    """``(objective, gradient)`` of a robust loss, as :func:`loss_gradient`."""
+    sw = np.asarray(sw, dtype=np.float64)
+    norm = 1.0 / sw.sum()
+    activations = forward(X, theta, units, acts)
+    P = activations[-1]
+    D_out = robust_output_delta(P, Y, sw, norm, name, par)
+    grad, _ = backward(activations, D_out, theta, units, acts)
+    k = n_coef(units)
+    W = np.asarray(theta, dtype=np.float64)[:k]
+    grad[:k] += alpha * norm * W
+    data = float(np.sum(sw * robust_loss_matrix(P, Y, name, par).sum(axis=1)))
+    return (data + 0.5 * alpha * np.dot(W, W)) * norm, grad
+
+
 def objective(theta, X, Y, sw, units, acts, alpha, eps):
     """Full-batch objective ``(sum_i w_i loss_i + 0.5 alpha ||W||^2) / sum(w)``.
 

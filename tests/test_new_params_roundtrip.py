@@ -35,11 +35,16 @@ NEW_PARAMS = [
     ("n_jobs", 2),  # the batches are split: the gradient sums round differently
     ("weight_decay", 0.5),
     ("max_grad_norm", 0.01),
+    # the regressor's added loss values (their parameters: tests/test_losses.py)
+    ("loss", "absolute_error"),
+    ("loss", "huber"),
+    ("loss", "quantile"),
 ]
 CASES = [pytest.param(Est, name, value, id=f"{Est.__name__}-{name}={value!r}")
          for name, value in NEW_PARAMS
          for Est in (MLPClassifierNB, MLPRegressorNB)
-         if not (name == "class_weight" and Est is MLPRegressorNB)]
+         if not (name == "class_weight" and Est is MLPRegressorNB)
+         and not (name == "loss" and Est is MLPClassifierNB)]
 
 
 def _weights(est):
