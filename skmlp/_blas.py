@@ -2,14 +2,16 @@
 
 Numba's ``np.dot`` calls SciPy's bundled OpenBLAS (through
 ``scipy.linalg.cython_blas``), while NumPy's ``matmul`` calls the OpenBLAS that
-NumPy bundles (``scipy-openblas64``). The two are separate builds, often of
-different OpenBLAS releases, each with its own thread pool. The engine's
-products were measured 15% (float64) to 34% (float32) slower than NumPy's
-matmul of the same shapes (MNIST 784-300-100-10, batch 200, two BLAS threads)
-although Numba neither copies nor transposes the operands (the transposed views
-are passed as BLAS ``trans`` flags), and the products ran at the same speed on
-one thread: the difference was the library's multithreaded GEMM. So the engine
-calls the library NumPy's matmul calls, and runs at its rate on any CPU.
+NumPy bundles (``scipy-openblas64``): two builds, often of different OpenBLAS
+releases (0.3.30 and 0.3.31 where this was measured, both on their SkylakeX
+kernels), each with its own thread pool. Numba neither copies nor allocates
+(the transposed views go to BLAS as ``trans`` flags); the difference is the
+build. On the MNIST products (784-300-100-10, batch 200, best of 1,500 steps per
+product) float32 through SciPy's build took 8-10% longer than NumPy's matmul on
+two threads and 6% on one (11% for the 784 x 300 products); float64 differed by
+less than the noise of a shared machine. The benchmark's floor is NumPy's
+matmul, so the engine calls the library NumPy calls: its products are NumPy's
+on any CPU, and one OpenBLAS thread pool serves the process.
 
 How: on import, this module finds NumPy's OpenBLAS and registers its CBLAS
 ``?gemm`` entry points with LLVM under skmlp's own symbol names
