@@ -26,13 +26,14 @@ from sklearn.datasets import (
 # To rounding only: skmlp against scikit-learn's MLP (and an exported model run
 # by scikit-learn or onnxruntime), or one fit against another on a different
 # number of BLAS threads. The maths and the random draws are the same, but the
-# matrix products are summed in another order: Numba calls SciPy's OpenBLAS and
-# scikit-learn NumPy's, whose kernels are chosen at run time for the CPU
-# (Haswell, SkylakeX, Zen, ...), and a product split over two threads is summed
-# in blocks. Measured: 3e-17 on the weights after one epoch on iris, 2e-14
-# after 200 epochs on digits, ~1e-16 after two epochs of a 30-256-256-1
-# network on one against two threads. Classes predicted are identical, and
-# tests assert that exactly.
+# matrix products are summed in another order: skmlp calls its BLAS from
+# compiled code (NumPy's OpenBLAS, or SciPy's when NumPy has none; see
+# skmlp/_blas.py), not through NumPy as scikit-learn does, and OpenBLAS chooses
+# its kernels at run time for the CPU (Haswell, SkylakeX, Zen, ...), and a
+# product split over two threads is summed in blocks. Measured: 3e-17 on the
+# weights after one epoch on iris, 2e-14 after 200 epochs on digits, ~1e-16
+# after two epochs of a 30-256-256-1 network on one against two threads. Classes
+# predicted are identical, and tests assert that exactly.
 #
 # ROUND_OFF_TOL leaves more than three orders of magnitude above those for the
 # short fits compared here (at most a few dozen epochs or L-BFGS iterations,
