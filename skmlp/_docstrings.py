@@ -121,6 +121,15 @@ COMMON_PARAMS_DOC = """
         run on one thread. The first fit with split batches compiles an engine
         of its own (once, cached). On a machine whose cores are busy with
         other work, a split fit can be slower than one thread.
+
+    dask_sync_batches : int, default=8
+        Only for ``fit`` on Dask collections with 'sgd' or 'adam' (local SGD
+        with model averaging, see the user guide's "Scaling out"): every row
+        block of the data trains this many minibatches of its own rows from
+        the same weights, then the client averages the weights and the
+        optimizer state, each block weighted by the rows it trained on.
+        Smaller values follow a local fit more closely and cost one round of
+        the cluster (the model sent to and from every block) more often.
 """
 
 COMMON_ATTRS_DOC = """

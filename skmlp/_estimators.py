@@ -112,6 +112,7 @@ class MLPClassifierNB(
         weight_init="glorot_uniform",
         learning_rate_schedule=None,
         n_jobs=None,
+        dask_sync_batches=8,
         class_weight=None,
     ):
         super().__init__(
@@ -143,6 +144,7 @@ class MLPClassifierNB(
             weight_init=weight_init,
             learning_rate_schedule=learning_rate_schedule,
             n_jobs=n_jobs,
+            dask_sync_batches=dask_sync_batches,
         )
         self.class_weight = class_weight
 
@@ -463,6 +465,7 @@ class MLPRegressorNB(
         weight_init="glorot_uniform",
         learning_rate_schedule=None,
         n_jobs=None,
+        dask_sync_batches=8,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -493,6 +496,7 @@ class MLPRegressorNB(
             weight_init=weight_init,
             learning_rate_schedule=learning_rate_schedule,
             n_jobs=n_jobs,
+            dask_sync_batches=dask_sync_batches,
         )
 
     def _validate_input(self, X, y, incremental, reset):
