@@ -40,6 +40,7 @@ from typing import NamedTuple
 
 import numpy as np
 from sklearn.base import is_classifier
+from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_array, validate_data
 
@@ -300,7 +301,7 @@ def _validate_targets(est, Xa, ya, meta, first_pass, incremental):
     return checked.dtype, (1 if Y.ndim == 1 else Y.shape[1])
 
 
-def _class_weights(est, client, ya, first_pass):
+def _class_weights(est, client, ya):
     """The weight of each class (in ``classes_`` order), or None."""
     cw = getattr(est, "class_weight", None)
     if cw is None:
@@ -369,14 +370,11 @@ def fit_on_cluster(est, X, y, sample_weight, incremental, val, inputs):
         est._check_fitted_weights()
         dtype = est.coefs_[0].dtype
         check_same_structure(fitted_units(est.coefs_), layer_units)
-    from sklearn.utils import check_random_state
-
     est._random_state = check_random_state(est.random_state)
     if first_pass:
         est._initialize(np.empty((0, n_outputs)), layer_units, dtype)
     est.n_outputs_ = n_outputs
-    class_w = (_class_weights(est, client, ya, first_pass) if is_classifier(est)
-               else None)
+    class_w = _class_weights(est, client, ya) if is_classifier(est) else None
 
     theta = est._pack(dtype)
     est._unpack(theta, layer_units)

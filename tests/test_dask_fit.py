@@ -276,3 +276,53 @@ def test_killed_worker_costs_time_not_the_fit(numba_cache):
     finally:
         client.close()
         cluster.close()
+
+
+# ------------------------------------------------------- larger than memory
+def _rss():
+    import psutil
+
+    return psutil.Process().memory_info().rss
+
+
+def test_data_larger_than_the_workers_memory_trains(numba_cache):
+    """1.28 GB generated lazily, two workers limited to 600 MiB each: lbfgs trains.
+
+    Nothing is persisted: every evaluation generates each block again where it
+    runs (``da.random`` with a fixed seed gives the same blocks every time),
+    so a worker holds a block or two at a time. (An idle worker process holds
+    about 370 MB here: its imports.)
+    """
+    limit = 600 * 2**20
+    cluster = local_cluster(numba_cache, memory_limit=limit)
+    client = distributed.Client(cluster)
+    try:
+        X = da.random.default_rng(0).random((8_000_000, 20), chunks=(160_000, 20))
+        y = (X[:, 0] + X[:, 1] > 1).astype(int)
+        assert X.nbytes > 2 * limit
+        pids = client.run(os.getpid)
+        peak = {}
+        done = threading.Event()
+
+        def watch():
+            while not done.is_set():
+                for worker, rss in client.run(_rss).items():
+                    peak[worker] = max(peak.get(worker, 0), rss)
+                time.sleep(0.2)
+
+        watcher = threading.Thread(target=watch)
+        watcher.start()
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                est = MLPClassifierNB(hidden_layer_sizes=(4,), solver="lbfgs",
+                                      max_iter=1, random_state=0).fit(X, y)
+        finally:
+            done.set()
+            watcher.join()
+        assert est.n_iter_ >= 1 and np.isfinite(est.loss_)
+        assert client.run(os.getpid) == pids  # no worker was restarted
+        assert len(peak) == 2 and max(peak.values()) < limit, peak
+    finally:
+        client.close()
+        cluster.close()
