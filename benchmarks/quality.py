@@ -103,7 +103,7 @@ def run_config(config, params, data, epochs, log=print):
                     est.partial_fit(X, y, classes=classes)
                 record(est)
                 # fit's stopping rule, which partial_fit tracks but never stops on.
-                if est._no_improvement_count > est.n_iter_no_change:
+                if est._solver_state.no_improvement_count > est.n_iter_no_change:
                     break
     times = [float(c[0]) for c in clocks]
     best = int(np.argmax(acc))

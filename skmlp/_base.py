@@ -18,14 +18,16 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from . import _dask, _data, _network, _predict, _schedules, _validation_scale
+from . import _dask, _data, _network, _predict, _schedules, _scoring, _validation_scale
 from ._callbacks import CALLBACK_ATTRIBUTES, CallbackSupport, FitInputs
 from ._compile_notice import compile_notice
 from ._epoch import hyper_array, run_epoch
 from ._lbfgs import fit_lbfgs
+from ._solver_state import SolverState
+from ._specs import LOSSES, OPTIMIZERS
 from ._stochastic import StochasticTrainer
 
-_STOCHASTIC_SOLVERS = ("sgd", "adam")
+_STOCHASTIC_SOLVERS = tuple(OPTIMIZERS)
 
 # scikit-learn's sentence, first, so that code matching on its message still works.
 SKLEARN_NONFINITE = (
@@ -53,7 +55,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
             Interval(Integral, 1, None, closed="left"),
         ],
         "activation": [StrOptions(set(_network.HIDDEN_ACTIVATIONS)), list, tuple],
-        "solver": [StrOptions({"lbfgs", "sgd", "adam"})],
+        "solver": [StrOptions({"lbfgs", *OPTIMIZERS})],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "batch_size": [
             StrOptions({"auto"}),
@@ -88,6 +90,9 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
             _schedules.Schedule,
         ],
         "n_jobs": [None, Integral],
+        "scoring": [None, StrOptions(set(_scoring.SCORING_NAMES)), callable],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "max_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
         "dask_sync_batches": [Interval(Integral, 1, None, closed="left")],
     }
     # Models pickled before the parameter existed have no such attribute;
@@ -125,6 +130,9 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         weight_init,
         learning_rate_schedule,
         n_jobs,
+        scoring=None,
+        weight_decay=0.0,
+        max_grad_norm=None,
         dask_sync_batches=8,
     ):
         self.activation = activation
@@ -155,6 +163,9 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         self.weight_init = weight_init
         self.learning_rate_schedule = learning_rate_schedule
         self.n_jobs = n_jobs
+        self.scoring = scoring
+        self.weight_decay = weight_decay
+        self.max_grad_norm = max_grad_norm
         self.dask_sync_batches = dask_sync_batches
 
     # ------------------------------------------------------------------ hooks
@@ -187,7 +198,11 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         n_hidden = len(units) - 2
         rates = _network.dropout_rates(self, n_hidden) if training else None
         return _network.net_arrays(units, self._hidden_activations(n_hidden),
-                                   self.out_activation_, rates)
+                                   self.out_activation_, rates, self._loss_name())
+
+    def _loss_name(self):
+        """The row of ``_specs.LOSSES`` this model trains with."""
+        return _network.CANONICAL_LOSS[self.out_activation_]
 
     def _check_fitted_weights(self):
         _network.check_fitted_weights(self.coefs_, self.intercepts_,
@@ -213,14 +228,14 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
             hidden = [self.activation]  # no hidden layer: scikit-learn's factor rule
         self.coefs_, self.intercepts_ = _network.initial_weights(
             self.weight_init, self._random_state, layer_units, hidden, dtype)
-        self._best_theta = self._pack(dtype).copy()
+        # A new fit starts from a fresh solver state (a warm start keeps it).
+        self._solver_state = SolverState(best_theta=self._pack(dtype).copy())
         if self.solver in _STOCHASTIC_SOLVERS:
             self._init_stochastic_state()
 
     def _init_stochastic_state(self):
         self.loss_curve_ = []
         self.validation_loss_curve_ = None
-        self._no_improvement_count = 0
         if self.early_stopping:
             self.validation_scores_ = []
             self.best_validation_score_ = -np.inf
@@ -323,6 +338,18 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
                     "X_val needs a stochastic solver (there are no epochs to "
                     "validate with solver='lbfgs'). Use solver='adam' or 'sgd'."
                 )
+            if self.weight_decay != 0:
+                raise ValueError(
+                    "weight_decay is decoupled decay for the stochastic solvers: "
+                    "solver='lbfgs' minimises the loss itself, whose L2 penalty is "
+                    "alpha. Use alpha with lbfgs, or solver='adam' or 'sgd'."
+                )
+            if self.max_grad_norm is not None:
+                raise ValueError(
+                    "max_grad_norm clips minibatch steps: solver='lbfgs' takes "
+                    "line-search steps on the full gradient. Use max_grad_norm=None "
+                    "with lbfgs, or solver='adam' or 'sgd'."
+                )
         _schedules.check_schedule(self)
         if self.n_jobs == 0:
             raise ValueError(
@@ -367,7 +394,12 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
             self._initialize(Y, layer_units, dtype)
         self.n_outputs_ = Y.shape[1]
 
-        theta = self._pack(dtype)  # a new C-contiguous vector the fit owns
+        state = self.__dict__.get("_solver_state")
+        if state is None:  # weights set by hand, or from_sklearn of an lbfgs fit
+            state = self._solver_state = SolverState()
+        # A new C-contiguous vector the fit owns, from coefs_ and intercepts_
+        # (which may have been replaced by hand since the last fit).
+        state.theta = theta = self._pack(dtype)
         self._unpack(theta, layer_units)
         data = _data.kernel_data(X, Y, sample_weight, dtype)
         net = self._net(training=True)
@@ -375,8 +407,8 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
             val = self._validation_data(*val, dtype, X)
 
         if self.solver in _STOCHASTIC_SOLVERS:
-            trainer = StochasticTrainer(self, data, theta, net, Y, sample_weight,
-                                        incremental, val)
+            trainer = StochasticTrainer(self, state, data, net, Y, sample_weight,
+                                        incremental, val, X=X)
             # Split batches run an engine of their own (see _data.Team).
             with compile_notice(run_epoch, dtype, split=trainer.n_threads > 1):
                 trainer.run(inputs)
@@ -397,6 +429,9 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         for name, value in list(self.__dict__.items()):
             if isinstance(value, np.ndarray) and not value.flags.writeable:
                 self.__dict__[name] = np.array(value)
+        state = self.__dict__.get("_solver_state")
+        if state is not None:
+            state.own_arrays()
 
     def _training_weights(self, X, Y, sample_weight, incremental, validation=False):
         """Validated sample weights (None for uniform), class weights multiplied in."""
@@ -414,7 +449,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         return None
 
     def _validation_data(self, X_val, y_val, sample_weight_val, dtype, X):
-        """``(KernelData, y_true, sample_weight)`` for validation data given to fit.
+        """``(KernelData, y_true, sample_weight, X_val)`` for validation data given to fit.
 
         Warns when ``X_val`` does not look preprocessed like the training ``X``
         (see :mod:`skmlp._validation_scale`).
@@ -436,15 +471,17 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         sw = self._training_weights(X_val, Y_val, sample_weight_val, False,
                                     validation=True)
         data = _data.kernel_data(X_val, Y_val, sw, dtype)
-        return data, self._validation_target(Y_val), sw
+        return data, self._validation_target(Y_val), sw, X_val
 
     def _hyper(self, dtype, learning_rate):
         # scikit-learn reports the squared error averaged over outputs.
-        out_scale = 1.0 / self.n_outputs_ if self.out_activation_ == "identity" else 1.0
+        mean = LOSSES[self._loss_name()].mean_over_outputs
+        out_scale = 1.0 / self.n_outputs_ if mean else 1.0
         return hyper_array(
             dtype, learning_rate=learning_rate, momentum=self.momentum,
             nesterov=self.nesterovs_momentum, beta_1=self.beta_1, beta_2=self.beta_2,
-            epsilon=self.epsilon, alpha=self.alpha, out_scale=out_scale)
+            epsilon=self.epsilon, alpha=self.alpha, out_scale=out_scale,
+            weight_decay=self.weight_decay, max_grad_norm=self.max_grad_norm)
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":

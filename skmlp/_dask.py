@@ -1,10 +1,11 @@
 """Predicting and scoring on Dask collections, where the data is.
 
-``predict``, ``predict_proba``, ``predict_log_proba`` and ``score`` given a
-``dask.array.Array`` or a Dask DataFrame stay on the workers: the predict
-methods return a lazy Dask array built with ``map_blocks`` (one task per row
-block, nothing computed until the caller asks), and ``score`` computes only
-per-block sums, never gathering X into the client.
+``predict``, ``predict_proba``, ``predict_log_proba``, ``transform`` and
+``score`` given a ``dask.array.Array`` or a Dask DataFrame stay on the
+workers: the predict methods and ``transform`` return a lazy Dask array built
+with ``map_blocks`` (one task per row block, nothing computed until the
+caller asks), and ``score`` computes only per-block sums, never gathering X
+into the client.
 
 Each task receives a plain copy of the fitted estimator (NumPy arrays and
 plain values: it pickles like the estimator) and calls the estimator's own
@@ -99,6 +100,8 @@ def _output_meta(est, method, X_dtype):
     """An empty output of ``method``: its dtype and the width of its rows."""
     n_out = est.n_outputs_
     dtype = output_dtype(X_dtype, est.coefs_[0].dtype)
+    if method == "_transform":
+        return np.zeros((0, est._n_features_out), dtype)
     if method != "predict":
         n_classes = len(est.classes_)
         return np.zeros((0, n_classes if n_out == 1 else n_out), dtype)
@@ -118,8 +121,9 @@ def predict(est, X, method):
         A fitted estimator.
     X : dask.array.Array or dask DataFrame of shape (n_samples, n_features)
         The input data.
-    method : {'predict', 'predict_proba', 'predict_log_proba'}
-        The estimator's NumPy method to apply to each block.
+    method : {'predict', 'predict_proba', 'predict_log_proba', '_transform'}
+        The estimator's NumPy method to apply to each block (``_transform``:
+        ``transform`` without scikit-learn's ``set_output`` wrapping).
 
     Returns
     -------
@@ -139,7 +143,7 @@ def _map_blocks(est, Xa, method):
     worker_est.__dict__.update(est.__dict__)
     worker_est.__dict__.pop("feature_names_in_", None)
     func = _BlockMethod(worker_est, method, empty)
-    name = f"{type(est).__name__}-{method}".lower()
+    name = f"{type(est).__name__}-{method.lstrip('_')}".lower()
     if empty.ndim == 1:
         return Xa.map_blocks(func, dtype=empty.dtype, drop_axis=1,
                              chunks=(Xa.chunks[0],), meta=empty, token=name)

@@ -44,10 +44,11 @@ from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_array, validate_data
 
-from . import _data
+from . import _data, _scoring
 from ._epoch import loss_gradient, new_counters, train_epoch
 from ._lbfgs import fit_lbfgs
-from ._optim import ADAM, SGD
+from ._solver_state import SolverState
+from ._specs import OPTIMIZERS
 from ._stochastic import StochasticTrainer
 
 NO_CLIENT = (
@@ -376,7 +377,10 @@ def fit_on_cluster(est, X, y, sample_weight, incremental, val, inputs):
     est.n_outputs_ = n_outputs
     class_w = _class_weights(est, client, ya) if is_classifier(est) else None
 
-    theta = est._pack(dtype)
+    state = est.__dict__.get("_solver_state")
+    if state is None:  # weights set by hand, or from_sklearn of an lbfgs fit
+        state = est._solver_state = SolverState()
+    state.theta = theta = est._pack(dtype)
     est._unpack(theta, layer_units)
     net = est._net(training=True)
     spec = BlockSpec(np.dtype(dtype), getattr(est, "_label_binarizer", None)
@@ -394,7 +398,7 @@ def fit_on_cluster(est, X, y, sample_weight, incremental, val, inputs):
     given_val = None
     if val is not None:
         given_val = _validation(est, Xa, val, dtype)
-    ClusterTrainer(est, client, blocks, spec, theta, net, given_val).run(inputs)
+    ClusterTrainer(est, state, client, blocks, spec, net, given_val).run(inputs)
     return est
 
 
@@ -462,24 +466,27 @@ class ClusterTrainer(StochasticTrainer):
     schedules, stopping rules, rollback) is :class:`StochasticTrainer`'s.
     """
 
-    def __init__(self, est, client, blocks, spec, theta, net, given_val):
+    def __init__(self, est, state, client, blocks, spec, net, given_val):
         self.est = est
+        self.state = state
         self.client = client
         self.blocks = blocks
         self.spec = spec
-        self.theta = theta
+        self.theta = theta = state.theta
         self.net = net
         self.incremental = False
+        optimizer = OPTIMIZERS[est.solver]
+        self.opt_code, self.n_slots = optimizer.code, optimizer.state_rows
+        self.scorer = _scoring.validation_scorer(est)
         self._init_state(theta, False)
         from ._schedules import SklearnRule
 
-        self.rule = SklearnRule(est, est._schedule_state)
-        est._schedule_state = self.rule.state
-        _, self.val = self._split(np.empty((0, 1)), None, given_val)
+        self.rule = SklearnRule(est, state.schedule_state)
+        state.schedule_state = self.rule.state
+        _, self.val = self._split(np.empty((0, 1)), None, given_val, None)
         self.n_train = int(blocks.rows.sum())
         self.batch_size = est._batch_size(self.n_train)
         self.n_threads = 1
-        self.opt_code = ADAM if est.solver == "adam" else SGD
         self.sync = int(est.dask_sync_batches)
         self.sample_order = np.empty(0, dtype=np.int64)  # no global order
         self.checkpoint = self._checkpoint()
@@ -489,25 +496,25 @@ class ClusterTrainer(StochasticTrainer):
         """Rounds of local SGD over every block; the epoch's loss sum."""
         from dask import delayed
 
-        est = self.est
+        est, st = self.est, self.state
         seed = est._random_state.randint(np.iinfo(np.int32).max) if est.shuffle else -1
-        hyper = est._hyper(self.theta.dtype, est._learning_rate)
+        hyper = est._hyper(self.theta.dtype, st.learning_rate)
         batches = -(-self.blocks.rows // self.batch_size)
         n_rounds = max(1, -(-int(batches.max()) // self.sync))
         dropout = bool(np.any(self.net.keep < 1.0))
         loss_sum = 0.0
         n_params = self.theta.shape[0]
         for r in range(n_rounds):
-            state = delayed((np.array(self.theta), np.array(est._moments)), pure=True)
+            state = delayed((np.array(self.theta), np.array(st.moments)), pure=True)
             first = batches * r // n_rounds
             stop = batches * (r + 1) // n_rounds
-            step = int(est._counters[0])
+            step = int(st.counters[0])
             parts = []
             for c, (x, y, w) in enumerate(self.blocks.triples()):
                 dseed = 0
                 if dropout:
                     dseed = int(np.random.default_rng(
-                        [int(est._counters[1]) & 0x7FFFFFFFFFFFFFFF, est.n_iter_, r, c]
+                        [int(st.counters[1]) & 0x7FFFFFFFFFFFFFFF, est.n_iter_, r, c]
                     ).integers(1, np.iinfo(np.int64).max))
                 plan = RoundPlan(seed, c, int(first[c]), int(stop[c]), self.batch_size,
                                  self.opt_code, hyper, step, dseed)
@@ -517,9 +524,10 @@ class ClusterTrainer(StochasticTrainer):
             m = total[-1]
             self.theta[:] = total[:n_params] / m
             moments = total[n_params:-2] / m
-            est._moments[...] = moments.reshape(est._moments.shape)
-            if self.opt_code == ADAM:
-                est._counters[0] = step + int((stop - first).max())
+            st.moments[...] = moments.reshape(st.moments.shape)
+            # Adam's step count (SGD leaves it alone): the longest block's steps
+            if self.opt_code == OPTIMIZERS["adam"].code:
+                st.counters[0] = step + int((stop - first).max())
             loss_sum += total[-2]
         return loss_sum
 

@@ -13,11 +13,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from ._kernels import GELU, SILU
 from ._optim import N_HP
-
-# Activations whose derivative is computed from the pre-activation.
-PREACTIVATION_CODES = (GELU, SILU)
 
 # Rows per chunk when predicting or evaluating the full-batch loss: about 2**21
 # numbers of workspace (16 MiB in float64), and never fewer than 64 rows.
@@ -50,6 +46,9 @@ class Net(NamedTuple):
     units: np.ndarray  # int64, units per layer, input first
     acts: np.ndarray  # int64, activation code per non-input layer
     keep: np.ndarray  # float64, dropout keep probability per non-input layer
+    pre: np.ndarray  # int64, 1 where the layer's activation keeps its pre-activation
+    loss: int  # the loss code (_specs.LOSSES)
+    loss_par: np.ndarray  # float64, the loss's parameters (may be empty)
 
 
 class Work(NamedTuple):
@@ -80,8 +79,8 @@ class Team(NamedTuple):
     size: int  # threads that split each batch
     sync: np.ndarray  # int64 (_sync.SYNC_SIZE,): the shared barrier state
     grads: np.ndarray  # (size, n_params): row t is thread t's part of the gradient
-    partial: np.ndarray  # float64 (2, size, 2): per-thread loss and squared norm,
-    # double-buffered by batch parity
+    partial: np.ndarray  # float64 (2, size, 3): per-thread loss, squared norm and
+    # clipping's squared gradient norm, double-buffered by batch parity
 
 
 class Squad(NamedTuple):
@@ -170,7 +169,7 @@ def layout(net, cap):
         w += units[i] * n_out
         b += n_out
         a += cap * n_out
-        if net.acts[i] in PREACTIVATION_CODES:
+        if net.pre[i]:
             z += cap * n_out
         if net.keep[i] < 1.0:
             d += cap * n_out

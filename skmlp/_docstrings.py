@@ -1,16 +1,24 @@
 """The parameter and attribute sections the two estimators' docstrings share."""
 
+import textwrap
+
+from ._specs import ACTIVATIONS, OPTIMIZERS, described, names
+
+
+def _paragraph(text):
+    """``text`` wrapped as a parameter description (8 spaces in)."""
+    return textwrap.fill(text, width=88, initial_indent=" " * 8,
+                         subsequent_indent=" " * 8, break_on_hyphens=False).lstrip()
+
+
 COMMON_PARAMS_DOC = """
     hidden_layer_sizes : array-like of shape (n_layers - 2,), default=(100,)
         The ith element is the number of neurons in the ith hidden layer.
 
     activation : str or list of str, default='relu'
-        Activation of the hidden layers: one of 'identity', 'logistic',
-        'tanh', 'relu' (scikit-learn's), 'leaky_relu' (slope 0.01 below
-        zero), 'elu' (alpha 1), 'gelu' (exact, with erf) or 'silu'
-        (``x * sigmoid(x)``); or a list with one name per hidden layer.
+        @ACTIVATIONS@
 
-    solver : {'lbfgs', 'sgd', 'adam'}, default='adam'
+    solver : {@SOLVERS@}, default='adam'
         Weight optimizer. 'sgd' and 'adam' train one compiled epoch per call;
         'lbfgs' runs scipy's L-BFGS-B over a compiled full-batch loss and gradient.
 
@@ -122,6 +130,51 @@ COMMON_PARAMS_DOC = """
         of its own (once, cached). On a machine whose cores are busy with
         other work, a split fit can be slower than one thread.
 
+    scoring : str, callable or None, default=None
+        The validation score of the stochastic solvers, recorded in
+        ``validation_scores_`` after each epoch (with ``early_stopping`` or
+        ``X_val``); under early stopping it decides when to stop
+        (``n_iter_no_change`` epochs without an improvement of ``tol``) and
+        which weights are restored at the end (those of
+        ``best_validation_score_``). As HistGradientBoosting's: None (default)
+        keeps scikit-learn's score, ``score`` (accuracy or R^2); 'loss' is the
+        negative validation loss (``-validation_loss_curve_``, the training
+        loss without the L2 penalty), so a regressor can stop on its own loss
+        rather than on R^2; any name of :func:`sklearn.metrics.get_scorer_names`
+        (e.g. 'neg_log_loss', 'roc_auc', 'neg_mean_absolute_error') or a
+        callable ``scorer(estimator, X, y)`` returning a float, greater is
+        better, gives that score. Sample weights of the validation rows
+        (``class_weight`` included) are passed as ``sample_weight=`` when
+        there are any. Scorers are answered from the epoch's validation pass
+        (no second forward pass); they see the estimator with the weights of
+        the current epoch. Ignored by 'lbfgs' (no validation).
+
+    weight_decay : float, default=0.0
+        Decoupled weight decay (AdamW's, Loshchilov & Hutter) for 'adam' and
+        'sgd': before each minibatch step the coefficients are multiplied by
+        ``1 - lr * weight_decay``, where ``lr`` is the epoch's learning rate
+        (``learning_rate_init`` or the schedule's current rate; for adam the
+        rate before its bias correction), as PyTorch's ``AdamW`` does; the
+        step then uses the gradient of the weights before the decay.
+        Intercepts are not decayed (``alpha`` does not penalise them either).
+        Unlike ``alpha``, the decay bypasses Adam's moment normalisation and
+        sgd's momentum, and it is not part of ``loss_``. For plain sgd
+        (``momentum=0``) it equals the L2 penalty ``alpha = weight_decay * s``,
+        where ``s`` is the batch's sum of sample weights (``batch_size`` for
+        unit weights). 0 (default) runs no decay and changes no result.
+        'lbfgs' refuses a non-zero value: its L2 penalty is ``alpha``.
+
+    max_grad_norm : float or None, default=None
+        Gradient clipping for 'adam' and 'sgd': when the global L2 norm of a
+        minibatch's gradient (every layer's coefficients and intercepts,
+        ``alpha``'s penalty term included, since it is part of the loss, as
+        with PyTorch's ``clip_grad_norm_`` after ``backward``) exceeds
+        ``max_grad_norm``, the gradient is scaled to that norm before the
+        optimizer step. ``weight_decay`` is not a gradient and is not
+        clipped. With ``n_jobs`` the norm is the whole batch's gradient's.
+        None (default) never clips; a gradient within the limit is used
+        unchanged. 'lbfgs' refuses it: its line search sets the step.
+
     dask_sync_batches : int, default=8
         Only for ``fit`` on Dask collections with 'sgd' or 'adam' (local SGD
         with model averaging, see the user guide's "Scaling out"): every row
@@ -131,6 +184,13 @@ COMMON_PARAMS_DOC = """
         Smaller values follow a local fit more closely and cost one round of
         the cluster (the model sent to and from every block) more often.
 """
+COMMON_PARAMS_DOC = COMMON_PARAMS_DOC.replace("@ACTIVATIONS@", _paragraph(
+    "Activation of the hidden layers: one of "
+    + described(ACTIVATIONS, hidden=True)
+    + "; or a list with one name per hidden layer. scikit-learn's MLP has "
+    + ", ".join(f"'{n}'" for n in names(ACTIVATIONS, hidden=True, sklearn=True))
+    + ".")).replace(
+    "@SOLVERS@", ", ".join(f"'{name}'" for name in ("lbfgs", *OPTIMIZERS)))
 
 COMMON_ATTRS_DOC = """
     loss_ : float

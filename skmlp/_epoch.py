@@ -19,13 +19,14 @@ passes the same types (one compiled specialisation per dtype):
   targets as a 2-D float array and the sample weights. The Python layer passes
   them as read-only views, so read-only input (joblib memmaps) needs no second
   compilation.
-- ``net = (units, acts, keep)``: see :mod:`skmlp._kernels`.
+- ``net`` (:class:`~skmlp._data.Net`): layer sizes, activation codes, dropout,
+  the loss; see :mod:`skmlp._kernels`.
 - ``work``: workspaces and their layout, allocated once per fit
   (``_data.workspace``).
-- ``hyper``: float64 array of scalars, indexed by the ``H_*`` constants below
-  and filled by :func:`hyper_array`.
-- ``counters``: int64 array of shape (1 + threads,), advanced in place: Adam's
-  update count, then each thread's dropout generator state (64 bits).
+- ``hyper``: float64 array of scalars, indexed by the ``H_*`` constants of
+  :mod:`skmlp._hyper` and filled by :func:`hyper_array`.
+- ``counters``: int64 array of shape (1 + threads,), advanced in place: the
+  optimizer's step count, then each thread's dropout generator state (64 bits).
 - ``team`` (:class:`~skmlp._data.Team`): this thread's place when a batch is
   split across threads; None otherwise (a specialisation without the team's
   code).
@@ -41,75 +42,50 @@ threads gives bitwise-reproducible weights; it is a different order from one
 thread's, so the rounding (not the mathematics) differs from a one-thread fit.
 """
 
-import math
 from functools import partial as partial_job
 
 import numpy as np
 
 from ._crew import borrowed_crew
 from ._data import KernelData, Squad, Team, chunk_rows, workspace
-from ._jit import jit
+from ._hyper import (  # noqa: F401 - the H_* slots are re-exported for the drivers
+    H_ALPHA,
+    H_BETA_1,
+    H_BETA_2,
+    H_CLIP_EPS,
+    H_EPSILON,
+    H_LR,
+    H_MAX_GRAD_NORM,
+    H_MOMENTUM,
+    H_NESTEROV,
+    H_OPTIMIZER,
+    H_OUT_SCALE,
+    H_TINY,
+    H_WEIGHT_DECAY,
+    N_HYPER,
+    hyper_array,
+)
+from ._jit import jit, jit_inline
 from ._kernels import backward, forward, output_delta
 from ._optim import (
-    ADAM,
-    HP_BETA_1,
-    HP_BETA_2,
-    HP_EPSILON,
-    HP_LR,
-    HP_MOMENTUM,
-    HP_ONE_MINUS_BETA_1,
-    HP_ONE_MINUS_BETA_2,
     HP_REG,
-    HP_TINY,
-    HP_ZERO,
-    adam_step,
+    clip_gradient,
+    gradient_sq_norm,
+    optimizer_step,
     reduce_gradients,
-    sgd_step,
 )
 from ._sync import SYNC_ABORT, SYNC_SIZE, barrier
 
-# Modes of run_epoch besides the optimizers' codes (_optim.SGD, _optim.ADAM).
-EVALUATE = -1  # forward pass and loss only
+# What run_epoch does (``mode``).
+TRAIN = 0  # one optimizer step per batch (hyper[H_OPTIMIZER]), dropout active
+EVALUATE = -1  # forward pass and loss only (and the outputs, when ``out`` has rows)
 GRADIENT = -2  # full-data loss and gradient, accumulated over chunks (L-BFGS)
-PREDICT = -3  # forward pass; outputs written into the ``moments`` argument
-
-H_LR = 0
-H_MOMENTUM = 1
-H_NESTEROV = 2
-H_BETA_1 = 3
-H_BETA_2 = 4
-H_EPSILON = 5
-H_ALPHA = 6
-H_OUT_SCALE = 7
-H_CLIP_EPS = 8
-H_TINY = 9
-N_HYPER = 10
-
-
-def hyper_array(dtype, *, learning_rate=0.0, momentum=0.9, nesterov=True, beta_1=0.9,
-                beta_2=0.999, epsilon=1e-8, alpha=0.0, out_scale=1.0):
-    """The engine's ``hyper`` array: every scalar :func:`run_epoch` reads.
-
-    The one place that fills the ``H_*`` slots, for the estimators and the tests.
-    ``dtype`` (the model's) sets the probability clip and the subnormal limit.
-    """
-    h = np.zeros(N_HYPER, dtype=np.float64)
-    h[H_LR] = learning_rate
-    h[H_MOMENTUM] = momentum
-    h[H_NESTEROV] = float(nesterov)
-    h[H_BETA_1] = beta_1
-    h[H_BETA_2] = beta_2
-    h[H_EPSILON] = epsilon
-    h[H_ALPHA] = alpha
-    h[H_OUT_SCALE] = out_scale
-    h[H_CLIP_EPS] = np.finfo(dtype).eps
-    h[H_TINY] = np.finfo(dtype).tiny
-    return h
+PREDICT = -3  # forward pass; outputs into ``out``
 
 
 @jit
-def run_epoch(data, order, batch_size, net, theta, hyper, mode, moments, counters,
-              work, team):
+def run_epoch(data, order, batch_size, net, theta, hyper, mode, state, counters,
+              work, team, out):
     """Run one pass over ``X[order]`` in batches of ``batch_size`` rows.
 
     Parameters
@@ -123,37 +99,31 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, moments, counter
     theta : ndarray of shape (n_params,)
         Packed parameters, updated in place when training.
     mode : int
-        ``_optim.SGD`` or ``_optim.ADAM``: train (one optimizer step per batch,
-        dropout active). ``EVALUATE``: loss only (and the outputs into
-        ``moments`` when it has one row per visited sample). ``GRADIENT``: loss
-        and gradient over all rows into ``work.G``. ``PREDICT``: outputs into
-        ``moments``.
-    moments : ndarray
-        Training: shape (2, n_params), SGD velocity in row 0 or Adam's first
-        and second moments. ``PREDICT`` and ``EVALUATE``: the output array,
-        shape (n_rows, n_outputs) (same type, so no second compilation).
+        ``TRAIN``, ``EVALUATE``, ``GRADIENT`` (the gradient into ``work.G``)
+        or ``PREDICT``.
+    state : ndarray of shape (n_rows_of_state, n_params)
+        The optimizer's state (``_specs.OPTIMIZERS``), updated when training.
     team : _data.Team or None
         This thread's place when training splits every batch across
         ``team.size`` threads (see :func:`train_epoch`); None otherwise, and
-        always outside training. Thread ``tid`` runs the
-        forward and backward passes of its share of the batch's rows into
-        ``team.grads[tid]``, waits for the others, then sums the parts (in
-        thread order) and steps its share of the parameters; a second wait
-        ends the batch. Every thread returns the same loss.
+        always outside training. Thread ``tid`` runs the forward and backward
+        passes of its share of the batch's rows into ``team.grads[tid]``, waits
+        for the others, then sums the parts (in thread order) and steps its
+        share of the parameters; a second wait ends the batch. Every thread
+        returns the same loss.
+    out : ndarray of shape (n_rows, n_outputs) or (0, 0)
+        ``PREDICT`` and ``EVALUATE``: the output activations of the visited
+        rows, in visiting order; empty when not wanted.
 
     Returns
     -------
     value : float
-        Training and ``EVALUATE``: the sum over batches of ``batch_loss *
+        ``TRAIN`` and ``EVALUATE``: the sum over batches of ``batch_loss *
         batch_rows`` (scikit-learn's accumulation; the caller divides by the
         number of rows). ``GRADIENT``: the loss, L2 term included, consistent
         with the gradient when ``hyper[H_OUT_SCALE]`` is 1. ``PREDICT``: 0.
         NaN when another thread of the team failed.
     """
-    Y, sw = data.Y, data.sw
-    acts = net.acts
-    D, off = work.D, work.off
-    G = work.G  # this thread's part of the gradient (team.grads[tid] in a team)
     # ``team is None`` is decided at compile time: a one-thread call compiles
     # none of the team's code.
     if team is None:
@@ -162,135 +132,176 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, moments, counter
     else:
         tid = team.tid
         size = team.size
-    n_params = theta.shape[0]
-    n_coef = off[1, 0]
-    out_code = acts[acts.shape[0] - 1]
-    lr = hyper[H_LR]
-    alpha = hyper[H_ALPHA]
+    G = work.G  # this thread's part of the gradient (team.grads[tid] in a team)
     out_scale = hyper[H_OUT_SCALE]
-    clip_eps = hyper[H_CLIP_EPS]
-    tiny = hyper[H_TINY]
-    beta_1 = hyper[H_BETA_1]
-    beta_2 = hyper[H_BETA_2]
-    nesterov = hyper[H_NESTEROV] != 0.0
-    train = mode >= 0
-    # Step scalars in theta's dtype (see _optim), in this thread's own array.
-    hp = work.hp
-    if train:
-        hp[HP_MOMENTUM] = hyper[H_MOMENTUM]
-        hp[HP_BETA_1] = beta_1
-        hp[HP_ONE_MINUS_BETA_1] = 1.0 - beta_1
-        hp[HP_BETA_2] = beta_2
-        hp[HP_ONE_MINUS_BETA_2] = 1.0 - beta_2
-        hp[HP_EPSILON] = hyper[H_EPSILON]
-        hp[HP_TINY] = tiny
-        hp[HP_ZERO] = 0.0
+    alpha = hyper[H_ALPHA]
+    max_norm = hyper[H_MAX_GRAD_NORM]  # 0: no clipping
+    optimizer = int(hyper[H_OPTIMIZER])
+    train = mode == TRAIN
+    keep_outputs = (mode == PREDICT or mode == EVALUATE) and out.shape[0] > 0
     rng = counters[1 + tid : 2 + tid]  # each thread draws its own dropout stream
     step = counters[0]
     # This thread's share of the parameters in the optimizer step.
-    p_lo = n_params * tid // size
-    p_hi = n_params * (tid + 1) // size
+    p_lo = theta.shape[0] * tid // size
+    p_hi = theta.shape[0] * (tid + 1) // size
     phase = tid - tid  # 0, typed as a plain integer: one barrier specialisation
     parity = 0
     n = order.shape[0]
-    keep_outputs = mode == PREDICT or (mode == EVALUATE and moments.shape[0] == n)
-    sw_total = 0.0
-    if mode == GRADIENT:
-        for i in range(n):
-            sw_total += sw[order[i]]
+    sw_total = _weight_sum(data.sw, order) if mode == GRADIENT else 0.0
     total = 0.0
-    have_grad = False
+    first = True
     for start in range(0, n, batch_size):
         # (Conditionals, not min(): each builtin compiles a function of its own.)
-        stop = start + batch_size if start + batch_size < n else n
-        batch = order[start:stop]
-        sw_sum = 0.0
-        if mode != PREDICT:
-            for i in range(batch.shape[0]):
-                sw_sum += sw[batch[i]]
-            if sw_sum == 0.0 and not keep_outputs:
-                # A batch of zero-weight samples carries no gradient (and would
-                # divide by zero): it contributes nothing, as if it were absent.
-                continue
+        batch = order[start : start + batch_size if start + batch_size < n else n]
+        sw_sum = 1.0 if mode == PREDICT else _weight_sum(data.sw, batch)
+        if sw_sum == 0.0 and not keep_outputs:
+            # A batch of zero-weight samples carries no gradient (and would
+            # divide by zero): it contributes nothing, as if it were absent.
+            continue
         # This thread's rows of the batch (all of them in a team of one).
         r_lo = batch.shape[0] * tid // size
         rows = batch[r_lo : batch.shape[0] * (tid + 1) // size]
-        nb = rows.shape[0]
         loss = 0.0
-        empty = False
-        if team is not None:
-            empty = nb == 0
-        if empty:
-            # More threads than rows in this batch: an empty share, no gradient.
-            for p in range(n_params):
-                G[p] = 0.0
+        if rows.shape[0] == 0:
+            _fill(G, 0.0)  # more threads than rows: an empty share, no gradient
         else:
             # One call site per kernel: each site is a copy for LLVM to optimise.
-            P = forward(data, rows, net, theta, work, rng, train, tiny)
+            P = forward(data, rows, net, theta, work, rng, train, hyper[H_TINY])
             if keep_outputs:
-                # An explicit loop, not ``moments[start:stop] = P``: a slice
-                # assignment between arrays compiles Numba's shape-mismatch
-                # error formatting, which cost about 5 s of every cold first fit.
-                for i in range(nb):
-                    for j in range(P.shape[1]):
-                        moments[start + r_lo + i, j] = P[i, j]
-                if mode == PREDICT or sw_sum == 0.0:
-                    continue
-            k = P.shape[1]
-            lo = off[2, acts.shape[0] - 1]
-            Dout = D[lo : lo + nb * k].reshape((nb, k))
-            norm = 1.0 / (sw_total if mode == GRADIENT else sw_sum)
-            loss = output_delta(P, Y, sw, rows, norm, out_code, clip_eps, Dout)
-            if mode == EVALUATE:
-                total += loss / sw_sum * out_scale * nb
+                _copy_rows(P, out, start + r_lo)
+            if mode == PREDICT or sw_sum == 0.0:
                 continue
-            backward(data, rows, net, theta, work, have_grad and mode == GRADIENT,
-                     train, tiny)
+            norm = 1.0 / (sw_total if mode == GRADIENT else sw_sum)
+            loss = output_delta(P, data.Y, data.sw, rows, norm, net.loss, net.loss_par,
+                                hyper[H_CLIP_EPS], _output_deltas(work, net, P))
+            if mode == EVALUATE:
+                total += loss / sw_sum * out_scale * rows.shape[0]
+                continue
+            backward(data, rows, net, theta, work, mode == GRADIENT and not first, train,
+                     hyper[H_TINY])
         if mode == GRADIENT:
             total += loss
-            have_grad = True
+            first = False
             continue
+        grad = G
         if team is not None:
-            team.partial[parity, tid, 0] = loss
-            phase = barrier(team.sync, size, phase)
+            phase = _team_gradient(team, parity, phase, loss, p_lo, p_hi)
             if phase < 0:
                 return np.nan  # another thread failed
-        if team is None:
-            grad = G
-        else:
-            # The parts of this thread's share of the parameters, summed in order.
-            reduce_gradients(team.grads, p_lo, p_hi)
             grad = team.grads[0]
-        hp[HP_REG] = alpha / sw_sum
-        if mode == ADAM:
-            step += 1
-            hp[HP_LR] = lr * math.sqrt(1.0 - beta_2**step) / (1.0 - beta_1**step)
-            sq = adam_step(theta, grad, moments[0], moments[1], p_lo, p_hi, n_coef, hp)
-        else:
-            hp[HP_LR] = lr
-            sq = sgd_step(theta, grad, moments[0], p_lo, p_hi, n_coef, hp, nesterov)
+        work.hp[HP_REG] = alpha / sw_sum
+        if max_norm > 0.0:
+            # Gradient clipping: the whole batch's norm (the threads' shares
+            # summed in thread order), so every thread scales by the same factor.
+            gsq = gradient_sq_norm(theta, grad, work.hp[HP_REG], p_lo, p_hi,
+                                   work.off[1, 0])
+            if team is not None:
+                gsq, phase = _team_sum(team, parity, phase, gsq)
+                if phase < 0:
+                    return np.nan
+            clip_gradient(grad, work.hp, p_lo, p_hi, gsq, max_norm)
+        step += 1
+        sq = optimizer_step(optimizer, theta, grad, state, p_lo, p_hi, work.off[1, 0],
+                            hyper, work.hp, step)
         if team is not None:
-            partial = team.partial
-            partial[parity, tid, 1] = sq
-            phase = barrier(team.sync, size, phase)
+            loss, sq, phase = _team_totals(team, parity, phase, sq)
             if phase < 0:
                 return np.nan
-            # Every thread adds the parts in the same order: the same loss.
-            loss = 0.0
-            sq = 0.0
-            for t in range(size):
-                loss += partial[parity, t, 0]
-                sq += partial[parity, t, 1]
-            # The next batch writes the other half, so a thread that is ahead
-            # never overwrites parts that a slower one has yet to read.
             parity = 1 - parity
         batch_loss = loss / sw_sum * out_scale + 0.5 * alpha * sq / sw_sum
         total += batch_loss * batch.shape[0]
     if train and tid == 0:
         counters[0] = step
-    if mode != GRADIENT:
-        return total
-    # L2 term of the full-data objective, in the same pass that reads theta.
+    if mode == GRADIENT:
+        return _add_l2(theta, G, work.off[1, 0], alpha, out_scale, total, sw_total)
+    return total
+
+
+@jit_inline
+def _weight_sum(sw, rows):
+    s = 0.0
+    for i in range(rows.shape[0]):
+        s += sw[rows[i]]
+    return s
+
+
+@jit_inline
+def _fill(a, value):
+    for p in range(a.shape[0]):
+        a[p] = value
+
+
+@jit_inline
+def _copy_rows(P, out, start):
+    """``out[start:start + len(P)] = P``.
+
+    An explicit loop, not a slice assignment: that compiles Numba's
+    shape-mismatch error formatting, which cost about 5 s of every cold first
+    fit.
+    """
+    for i in range(P.shape[0]):
+        for j in range(P.shape[1]):
+            out[start + i, j] = P[i, j]
+
+
+@jit_inline
+def _output_deltas(work, net, P):
+    """The output layer's delta region, shaped as its activations ``P``."""
+    lo = work.off[2, net.acts.shape[0] - 1]
+    return work.D[lo : lo + P.shape[0] * P.shape[1]].reshape(P.shape)
+
+
+@jit_inline
+def _team_gradient(team, parity, phase, loss, p_lo, p_hi):
+    """Publish this thread's loss, wait for the team, sum its share of the gradient.
+
+    The parts of the parameters ``p_lo:p_hi`` are added into ``team.grads[0]``
+    in thread order. Returns the barrier's phase (negative: a thread failed).
+    """
+    team.partial[parity, team.tid, 0] = loss
+    phase = barrier(team.sync, team.size, phase)
+    if phase >= 0:
+        reduce_gradients(team.grads, p_lo, p_hi)
+    return phase
+
+
+@jit_inline
+def _team_sum(team, parity, phase, value):
+    """``value`` summed over the team in thread order (``team.partial``'s third
+    column), after a barrier; returns the sum and the barrier's phase."""
+    team.partial[parity, team.tid, 2] = value
+    phase = barrier(team.sync, team.size, phase)
+    total = 0.0
+    for t in range(team.size):
+        total += team.partial[parity, t, 2]
+    return total, phase
+
+
+@jit_inline
+def _team_totals(team, parity, phase, sq):
+    """After the step: the batch's loss and squared norm, summed over the team.
+
+    Every thread adds the parts in the same order, so all return the same
+    numbers. The next batch writes the other half of ``team.partial``, so a
+    thread that is ahead never overwrites parts a slower one has yet to read.
+    """
+    team.partial[parity, team.tid, 1] = sq
+    phase = barrier(team.sync, team.size, phase)
+    loss = 0.0
+    sq = 0.0
+    for t in range(team.size):
+        loss += team.partial[parity, t, 0]
+        sq += team.partial[parity, t, 1]
+    return loss, sq, phase
+
+
+@jit_inline
+def _add_l2(theta, G, n_coef, alpha, out_scale, total, sw_total):
+    """The full-data objective: the L2 term added to the loss and the gradient.
+
+    In the same pass that reads theta; the loss is ``out_scale`` times the
+    data term plus the penalty.
+    """
     norm = 1.0 / sw_total
     reg = alpha * norm
     sq = 0.0
@@ -314,34 +325,42 @@ def new_counters(n_threads=1):
 
 def train_epoch(data, order, batch_size, net, theta, hyper, opt_code, moments, counters,
                 work):
-    """One epoch of minibatch training (or ``EVALUATE``); see :func:`run_epoch`.
+    """One epoch of minibatch training; see :func:`run_epoch`.
 
+    ``opt_code`` is the optimizer's code (``_specs.OPTIMIZERS``), or
+    ``EVALUATE`` for the loss alone; ``moments`` is the optimizer's state.
     ``work`` is a :class:`~skmlp._data.Work` (one thread) or a
     :class:`~skmlp._data.Squad` (every batch split across its threads; training
-    modes only, and ``counters`` needs a slot per thread).
+    only, and ``counters`` needs a slot per thread).
     """
+    mode = EVALUATE if opt_code == EVALUATE else TRAIN
+    if mode == TRAIN:
+        hyper = hyper.copy()
+        hyper[H_OPTIMIZER] = opt_code
+    out = _no_outputs(theta.dtype)
     if not isinstance(work, Squad):
-        return run_epoch(data, order, batch_size, net, theta, hyper, opt_code, moments,
-                         counters, work, None)
-    return _train_epoch_threaded(data, order, batch_size, net, theta, hyper, opt_code,
-                                 moments, counters, work)
-
-
-def _train_epoch_threaded(data, order, batch_size, net, theta, hyper, opt_code, moments,
-                          counters, squad):
-    size = len(squad.works)
-    if opt_code < 0 or counters.shape[0] < 1 + size:
+        return run_epoch(data, order, batch_size, net, theta, hyper, mode, moments,
+                         counters, work, None, out)
+    if mode != TRAIN or counters.shape[0] < 1 + len(work.works):
         raise ValueError("a split epoch needs a training mode and a counter per thread")
+    return _train_epoch_threaded(data, order, batch_size, net, theta, hyper, moments,
+                                 counters, work, out)
+
+
+def _train_epoch_threaded(data, order, batch_size, net, theta, hyper, moments, counters,
+                          squad, out):
+    size = len(squad.works)
     sync = np.zeros(SYNC_SIZE, dtype=np.int64)
-    partial = np.zeros((2, size, 2), dtype=np.float64)
+    # Per batch parity and thread: loss, squared norm, clipping's gradient norm.
+    partial = np.zeros((2, size, 3), dtype=np.float64)
     failures = []
     results = [np.nan] * size
 
     def member(tid):
         try:
             results[tid] = run_epoch(
-                data, order, batch_size, net, theta, hyper, opt_code, moments, counters,
-                squad.works[tid], Team(tid, size, sync, squad.grads, partial))
+                data, order, batch_size, net, theta, hyper, TRAIN, moments, counters,
+                squad.works[tid], Team(tid, size, sync, squad.grads, partial), out)
         except BaseException as exc:  # noqa: BLE001 - re-raised by the caller
             failures.append(exc)
             sync[SYNC_ABORT] = 1  # the others stop waiting at their next barrier
@@ -356,6 +375,11 @@ def _train_epoch_threaded(data, order, batch_size, net, theta, hyper, opt_code, 
     return results[0]
 
 
+def _no_outputs(dtype):
+    """An empty output (and optimizer-state) array: the same type as a real one."""
+    return np.empty((0, 0), dtype=dtype)
+
+
 def loss_gradient(data, net, theta, hyper, work, chunk):
     """Full-data loss and gradient (for L-BFGS), in chunks of ``chunk`` rows.
 
@@ -368,9 +392,9 @@ def loss_gradient(data, net, theta, hyper, work, chunk):
     n = data.Y.shape[0]
     order = np.arange(n, dtype=np.int64)
     order.flags.writeable = False
-    moments = np.empty((0, 0), dtype=theta.dtype)
-    return run_epoch(data, order, chunk, net, theta, hyper, GRADIENT, moments,
-                     new_counters(), work, None)
+    none = _no_outputs(theta.dtype)
+    return run_epoch(data, order, chunk, net, theta, hyper, GRADIENT, none,
+                     new_counters(), work, None, none)
 
 
 def evaluate_rows(data, rows, net, theta, hyper, work, out):
@@ -381,8 +405,8 @@ def evaluate_rows(data, rows, net, theta, hyper, work, out):
     ``(len(rows), n_outputs)``.
     """
     cap = work.A.shape[0] // max(1, int(np.sum(net.units[1:])))
-    return run_epoch(data, rows, cap, net, theta, hyper, EVALUATE, out, new_counters(),
-                     work, None)
+    return run_epoch(data, rows, cap, net, theta, hyper, EVALUATE,
+                     _no_outputs(theta.dtype), new_counters(), work, None, out)
 
 
 # Read-only inputs of every predict call, made once per dtype and output width.
@@ -417,5 +441,5 @@ def predict_rows(data, rows, net, theta, out, cap=None, unit_layout=None):
     work = workspace(net, cap, dtype, data[3].shape[0] == 0, forward_only=True,
                      unit_layout=unit_layout)
     # The same named tuples as training, so this is the same specialisation.
-    run_epoch(KernelData(*data, Y, sw), rows, cap, net, theta, hyper, PREDICT, out,
-              _NO_COUNTERS, work, None)
+    run_epoch(KernelData(*data, Y, sw), rows, cap, net, theta, hyper, PREDICT,
+              _no_outputs(dtype), _NO_COUNTERS, work, None, out)

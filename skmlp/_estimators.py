@@ -23,10 +23,13 @@ from ._base import BaseMultilayerPerceptronNB
 from ._docstrings import COMMON_ATTRS_DOC, COMMON_PARAMS_DOC, score_doc
 from ._export import SklearnExportMixin
 from ._persistence import VersionedStateMixin
+from ._specs import LOSSES, names
+from ._transform import HiddenFeaturesMixin
 
 
 class MLPClassifierNB(
-    ClassifierMixin, SklearnExportMixin, VersionedStateMixin, BaseMultilayerPerceptronNB
+    ClassifierMixin, HiddenFeaturesMixin, SklearnExportMixin, VersionedStateMixin,
+    BaseMultilayerPerceptronNB,
 ):
     _parameter_constraints: dict = {
         **BaseMultilayerPerceptronNB._parameter_constraints,
@@ -39,7 +42,9 @@ class MLPClassifierNB(
     A drop-in replacement for :class:`sklearn.neural_network.MLPClassifier`: the
     same parameters, defaults, fitted attributes and methods. Multiclass targets
     use a softmax output with cross-entropy; binary and multilabel-indicator
-    targets use logistic outputs with binary cross-entropy.
+    targets use logistic outputs with binary cross-entropy. ``transform``
+    returns the last hidden layer's activations, so a fitted model is also a
+    feature extractor for a :class:`~sklearn.pipeline.Pipeline`.
 
     Parameters
     ----------"""
@@ -79,6 +84,8 @@ class MLPClassifierNB(
     ...                       random_state=0).fit(X, y)
     >>> clf.predict(X[:2]).shape
     (2,)
+    >>> clf.transform(X[:2]).shape  # the 16 hidden units
+    (2, 16)
     """
     )
 
@@ -112,6 +119,9 @@ class MLPClassifierNB(
         weight_init="glorot_uniform",
         learning_rate_schedule=None,
         n_jobs=None,
+        scoring=None,
+        weight_decay=0.0,
+        max_grad_norm=None,
         dask_sync_batches=8,
         class_weight=None,
     ):
@@ -144,6 +154,9 @@ class MLPClassifierNB(
             weight_init=weight_init,
             learning_rate_schedule=learning_rate_schedule,
             n_jobs=n_jobs,
+            scoring=scoring,
+            weight_decay=weight_decay,
+            max_grad_norm=max_grad_norm,
             dask_sync_batches=dask_sync_batches,
         )
         self.class_weight = class_weight
@@ -261,6 +274,25 @@ class MLPClassifierNB(
         y_pred = self._labels_from_output(raw)
         return accuracy_score(y_true, y_pred, sample_weight=sample_weight)
 
+    def _proba_from_output(self, y_pred):
+        if len(self.classes_) == 1:
+            # one class seen in training: every prediction is that class
+            return np.ones((y_pred.shape[0], 1), dtype=y_pred.dtype)
+        if self.n_outputs_ == 1:
+            p = y_pred.ravel()
+            return np.vstack([1 - p, p]).T
+        return y_pred
+
+    def _response_from_output(self, method, y_pred):
+        """``predict``, ``predict_proba`` or ``predict_log_proba`` from output activations."""
+        if method == "predict":
+            return self._labels_from_output(y_pred)
+        proba = self._proba_from_output(y_pred)
+        if method == "predict_log_proba":
+            with np.errstate(divide="ignore"):
+                return np.log(proba, out=proba)
+        return proba
+
     def predict(self, X):
         """Predict class labels.
 
@@ -348,14 +380,7 @@ class MLPClassifierNB(
         if _dask.is_dask_collection(X):
             return _dask.predict(self, X, "predict_proba")
         self._require_fitted()
-        y_pred = self._forward_pass_fast(X)
-        if len(self.classes_) == 1:
-            # one class seen in training: every prediction is that class
-            return np.ones((y_pred.shape[0], 1), dtype=y_pred.dtype)
-        if self.n_outputs_ == 1:
-            p = y_pred.ravel()
-            return np.vstack([1 - p, p]).T
-        return y_pred
+        return self._proba_from_output(self._forward_pass_fast(X))
 
     def predict_log_proba(self, X):
         """Log of the probability estimates.
@@ -394,7 +419,8 @@ class MLPClassifierNB(
 
 
 class MLPRegressorNB(
-    RegressorMixin, SklearnExportMixin, VersionedStateMixin, BaseMultilayerPerceptronNB
+    RegressorMixin, HiddenFeaturesMixin, SklearnExportMixin, VersionedStateMixin,
+    BaseMultilayerPerceptronNB,
 ):
     __doc__ = (
         """Multi-layer perceptron regressor trained in Numba kernels.
@@ -402,6 +428,8 @@ class MLPRegressorNB(
     A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`:
     identity output with squared error, or an exp output with the Poisson
     deviance (``loss='poisson'``); single and multi-output targets.
+    ``transform`` returns the last hidden layer's activations, so a fitted
+    model is also a feature extractor for a :class:`~sklearn.pipeline.Pipeline`.
 
     Parameters
     ----------
@@ -431,7 +459,7 @@ class MLPRegressorNB(
 
     _parameter_constraints: dict = {
         **BaseMultilayerPerceptronNB._parameter_constraints,
-        "loss": [StrOptions({"squared_error", "poisson"})],
+        "loss": [StrOptions(set(names(LOSSES, regression=True)))],
     }
 
     def __init__(
@@ -465,6 +493,9 @@ class MLPRegressorNB(
         weight_init="glorot_uniform",
         learning_rate_schedule=None,
         n_jobs=None,
+        scoring=None,
+        weight_decay=0.0,
+        max_grad_norm=None,
         dask_sync_batches=8,
     ):
         super().__init__(
@@ -496,6 +527,9 @@ class MLPRegressorNB(
             weight_init=weight_init,
             learning_rate_schedule=learning_rate_schedule,
             n_jobs=n_jobs,
+            scoring=scoring,
+            weight_decay=weight_decay,
+            max_grad_norm=max_grad_norm,
             dask_sync_batches=dask_sync_batches,
         )
 
@@ -536,7 +570,10 @@ class MLPRegressorNB(
         return y.astype(np.float64)
 
     def _output_activation(self):
-        return "exp" if self.loss == "poisson" else "identity"
+        return LOSSES[self.loss].output
+
+    def _loss_name(self):
+        return self.loss
 
     def _score_raw(self, raw, y_true, sample_weight):
         if not np.isfinite(raw).all():
@@ -545,6 +582,10 @@ class MLPRegressorNB(
             raw = raw.ravel()
             y_true = y_true.ravel()
         return r2_score(y_true, raw, sample_weight=sample_weight)
+
+    def _response_from_output(self, method, y_pred):
+        """``predict`` from output activations."""
+        return y_pred.ravel() if y_pred.shape[1] == 1 else y_pred
 
     def predict(self, X):
         """Predict using the multi-layer perceptron model.

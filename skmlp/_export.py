@@ -9,11 +9,11 @@ optimizer state (Adam's moments and step count, SGD's velocity and current
 learning rate) is converted as well, so a ``partial_fit`` after the conversion
 takes the same step the original library would have taken.
 
-The mapping relies on private attributes of both libraries (scikit-learn's
-``_label_binarizer``, ``_optimizer``, ``_best_coefs``; skmlp's ``_moments``,
-``_counters``, ``_learning_rate``, ``_schedule_state``, ``_best_theta``);
-``tests/test_export.py``
-checks it against the pinned scikit-learn.
+The mapping relies on private attributes of scikit-learn (``_label_binarizer``,
+``_optimizer``, ``_best_coefs``, ``_no_improvement_count``) and on skmlp's
+solver state (:class:`~skmlp._solver_state.SolverState`: moments, counters,
+learning rate, best weights, patience count); ``tests/test_export.py`` checks
+it against the pinned scikit-learn.
 """
 
 import copy
@@ -30,6 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._epoch import new_counters
 from ._network import SKLEARN_ACTIVATIONS
+from ._solver_state import SolverState
 
 # Output activations skmlp has that the installed scikit-learn's predict knows
 # ('exp', for the Poisson loss, arrived in scikit-learn 1.7).
@@ -51,7 +52,6 @@ _SHARED_FITTED = (
     "loss_curve_",
     "validation_scores_",
     "best_validation_score_",
-    "_no_improvement_count",
     "classes_",
     "_label_binarizer",
 )
@@ -149,27 +149,31 @@ def to_sklearn(est):
     sk.coefs_ = [np.array(c, copy=True) for c in est.coefs_]
     sk.intercepts_ = [np.array(b, copy=True) for b in est.intercepts_]
     sk.n_layers_ = len(sk.coefs_) + 1
+    state = getattr(est, "_solver_state", None) or SolverState()
+    if hasattr(est, "loss_curve_"):
+        # scikit-learn keeps the patience count of its stochastic solvers only
+        sk._no_improvement_count = state.no_improvement_count
     shapes = [c.shape for c in sk.coefs_] + [b.shape for b in sk.intercepts_]
     n_coef = len(sk.coefs_)
-    best = getattr(est, "_best_theta", None)
+    best = state.best_theta
     if best is not None and best.shape[0] == sum(int(np.prod(s)) for s in shapes):
         pieces = _split(best, shapes)
         sk._best_coefs, sk._best_intercepts = pieces[:n_coef], pieces[n_coef:]
-    optimizer = _sklearn_optimizer(est, sk.coefs_ + sk.intercepts_, shapes)
+    optimizer = _sklearn_optimizer(est, state, sk.coefs_ + sk.intercepts_, shapes)
     if optimizer is not None:
         sk._optimizer = optimizer
     return sk
 
 
-def _sklearn_optimizer(est, params, shapes):
+def _sklearn_optimizer(est, state, params, shapes):
     """scikit-learn's optimizer object holding skmlp's optimizer state, or None."""
-    moments = getattr(est, "_moments", None)
+    moments = state.moments
     if moments is None or moments.shape[1] != sum(p.size for p in params):
         return None
     if est.solver == "adam":
         opt = AdamOptimizer(params, est.learning_rate_init, est.beta_1, est.beta_2,
                             est.epsilon)
-        opt.t = int(est._counters[0])  # Adam's step count
+        opt.t = int(state.counters[0])  # Adam's step count
         opt.ms = _split(moments[0], shapes)
         opt.vs = _split(moments[1], shapes)
         return opt
@@ -177,7 +181,7 @@ def _sklearn_optimizer(est, params, shapes):
         opt = SGDOptimizer(params, est.learning_rate_init, est.learning_rate,
                            est.momentum, est.nesterovs_momentum, est.power_t)
         opt.velocities = _split(moments[0], shapes)
-        opt.learning_rate = float(est._learning_rate)
+        opt.learning_rate = float(state.learning_rate)
         return opt
     return None
 
@@ -222,18 +226,20 @@ def from_sklearn(cls, mlp):
     # Refuse arrays that do not form a network before any kernel sees them.
     est._check_fitted_weights()
     params = est.coefs_ + est.intercepts_
+    state = est._solver_state = SolverState(
+        no_improvement_count=getattr(mlp, "_no_improvement_count", 0))
     if hasattr(mlp, "_best_coefs") and hasattr(mlp, "_best_intercepts"):
-        est._best_theta = _flat(list(mlp._best_coefs) + list(mlp._best_intercepts),
-                                dtype)
+        state.best_theta = _flat(list(mlp._best_coefs) + list(mlp._best_intercepts),
+                                 dtype)
     else:
-        est._best_theta = _flat(params, dtype)
-    _skmlp_optimizer(mlp, est, params, dtype)
+        state.best_theta = _flat(params, dtype)
+    _skmlp_optimizer(mlp, state, params, dtype)
     # No _random_state: skmlp's next fit or partial_fit starts a new stream from
     # random_state, which is what scikit-learn's next call does.
     return est
 
 
-def _skmlp_optimizer(mlp, est, params, dtype):
+def _skmlp_optimizer(mlp, state, params, dtype):
     """Set skmlp's optimizer state from scikit-learn's ``_optimizer``, if any.
 
     Converted only when the optimizer matches the solver: a solver changed with
@@ -243,17 +249,19 @@ def _skmlp_optimizer(mlp, est, params, dtype):
     n = sum(p.size for p in params)
     counters = new_counters()
     if mlp.solver == "adam" and isinstance(opt, AdamOptimizer):
-        est._moments = np.stack([_flat(opt.ms, dtype), _flat(opt.vs, dtype)])
+        moments = np.stack([_flat(opt.ms, dtype), _flat(opt.vs, dtype)])
         counters[0] = opt.t
-        est._learning_rate = float(mlp.learning_rate_init)
+        learning_rate = float(mlp.learning_rate_init)
     elif mlp.solver == "sgd" and isinstance(opt, SGDOptimizer):
-        est._moments = np.stack([_flat(opt.velocities, dtype), np.zeros(n, dtype)])
-        est._learning_rate = float(opt.learning_rate)
+        moments = _flat(opt.velocities, dtype)[None, :]
+        learning_rate = float(opt.learning_rate)
     else:
         return
-    est._counters = counters
-    est._schedule_state = None  # scikit-learn has no skmlp schedule
-    if est._moments.shape[1] != n:
+    state.moments = moments
+    state.counters = counters
+    state.learning_rate = learning_rate
+    state.schedule_state = None  # scikit-learn has no skmlp schedule
+    if moments.shape[1] != n:
         raise ValueError(
             f"The {type(mlp).__name__}'s optimizer state does not match its "
             "weights (a network edited after fitting?). Refit it, or delete its "
@@ -279,7 +287,8 @@ class SklearnExportMixin:
         Constructor parameters that scikit-learn's class lacks only affect
         training (``dropout``, which is inverted and so needs no rescaling at
         prediction, ``weight_init``, ``class_weight``,
-        ``learning_rate_schedule``, ``n_jobs``) and are dropped. Everything that affects
+        ``learning_rate_schedule``, ``n_jobs``, ``weight_decay``,
+        ``max_grad_norm``) and are dropped. Everything that affects
         prediction must be expressible in scikit-learn, otherwise a
         ``ValueError`` says which part is not.
 

@@ -2,12 +2,16 @@
 
 Conventions shared by every function here:
 
-- The network is ``net = (units, acts, keep)``: ``units`` (int64) has one entry
-  per layer, input and output included (``[n_features, *hidden_layer_sizes,
+- The network is a ``_data.Net``: ``units`` (int64) has one entry per layer,
+  input and output included (``[n_features, *hidden_layer_sizes,
   n_outputs]``); ``acts`` (int64) one activation code per non-input layer, the
   last one being the output activation; ``keep`` (float64) the probability of
   keeping each non-input layer's units under dropout (1.0: no dropout; the
-  output layer's is always 1.0).
+  output layer's is always 1.0); ``pre`` (int64) 1 for the layers whose
+  activation keeps its pre-activation; ``loss`` the loss code and
+  ``loss_par`` (float64) its parameters. The codes and their facts are the
+  rows of :mod:`skmlp._specs`; every dispatch on a code names each one and
+  ends in a branch that writes NaN.
 - All weights and intercepts live in one flat vector ``theta`` laid out as
   scikit-learn's ``_pack`` does: every coefficient matrix (row-major) first, then
   every intercept vector. Views into it start at the offsets in ``work.off``.
@@ -30,18 +34,22 @@ import math
 import numpy as np
 
 from ._jit import jit, jit_inline, jit_ordered
-
-# Activation codes. Names live in Python (see ``_network.ACTIVATION_CODES``).
-IDENTITY = 0
-LOGISTIC = 1
-TANH = 2
-RELU = 3
-SOFTMAX = 4
-EXP = 5
-LEAKY_RELU = 6
-ELU = 7
-GELU = 8
-SILU = 9
+from ._specs import (
+    BINARY_LOG_LOSS,
+    ELU,
+    EXP,
+    GELU,
+    IDENTITY,
+    LEAKY_RELU,
+    LOG_LOSS,
+    LOGISTIC,
+    POISSON,
+    RELU,
+    SILU,
+    SOFTMAX,
+    SQUARED_ERROR,
+    TANH,
+)
 
 LEAKY_SLOPE = 0.01  # negative-side slope of leaky_relu (PyTorch's and Keras's)
 ELU_ALPHA = 1.0  # saturation value of elu for large negative inputs
@@ -96,9 +104,9 @@ def bias_activation(Z, b, code, tiny, Zpre):
     One pass over memory. Values whose magnitude falls below ``tiny`` (the
     smallest normal number of the dtype) are flushed to zero for the saturating
     outputs, because subnormal numbers make the following BLAS calls crawl.
-    For GELU and SiLU, whose derivative cannot be written from the output, the
-    pre-activation is also stored in ``Zpre`` (same shape); other codes never
-    touch it.
+    For the codes whose derivative cannot be written from the output (GELU,
+    SiLU: ``preactivation`` in ``_specs.ACTIVATIONS``), the pre-activation is
+    also stored in ``Zpre`` (same shape); other codes never touch it.
     """
     nb, n = Z.shape
     if code == IDENTITY:
@@ -154,7 +162,7 @@ def bias_activation(Z, b, code, tiny, Zpre):
                 v = Z[i, j] + b[j]
                 Zpre[i, j] = v
                 Z[i, j] = v / (1.0 + math.exp(-v))
-    else:  # SOFTMAX
+    elif code == SOFTMAX:
         for i in range(nb):
             m = -np.inf
             for j in range(n):
@@ -173,6 +181,10 @@ def bias_activation(Z, b, code, tiny, Zpre):
                 if v < tiny:
                     v = 0.0
                 Z[i, j] = v
+    else:  # a code without its kernel: NaN, which the divergence checks catch
+        for i in range(nb):
+            for j in range(n):
+                Z[i, j] = np.nan
 
 
 @jit
@@ -187,7 +199,9 @@ def activation_derivative(D, A, Zpre, code, tiny):
     next matrix product.
     """
     nb, n = D.shape
-    if code == RELU:
+    if code == IDENTITY:
+        pass  # the derivative is 1
+    elif code == RELU:
         for i in range(nb):
             for j in range(n):
                 D[i, j] = D[i, j] if A[i, j] != 0 else 0.0
@@ -229,6 +243,10 @@ def activation_derivative(D, A, Zpre, code, tiny):
                 sg = 1.0 / (1.0 + math.exp(-z))
                 d = D[i, j] * (sg * (1.0 + z * (1.0 - sg)))
                 D[i, j] = d if abs(d) >= tiny else 0.0
+    else:  # no hidden-layer derivative for this code: NaN
+        for i in range(nb):
+            for j in range(n):
+                D[i, j] = np.nan
 
 
 @jit
@@ -275,7 +293,7 @@ def forward(data, rows, net, theta, work, rng, train, tiny):
     (their dropped activations feed the next layer), drawing from ``rng``.
     """
     X, sp_data, sp_indices, sp_indptr = data[0], data[1], data[2], data[3]
-    units, acts, keep = net
+    units, acts, keep, pre_layers = net.units, net.acts, net.keep, net.pre
     Xb, A, Zp, M, Ad, off = work.Xb, work.A, work.Z, work.M, work.Ad, work.off
     nb = rows.shape[0]
     n_trans = units.shape[0] - 1
@@ -295,7 +313,7 @@ def forward(data, rows, net, theta, work, rng, train, tiny):
         else:
             np.dot(prev, W, Z)
         code = acts[layer]
-        pre = _region(Zp, off[3, layer], nb if code >= GELU else 0, n_out)
+        pre = _region(Zp, off[3, layer], nb if pre_layers[layer] else 0, n_out)
         bias_activation(Z, b, code, tiny, pre)
         prev = Z
         if train and keep[layer] < 1.0:
@@ -313,13 +331,15 @@ def _clip(p, eps):
 
 
 @jit_ordered
-def output_delta(P, Y, sw, rows, norm, out_code, eps, D):
+def output_delta(P, Y, sw, rows, norm, loss_code, loss_par, eps, D):
     """Loss of a batch and the output layer's delta.
 
-    For every supported output/loss pair (softmax + cross-entropy, logistic +
-    binary cross-entropy, identity + squared error, exp + Poisson deviance) the
-    derivative of the loss with respect to the output pre-activation is
-    ``P - Y``: the canonical link. ``D`` receives ``(P - Y) * w_i * norm``.
+    ``loss_code`` picks the loss (``_specs.LOSSES``); ``loss_par`` holds its
+    parameters. For the losses paired with their canonical link (squared
+    error with the identity output, Poisson deviance with exp, log loss with
+    softmax, binary log loss with logistic), the derivative of the loss with
+    respect to the output pre-activation is ``P - Y``, and ``D`` receives
+    ``(P - Y) * w_i * norm``.
 
     Compiled without reassociation (``_jit.jit_ordered``) on purpose: with it,
     LLVM vectorised the sum over outputs and, to do so, took the logarithm of
@@ -331,7 +351,8 @@ def output_delta(P, Y, sw, rows, norm, out_code, eps, D):
     -------
     loss : float
         ``sum_i w_i * loss_i`` in float64, where ``loss_i`` sums over outputs
-        (half the squared error for the identity output).
+        (half the squared error for the squared-error loss). NaN, with NaN
+        deltas, for a code without a branch here.
     """
     nb, k = P.shape
     # The loss first: ``D`` may be ``P``'s own memory (evaluation passes use
@@ -343,27 +364,36 @@ def output_delta(P, Y, sw, rows, norm, out_code, eps, D):
         for j in range(k):
             p = P[i, j]
             y = Y[r, j]
-            if out_code == IDENTITY:
+            if loss_code == SQUARED_ERROR:
                 li += 0.5 * (y - p) * (y - p)
-            elif out_code == EXP:
+            elif loss_code == POISSON:
                 if y > 0:
                     li += y * math.log(y / p)
                 li += p - y
-            elif out_code == SOFTMAX:
+            elif loss_code == LOG_LOSS:
                 if y != 0:
                     li -= y * math.log(_clip(p, eps))
-            else:  # LOGISTIC
+            elif loss_code == BINARY_LOG_LOSS:
                 pc = _clip(p, eps)
                 if y != 0:
                     li -= y * math.log(pc)
                 if y != 1:
                     li -= (1.0 - y) * math.log(1.0 - pc)
+            else:
+                li = np.nan
         total += sw[r] * li
-    for i in range(nb):
-        r = rows[i]
-        wn = sw[r] * norm
-        for j in range(k):
-            D[i, j] = (P[i, j] - Y[r, j]) * wn
+    canonical = (loss_code == SQUARED_ERROR or loss_code == POISSON
+                 or loss_code == LOG_LOSS or loss_code == BINARY_LOG_LOSS)
+    if canonical:
+        for i in range(nb):
+            r = rows[i]
+            wn = sw[r] * norm
+            for j in range(k):
+                D[i, j] = (P[i, j] - Y[r, j]) * wn
+    else:
+        for i in range(nb):
+            for j in range(k):
+                D[i, j] = np.nan
     return total
 
 
@@ -379,7 +409,7 @@ def backward(data, rows, net, theta, work, accumulate, train, tiny):
     masks that :func:`forward` left in the workspace.
     """
     sp_data, sp_indices, sp_indptr = data[1], data[2], data[3]
-    units, acts, keep = net
+    units, acts, keep, pre_layers = net.units, net.acts, net.keep, net.pre
     Xb, A, D, G, Gtmp, Zp, M, Ad, off = (work.Xb, work.A, work.D, work.G, work.Gtmp,
                                          work.Z, work.M, work.Ad, work.off)
     nb = rows.shape[0]
@@ -425,6 +455,6 @@ def backward(data, rows, net, theta, work, accumulate, train, tiny):
                     for j in range(n_in):
                         Dprev[i, j] *= mask[i, j]
             code = acts[layer - 1]
-            pre = _region(Zp, off[3, layer - 1], nb if code >= GELU else 0, n_in)
+            pre = _region(Zp, off[3, layer - 1], nb if pre_layers[layer - 1] else 0, n_in)
             activation_derivative(Dprev, _region(A, off[2, layer - 1], nb, n_in), pre,
                                   code, tiny)

@@ -12,34 +12,14 @@ import numpy as np
 from sklearn.utils._param_validation import InvalidParameterError
 
 from ._data import Net
-from ._kernels import (
-    ELU,
-    EXP,
-    GELU,
-    IDENTITY,
-    LEAKY_RELU,
-    LOGISTIC,
-    RELU,
-    SILU,
-    SOFTMAX,
-    TANH,
-)
+from ._specs import ACTIVATIONS, LOSSES, names
 
 # Names a user may give, and the output activations the estimators choose.
-ACTIVATION_CODES = {
-    "identity": IDENTITY,
-    "logistic": LOGISTIC,
-    "tanh": TANH,
-    "relu": RELU,
-    "softmax": SOFTMAX,
-    "exp": EXP,
-    "leaky_relu": LEAKY_RELU,
-    "elu": ELU,
-    "gelu": GELU,
-    "silu": SILU,
-}
-SKLEARN_ACTIVATIONS = ("identity", "logistic", "tanh", "relu")
-HIDDEN_ACTIVATIONS = SKLEARN_ACTIVATIONS + ("leaky_relu", "elu", "gelu", "silu")
+ACTIVATION_CODES = {name: a.code for name, a in ACTIVATIONS.items()}
+SKLEARN_ACTIVATIONS = names(ACTIVATIONS, hidden=True, sklearn=True)
+HIDDEN_ACTIVATIONS = names(ACTIVATIONS, hidden=True)
+# The loss each output activation pairs with when no loss is named.
+CANONICAL_LOSS = {s.output: name for name, s in LOSSES.items() if s.canonical}
 WEIGHT_INITS = ("glorot_uniform", "glorot_normal", "he_uniform", "he_normal",
                 "truncated_normal")
 
@@ -99,13 +79,22 @@ def dropout_rates(estimator, n_hidden):
     return [float(r) for r in rates]
 
 
-def net_arrays(units, hidden_acts, out_activation, rates=None):
-    """The kernels' :class:`~skmlp._data.Net` for these layers."""
-    acts = [ACTIVATION_CODES[a] for a in hidden_acts] + [ACTIVATION_CODES[out_activation]]
+def net_arrays(units, hidden_acts, out_activation, rates=None, loss=None,
+               loss_par=()):
+    """The kernels' :class:`~skmlp._data.Net` for these layers.
+
+    ``loss`` names a row of ``_specs.LOSSES`` (default: the output
+    activation's canonical loss); ``loss_par`` are its parameters.
+    """
+    layers = [ACTIVATIONS[a] for a in hidden_acts] + [ACTIVATIONS[out_activation]]
     rates = [0.0] * len(hidden_acts) if rates is None else rates
     keep = [1.0 - r for r in rates] + [1.0]
-    return Net(np.asarray(units, dtype=np.int64), np.asarray(acts, dtype=np.int64),
-               np.asarray(keep, dtype=np.float64))
+    loss = CANONICAL_LOSS[out_activation] if loss is None else loss
+    return Net(np.asarray(units, dtype=np.int64),
+               np.asarray([a.code for a in layers], dtype=np.int64),
+               np.asarray(keep, dtype=np.float64),
+               np.asarray([int(a.preactivation) for a in layers], dtype=np.int64),
+               LOSSES[loss].code, np.asarray(loss_par, dtype=np.float64))
 
 
 def fitted_units(coefs):
@@ -140,7 +129,7 @@ def initial_weights(method, random_state, layer_units, hidden_acts, dtype):
         rs = random_state
         if method == "glorot_uniform":
             act = hidden_acts[0] if len(set(hidden_acts)) == 1 else feeds[i]
-            bound = np.sqrt((2.0 if act == "logistic" else 6.0) / (fan_in + fan_out))
+            bound = np.sqrt(ACTIVATIONS[act].glorot_factor / (fan_in + fan_out))
             coefs.append(rs.uniform(-bound, bound, (fan_in, fan_out)))
             intercepts.append(rs.uniform(-bound, bound, fan_out))
             continue

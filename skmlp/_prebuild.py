@@ -4,7 +4,8 @@ skmlp has one compiled engine with four specialisations: float64 and float32
 models, each on one thread and with batches split across threads
 (``n_jobs > 1``). A fit compiles the one it needs on first use; this builds all
 four up front (a few tiny fits), so that a container image or a CI cache holds
-them and no later process compiles.
+them and no later process compiles. ``transform`` runs predict's specialisation
+(see ``skmlp._transform``), so it is covered by the same fits.
 """
 
 import time

@@ -98,9 +98,15 @@ def output_dtype(X_dtype, model_dtype):
     return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
 
 
-def forward_pass(est, X, check_input=True):
-    """Output-layer activations for X (validated unless ``check_input``)."""
-    theta, net, unit_layout = prepared(est)
+def forward_pass(est, X, check_input=True, prepare=prepared):
+    """Output-layer activations for X (validated unless ``check_input``).
+
+    ``prepare(est)`` gives ``(theta, net, unit_layout)``: :func:`prepared`
+    (the whole network) by default; ``transform`` passes the network cut
+    after its last hidden layer (``skmlp._transform``), so both share this
+    validation and the one compiled engine.
+    """
+    theta, net, unit_layout = prepare(est)
     plain = check_input and plain_input(est, X, theta.dtype)
     if check_input and not plain:
         # "numeric" (as scikit-learn's predict) refuses strings; the kernel

@@ -6,6 +6,10 @@ state that survives between calls, the validation split, the sample order,
 bookkeeping of the fitted attributes, stopping rules and rolling back to the
 last complete epoch. Each job is one method of :class:`StochasticTrainer`.
 
+What survives between calls is a :class:`~skmlp._solver_state.SolverState`
+the trainer is given and updates; from the estimator it reads parameters and
+writes only the public fitted attributes (``loss_curve_``, ``n_iter_``, ...).
+
 Randomness is drawn in scikit-learn's order (split, then one shuffle per
 epoch, from the estimator's stream) so that with the same seed both libraries
 visit the data in the same order.
@@ -18,11 +22,11 @@ import numpy as np
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
-from . import _data
+from . import _data, _scoring
 from ._callbacks import fit_events
 from ._epoch import EVALUATE, evaluate_rows, new_counters, train_epoch
-from ._optim import ADAM, SGD
 from ._schedules import SklearnRule
+from ._specs import OPTIMIZERS
 from ._threads import batch_threads, blas_threads_for
 
 
@@ -34,6 +38,7 @@ class Validation(NamedTuple):
     y_true: np.ndarray  # targets in the form the score function takes
     sample_weight: np.ndarray  # or None
     work: _data.Work  # forward workspace with room for all rows
+    X: object  # the rows as a scorer takes them (``scoring`` a scorer), or None
 
 
 class Checkpoint(NamedTuple):
@@ -51,11 +56,13 @@ class StochasticTrainer:
     Parameters
     ----------
     est : BaseMultilayerPerceptronNB
-        The estimator; its fitted attributes are updated as epochs finish.
+        The estimator: its parameters are read, its public fitted attributes
+        (``loss_curve_``, ``n_iter_``, ``t_``, ...) updated as epochs finish.
+    state : SolverState
+        The solver state, updated in place; ``state.theta`` holds the packed
+        parameters (``coefs_``/``intercepts_`` are views of it).
     data : KernelData
         Validated training data.
-    theta : ndarray of shape (n_params,)
-        Packed parameters (``coefs_``/``intercepts_`` are views of it).
     net : tuple of ndarray
         ``(units, acts)``.
     Y : ndarray of shape (n_samples, n_outputs)
@@ -65,27 +72,35 @@ class StochasticTrainer:
     incremental : bool
         True for ``partial_fit``: one epoch, state carried over between calls.
     given_val : tuple or None
-        ``(KernelData, y_true, sample_weight)`` of validation data given to fit.
+        ``(KernelData, y_true, sample_weight, X_val)`` of validation data given
+        to fit.
+    X : {ndarray, sparse matrix} or None
+        The validated training data, whose held-out rows a scorer takes
+        (only read when ``scoring`` is a scorer).
     """
 
-    def __init__(self, est, data, theta, net, Y, sample_weight, incremental,
-                 given_val=None):
+    def __init__(self, est, state, data, net, Y, sample_weight, incremental,
+                 given_val=None, X=None):
         if est.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
         self.est = est
+        self.state = state
         self.data = data
-        self.theta = theta
+        self.theta = theta = state.theta
         self.net = net
         self.incremental = incremental
+        spec = OPTIMIZERS[est.solver]
+        self.opt_code, self.n_slots = spec.code, spec.state_rows
+        self.scorer = _scoring.validation_scorer(est)
         self._init_state(theta, incremental)
         if est.solver == "sgd" and est.momentum == 0:
             # Plain SGD neither reads nor writes the velocity (see _optim):
             # clear it, so that a later call with momentum starts from rest
             # rather than from a velocity left by an earlier one.
-            est._moments[0].fill(0.0)
-        self.rule = SklearnRule(est, est._schedule_state)
-        est._schedule_state = self.rule.state
-        self.idx_train, self.val = self._split(Y, sample_weight, given_val)
+            state.moments[0].fill(0.0)
+        self.rule = SklearnRule(est, state.schedule_state)
+        state.schedule_state = self.rule.state
+        self.idx_train, self.val = self._split(Y, sample_weight, given_val, X)
         self.n_train = self.idx_train.shape[0]
         self.batch_size = est._batch_size(self.n_train)
         self.n_threads = batch_threads(est.n_jobs, net.units, self.batch_size)
@@ -95,11 +110,10 @@ class StochasticTrainer:
         else:
             self.work = _data.squad_workspace(net, self.batch_size, theta.dtype,
                                               data.dense, self.n_threads)
-        self.opt_code = ADAM if est.solver == "adam" else SGD
         # scikit-learn shuffles the previous epoch's order again (composing
         # permutations); partial_fit on blocks of the same size keeps doing so
         # across calls, so that k calls equal fit(max_iter=k).
-        order = getattr(est, "_sample_order", None)
+        order = state.sample_order
         if not incremental or order is None or order.shape[0] != self.n_train:
             order = np.arange(self.n_train, dtype=np.int64)
         self.sample_order = order
@@ -108,10 +122,11 @@ class StochasticTrainer:
 
     # ------------------------------------------------------------ set-up
     def _init_state(self, theta, incremental):
-        est = self.est
+        est, state = self.est, self.state
         if not hasattr(est, "loss_curve_"):
             # warm start from an lbfgs fit: the stochastic bookkeeping is new
             est._init_stochastic_state()
+            state.no_improvement_count = 0
         if est.early_stopping and est.validation_scores_ is None:
             # warm start that switches early stopping on
             est.validation_scores_ = []
@@ -120,28 +135,22 @@ class StochasticTrainer:
             # warm start or partial_fit that switches early stopping off: the
             # training loss is tracked from here, with a fresh patience count
             est.best_loss_ = np.inf
-            est._no_improvement_count = 0
-        # Optimizer state that does not fit theta (weights replaced by hand with
-        # another network) would make the kernels write past its end: start anew.
-        stale = not hasattr(est, "_moments") or est._moments.shape != (
-            2, theta.shape[0]) or est._moments.dtype != theta.dtype
-        best = getattr(est, "_best_theta", None)
+            state.no_improvement_count = 0
+        best = state.best_theta
         if best is None or best.shape != theta.shape or best.dtype != theta.dtype:
-            est._best_theta = theta.copy()
-        if not incremental or stale:
-            est._moments = np.zeros((2, theta.shape[0]), dtype=theta.dtype)
-            est._counters = new_counters()
-            est._learning_rate = float(est.learning_rate_init)
-            est._schedule_state = None
+            state.best_theta = theta.copy()
+        if not incremental or not state.optimizer_fits(self.n_slots, theta):
+            state.reset_optimizer(self.n_slots, theta, est.learning_rate_init,
+                                  new_counters())
             if np.any(self.net.keep < 1.0):
                 # The dropout generator's seed: drawn only when dropout is on, so
                 # that without it the stream (and scikit-learn parity) is untouched.
-                est._counters[1] = est._random_state.randint(np.iinfo(np.int64).max)
+                state.counters[1] = est._random_state.randint(np.iinfo(np.int64).max)
 
     def _seed_thread_streams(self):
         """A dropout generator per thread that splits the batches.
 
-        Slot 1 of ``_counters`` (thread 0) is seeded from ``random_state`` in
+        Slot 1 of the counters (thread 0) is seeded from ``random_state`` in
         :meth:`_init_state`. The other threads' generators start from states
         derived from it (SplitMix64 of slot 1 plus the thread's index), so no
         further number is drawn from ``random_state``: the shuffles, and
@@ -149,18 +158,18 @@ class StochasticTrainer:
         still at zero is seeded whenever dropout is on, also when dropout was
         switched on after the slots were made.
         """
-        est = self.est
+        state = self.state
         need = 1 + self.n_threads
-        if est._counters.shape[0] < need:
-            extra = np.zeros(need - est._counters.shape[0], dtype=np.int64)
-            est._counters = np.concatenate([est._counters, extra])
+        if state.counters.shape[0] < need:
+            extra = np.zeros(need - state.counters.shape[0], dtype=np.int64)
+            state.counters = np.concatenate([state.counters, extra])
         if not np.any(self.net.keep < 1.0):
             return
         for t in range(1, self.n_threads):
-            if est._counters[1 + t] == 0:
-                est._counters[1 + t] = _derived_seed(int(est._counters[1]), t)
+            if state.counters[1 + t] == 0:
+                state.counters[1 + t] = _derived_seed(int(state.counters[1]), t)
 
-    def _split(self, Y, sample_weight, given_val):
+    def _split(self, Y, sample_weight, given_val, X):
         """Training row indices and the validation set (or None)."""
         est = self.est
         all_rows = np.arange(Y.shape[0], dtype=np.int64)
@@ -168,8 +177,9 @@ class StochasticTrainer:
             est.validation_loss_curve_ = []
             if est.validation_scores_ is None:
                 est.validation_scores_ = []
-            vdata, y_true, sw = given_val
-            return all_rows, self._validation(vdata, np.arange(vdata.n_rows), y_true, sw)
+            vdata, y_true, sw, X_val = given_val
+            return all_rows, self._validation(vdata, np.arange(vdata.n_rows), y_true, sw,
+                                              X_val)
         if not est.early_stopping:
             # No validation in this fit: no curves left over from an earlier one.
             est.validation_loss_curve_ = None
@@ -188,18 +198,19 @@ class StochasticTrainer:
             )
         idx_val = idx_val.astype(np.int64)
         sw_val = None if sample_weight is None else sample_weight[idx_val]
+        X_val = X[idx_val] if X is not None and _scoring.needs_rows(est) else None
         est.validation_loss_curve_ = []
         return idx_train.astype(np.int64), self._validation(
-            self.data, idx_val, est._validation_target(Y[idx_val]), sw_val)
+            self.data, idx_val, est._validation_target(Y[idx_val]), sw_val, X_val)
 
-    def _validation(self, data, rows, y_true, sample_weight):
+    def _validation(self, data, rows, y_true, sample_weight, X=None):
         # All rows in chunks of chunk_rows, as a predict call over them would
         # use: the same product shapes give bitwise the same outputs.
         cap = _data.chunk_rows(rows.shape[0], self.net.units)
         work = _data.workspace(self.net, cap, self.theta.dtype, data.dense,
                                forward_only=True)
         rows = _data.readonly(np.ascontiguousarray(rows, dtype=np.int64))
-        return Validation(data, rows, y_true, sample_weight, work)
+        return Validation(data, rows, y_true, sample_weight, work, X)
 
     def _checkpoint(self):
         est = self.est
@@ -213,7 +224,7 @@ class StochasticTrainer:
         ``inputs`` (:class:`~skmlp._callbacks.FitInputs`): the user's ``fit``
         arguments, handed to callbacks.
         """
-        est = self.est
+        est, state = self.est, self.state
         task = ("partial_fit", 1) if self.incremental else ("fit", est.max_iter)
         with (blas_threads_for(self.net.units, self.batch_size),
               fit_events(est, inputs, task_name=task[0], max_subtasks=task[1]) as events):
@@ -227,8 +238,8 @@ class StochasticTrainer:
                         break
                     self.record(loss)
                     metric = self.validate()
-                    est._learning_rate = self.rule.after_epoch(est._learning_rate,
-                                                               est.t_, metric)
+                    state.learning_rate = self.rule.after_epoch(state.learning_rate,
+                                                                est.t_, metric)
                     events.end_iteration(est.n_iter_, self.theta)
                     if self.should_stop():
                         break
@@ -240,7 +251,7 @@ class StochasticTrainer:
                 warnings.warn("Training interrupted by user.")
             # Inside the block: callbacks see the fit end with its final weights.
             if est.early_stopping:
-                self.theta[:] = est._best_theta
+                self.theta[:] = state.best_theta
             self.check_final_outputs()
 
     def step(self):
@@ -268,14 +279,15 @@ class StochasticTrainer:
 
         (:class:`skmlp._dask_fit.ClusterTrainer` trains its epochs on a cluster.)
         """
-        est = self.est
+        est, state = self.est, self.state
         if est.shuffle:
             # scikit-learn's call: both libraries draw the same orders.
             self.sample_order = _shuffle(self.sample_order, est._random_state)
         order = _data.readonly(np.ascontiguousarray(self.idx_train[self.sample_order]))
-        hyper = est._hyper(self.theta.dtype, est._learning_rate)
+        hyper = est._hyper(self.theta.dtype, state.learning_rate)
         return train_epoch(self.data, order, self.batch_size, self.net, self.theta,
-                           hyper, self.opt_code, est._moments, est._counters, self.work)
+                           hyper, self.opt_code, state.moments, state.counters,
+                           self.work)
 
     def stop_diverged(self, what, loss):
         """End training at a divergence under early stopping (scikit-learn #29504).
@@ -303,7 +315,7 @@ class StochasticTrainer:
         est.loss_ = loss
         est.t_ += self.n_train
         est.loss_curve_.append(loss)
-        est._sample_order = self.sample_order
+        self.state.sample_order = self.sample_order
         self.checkpoint = self._checkpoint()
         self.events.iteration(est.n_iter_, loss)
 
@@ -313,7 +325,7 @@ class StochasticTrainer:
         Returns the value a plateau schedule monitors (lower is better): the
         validation loss when there is validation data, else the training loss.
         """
-        est = self.est
+        est, state = self.est, self.state
         metric = est.loss_curve_[-1]
         if self.val is not None:
             score, metric = self.score_validation()
@@ -325,8 +337,8 @@ class StochasticTrainer:
             improved = score >= est.best_validation_score_ + est.tol
             if score > est.best_validation_score_:
                 est.best_validation_score_ = score
-                est._best_theta = self.theta.copy()
-        est._no_improvement_count = 0 if improved else est._no_improvement_count + 1
+                state.best_theta = self.theta.copy()
+        state.no_improvement_count = 0 if improved else state.no_improvement_count + 1
         return metric
 
     def score_validation(self):
@@ -337,7 +349,7 @@ class StochasticTrainer:
         loss_sum = evaluate_rows(val.data, val.rows, self.net, self.theta, hyper,
                                  val.work, out)
         loss = float(loss_sum / val.rows.shape[0])
-        score = est._score_raw(out, val.y_true, val.sample_weight)
+        score = self.scorer(out, loss, val.X, val.y_true, val.sample_weight)
         est.validation_scores_.append(score)
         est.validation_loss_curve_.append(loss)
         self.events.validation(score)
@@ -345,16 +357,16 @@ class StochasticTrainer:
 
     def should_stop(self):
         """Apply the stopping rules after an epoch; True ends training."""
-        est = self.est
-        if est._no_improvement_count > est.n_iter_no_change:
+        est, state = self.est, self.state
+        if state.no_improvement_count > est.n_iter_no_change:
             what = "Validation score" if est.early_stopping else "Training loss"
             msg = "%s did not improve more than tol=%f for %d consecutive epochs." % (
                 what, est.tol, est.n_iter_no_change)
-            est._learning_rate, stop, note = self.rule.on_plateau(est._learning_rate)
+            state.learning_rate, stop, note = self.rule.on_plateau(state.learning_rate)
             self.events.say(msg + note)
             if stop:
                 return True
-            est._no_improvement_count = 0
+            state.no_improvement_count = 0
         if self.events.stop_requested():  # Ctrl-C or a callback
             return True
         if self.incremental:
@@ -373,7 +385,7 @@ class StochasticTrainer:
         self.theta[:] = done.theta
         del est.loss_curve_[done.n_recorded:]
         est.t_ = done.t
-        est._sample_order = done.sample_order
+        self.state.sample_order = done.sample_order
         self.sample_order = done.sample_order
         est.n_iter_ = done.n_recorded - self.curve_start
         if est.loss_curve_:

@@ -248,6 +248,23 @@ def adam_step(theta, grad, m, v, t, learning_rate_init, beta_1, beta_2, epsilon)
     return theta - lr * m / (np.sqrt(v) + epsilon), m, v
 
 
+def decay_coefficients(theta, k, lr, weight_decay):
+    """Decoupled weight decay (PyTorch's ``AdamW``, before the step): the first
+    ``k`` entries (the coefficients) times ``1 - lr * weight_decay``; a new array."""
+    theta = np.array(theta, dtype=np.float64)
+    theta[:k] *= 1.0 - lr * weight_decay
+    return theta
+
+
+def clip_by_norm(grad, max_norm):
+    """PyTorch's ``clip_grad_norm_`` on one flat gradient: ``(grad, clipped)``,
+    the gradient scaled to L2 norm ``max_norm`` when it is longer, and whether it was."""
+    norm = np.sqrt(np.sum(np.asarray(grad, dtype=np.float64) ** 2))
+    if norm > max_norm:
+        return grad * (max_norm / norm), True
+    return grad, False
+
+
 def adam_learning_rate(t, learning_rate_init, beta_1, beta_2):
     """Adam's bias-corrected step size at step ``t``."""
     return learning_rate_init * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
@@ -259,13 +276,16 @@ _EPS64 = np.finfo(np.float64).eps
 def train_epoch(X, Y, sw, order, batch_size, theta, units, acts, *, solver, alpha,
                 lr, momentum=0.9, nesterov=True, beta_1=0.9, beta_2=0.999,
                 epsilon=1e-8, state=None, eps=_EPS64,
-                out_scale=1.0):
+                out_scale=1.0, weight_decay=0.0, max_grad_norm=None):
     """One epoch of minibatch training as scikit-learn's ``_fit_stochastic`` does it.
 
     For each batch of ``order``: back-propagate the weighted loss normalised by
     the batch's weight sum, add ``alpha / sum(w) * W`` to the coefficient
     gradient, take one optimizer step. A batch whose weights sum to zero carries
-    no gradient and is skipped. ``state`` holds the optimizer's moments and Adam's
+    no gradient and is skipped. With ``max_grad_norm`` the gradient (L2 term
+    included) is clipped to that norm (``state["clipped"]`` counts the batches
+    it shortened); with ``weight_decay`` the coefficients are decayed before the
+    step (:func:`decay_coefficients`). ``state`` holds the optimizer's moments and Adam's
     step counter between epochs (pass ``None`` to start fresh).
 
     Returns ``(theta, loss_sum, state)`` where ``loss_sum`` is the sum over batches
@@ -276,7 +296,7 @@ def train_epoch(X, Y, sw, order, batch_size, theta, units, acts, *, solver, alph
     k = n_coef(units)
     if state is None:
         zeros = np.zeros_like(theta)
-        state = {"velocity": zeros, "m": zeros, "v": zeros, "t": 0}
+        state = {"velocity": zeros, "m": zeros, "v": zeros, "t": 0, "clipped": 0}
     state = dict(state)
     total = 0.0
     for start in range(0, len(order), batch_size):
@@ -292,6 +312,11 @@ def train_epoch(X, Y, sw, order, batch_size, theta, units, acts, *, solver, alph
         batch_loss = (weighted_loss_sum(activations[-1], Y[rows], w, acts[-1], eps)
                       * norm * out_scale + 0.5 * alpha * np.dot(theta[:k], theta[:k]) * norm)
         total += batch_loss * len(rows)
+        if max_grad_norm is not None:
+            full, clipped = clip_by_norm(full, max_grad_norm)
+            state["clipped"] = state.get("clipped", 0) + clipped
+        if weight_decay:
+            theta = decay_coefficients(theta, k, lr, weight_decay)
         if solver == "adam":
             state["t"] += 1
             theta, state["m"], state["v"] = adam_step(theta, full, state["m"], state["v"],

@@ -158,7 +158,7 @@ def test_split_fit_follows_scikit_learn(split_epochs):
 def test_adam_counts_every_batch_once():
     est = CONFIGS["clf-adam"](3)
     # 400 rows in batches of 64: 7 batches per epoch, 4 epochs
-    assert est._counters[0] == 7 * 4
+    assert est._solver_state.counters[0] == 7 * 4
 
 
 # ------------------------------------------------------------- determinism
@@ -175,11 +175,11 @@ def test_same_seed_and_threads_give_bitwise_identical_weights(name, n_jobs):
 def test_dropout_streams_differ_per_thread():
     # Each thread draws its own masks: seeded, and not all from one stream.
     est = CONFIGS["clf-dropout"](3)
-    streams = est._counters[1:]
+    streams = est._solver_state.counters[1:]
     assert streams.shape == (3,)
     assert len(set(streams.tolist())) == 3
     no_dropout = CONFIGS["clf-adam"](3)
-    assert np.all(no_dropout._counters[1:] == 0)  # nothing drawn without dropout
+    assert np.all(no_dropout._solver_state.counters[1:] == 0)  # nothing drawn without dropout
 
 
 def test_thread_seeds_draw_nothing_from_random_state():
@@ -195,9 +195,9 @@ def test_dropout_switched_on_later_seeds_every_thread():
     est = MLPClassifierNB(hidden_layer_sizes=(32,), batch_size=40, random_state=0,
                           n_jobs=3)
     est.partial_fit(X, Y_CLF, classes=[0, 1, 2])
-    assert np.all(est._counters[1:] == 0)  # no dropout: nothing seeded
+    assert np.all(est._solver_state.counters[1:] == 0)  # no dropout: nothing seeded
     est.set_params(dropout=0.3).partial_fit(X, Y_CLF)
-    streams = est._counters[2:].tolist()
+    streams = est._solver_state.counters[2:].tolist()
     assert 0 not in streams and len(set(streams)) == len(streams)
 
 
@@ -205,16 +205,16 @@ def test_plain_sgd_leaves_no_velocity_behind():
     est = MLPClassifierNB(solver="sgd", hidden_layer_sizes=(16,), batch_size=40,
                           random_state=0, momentum=0.9)
     est.partial_fit(X, Y_CLF, classes=[0, 1, 2])
-    assert est._moments[0].any()
+    assert est._solver_state.moments[0].any()
     est.set_params(momentum=0.0).partial_fit(X, Y_CLF)
-    assert not est._moments[0].any()  # a later momentum starts from rest
+    assert not est._solver_state.moments[0].any()  # a later momentum starts from rest
 
 
 def test_one_thread_fit_draws_what_it_always_drew():
     # The extra dropout seeds are drawn after everything a one-thread fit draws.
     a = CONFIGS["clf-dropout"](None)
     b = CONFIGS["clf-dropout"](1)
-    assert a._counters.shape == (2,)
+    assert a._solver_state.counters.shape == (2,)
     assert_bitwise_equal(a, b)
 
 
@@ -234,11 +234,11 @@ def test_n_jobs_may_change_between_partial_fit_calls():
                           dropout=0.2)
     est.partial_fit(X, Y_CLF, classes=[0, 1, 2])
     est.set_params(n_jobs=3).partial_fit(X, Y_CLF)
-    assert est._counters.shape == (4,)  # two more dropout streams, seeded
-    assert np.all(est._counters[2:] != 0)
+    assert est._solver_state.counters.shape == (4,)  # two more dropout streams, seeded
+    assert np.all(est._solver_state.counters[2:] != 0)
     est.set_params(n_jobs=None).partial_fit(X, Y_CLF)
     assert np.isfinite(est.loss_)
-    assert est._counters[0] == 3 * 10  # Adam's steps: 10 batches per call
+    assert est._solver_state.counters[0] == 3 * 10  # Adam's steps: 10 batches per call
 
 
 # -------------------------------------------------- threads of several fits
@@ -285,7 +285,7 @@ def test_a_failing_thread_does_not_hang_the_others(monkeypatch, failing, n_jobs)
         pass
 
     def run_epoch(*args):
-        if args[-1].tid == failing:
+        if args[10].tid == failing:  # the team
             raise Boom(f"thread {failing} failed")
         return real(*args)
 

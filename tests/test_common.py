@@ -7,8 +7,12 @@ here so that both libraries face exactly the same checks.
 """
 
 import functools
+import warnings
 
+import pytest
 from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.utils import estimator_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skmlp import MLPClassifierNB, MLPRegressorNB
@@ -45,3 +49,31 @@ def test_estimator_passes_sklearn_check(estimator, check):
     if params is not None:
         estimator = clone(estimator).set_params(**params)
     check(estimator)
+
+
+# Transformer checks that scikit-learn runs on its own transformers in its
+# test_common.py rather than through parametrize_with_checks: feature names
+# out and the set_output API (polars' checks skip themselves without polars).
+TRANSFORMER_API_CHECKS = [
+    estimator_checks.check_transformer_get_feature_names_out,
+    estimator_checks.check_transformer_get_feature_names_out_pandas,
+    estimator_checks.check_get_feature_names_out_error,
+    estimator_checks.check_set_output_transform,
+    estimator_checks.check_set_output_transform_pandas,
+    estimator_checks.check_global_output_transform_pandas,
+    estimator_checks.check_set_output_transform_polars,
+    estimator_checks.check_global_set_output_transform_polars,
+]
+
+
+@pytest.mark.parametrize("check", TRANSFORMER_API_CHECKS, ids=lambda c: c.__name__)
+@pytest.mark.parametrize("Estimator", [MLPClassifierNB, MLPRegressorNB])
+def test_transformer_api_checks(Estimator, check):
+    estimator = Estimator(max_iter=100, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        # the checks themselves fit on arrays and transform DataFrames (and
+        # the reverse): the warning is the one predict gives for that
+        warnings.filterwarnings("ignore", "X (has|does not have valid) feature names",
+                                UserWarning)
+        check(Estimator.__name__, estimator)

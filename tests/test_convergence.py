@@ -80,5 +80,5 @@ def test_adaptive_schedule_stops_when_learning_rate_is_too_small():
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         est.fit(X, y_reg)
-    assert est._learning_rate <= 1e-6
+    assert est._solver_state.learning_rate <= 1e-6
     assert est.n_iter_ < 500

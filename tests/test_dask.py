@@ -9,9 +9,11 @@ components (no mocks):
   ``partial_fit`` and ends bitwise equal to the same calls made locally;
 - workers whose ``NUMBA_CACHE_DIR`` points at a primed cache load skmlp's
   compiled kernels from it instead of compiling;
-- ``predict``, ``predict_proba``, ``predict_log_proba`` and ``score`` on dask
-  arrays and Dask DataFrames stay lazy, run on the workers and equal the
-  local results.
+- ``predict``, ``predict_proba``, ``predict_log_proba``, ``transform`` and
+  ``score`` on dask arrays and Dask DataFrames stay lazy, run on the workers
+  and equal the local results;
+- ``transform`` on the workers loads the kernels that predict compiled:
+  nothing new is compiled for it.
 
 The cluster is started once for the module (a few seconds); its workers get
 ``NUMBA_CACHE_DIR`` pointing at a temporary directory that a subprocess primed
@@ -142,7 +144,7 @@ def test_incremental_equals_local_partial_fit(client, digits):
 
 
 def _fit_and_report_compilation():
-    """On a worker: fit and predict once, then report what numba compiled."""
+    """On a worker: fit, predict and transform once, then report what numba compiled."""
     import numba
     from numba.core.registry import CPUDispatcher
 
@@ -156,6 +158,10 @@ def _fit_and_report_compilation():
         warnings.simplefilter("ignore")
         est = MLPClassifierNB(hidden_layer_sizes=(5,), max_iter=3)
         est.fit(X, X[:, 0] > 0).predict(X)
+        # the primed cache holds what fit and predict compiled; transform
+        # must find everything it needs there
+        est.transform(X)
+        est.transform(X.astype(np.float32))
     misses = {}
     for module in (skmlp._epoch, skmlp._kernels, skmlp._optim):
         for name, obj in vars(module).items():
@@ -211,8 +217,9 @@ def _fitted(kind, dtype=np.float64):
     return est, X, y
 
 
-def _predict_tasks(tasks, est):
-    prefix = type(est).__name__.lower() + "-predict"
+def _predict_tasks(tasks, est, method="predict"):
+    kind = "-transform" if method == "transform" else "-predict"
+    prefix = type(est).__name__.lower() + kind
     # the row blocks' tasks ("('mlp...-predict-<token>', i)"), not the
     # rechunking tasks whose names embed it
     return [t for t in tasks.data if str(t["key"]).startswith(f"('{prefix}")]
@@ -228,7 +235,7 @@ def _assert_lazy_and_equal(client, est, method, X, Xd, tol):
     with distributed.get_task_stream(client) as tasks:
         result = lazy.compute()
     # one task per row block, each on a worker
-    ran = _predict_tasks(tasks, est)
+    ran = _predict_tasks(tasks, est, method)
     assert len(ran) == lazy.numblocks[0] > 1, [t["key"] for t in ran]
     assert {t["worker"] for t in ran} <= set(client.scheduler_info()["workers"])
     assert result.dtype == local.dtype and result.shape == local.shape
@@ -269,7 +276,7 @@ def _frames(X, y, npartitions=3):
     return df, dd.from_pandas(df, npartitions=npartitions), pd.Series(y)
 
 
-@pytest.mark.parametrize("method", ["predict", "predict_proba"])
+@pytest.mark.parametrize("method", ["predict", "predict_proba", "transform"])
 def test_dataframe_with_feature_names(client, method):
     X, y = make_data("multiclass")
     df, ddf, _ = _frames(X, y)
@@ -288,6 +295,31 @@ def test_dataframe_with_feature_names(client, method):
     with pytest.raises(ValueError) as dask_error:
         getattr(est, method)(dd.from_pandas(renamed, npartitions=2))
     assert str(dask_error.value) == str(local_error.value)
+
+
+@pytest.mark.parametrize("kind", ["multiclass", "squared_error"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_transform_is_lazy_on_the_workers(client, kind, dtype):
+    est, X, _ = _fitted(kind, dtype)
+    tol = ROUND_OFF_TOL if dtype == np.float64 else ROUND_OFF_TOL_FLOAT32
+    result = _assert_lazy_and_equal(client, est, "transform", X, _dask_X(X), tol)
+    assert result.dtype == dtype and result.shape == (X.shape[0], 7)
+
+
+def test_transform_with_pandas_output_still_runs_on_the_workers(client):
+    # set_output(transform="pandas") asks for an in-memory DataFrame: the
+    # blocks are computed on the workers as NumPy arrays, then framed.
+    X, y = make_data("multiclass")
+    df, ddf, _ = _frames(X, y)
+    est = MLPClassifierNB(hidden_layer_sizes=(7,), max_iter=30, random_state=0)
+    est.fit(df, y).set_output(transform="pandas")
+    with distributed.get_task_stream(client) as tasks:
+        out = est.transform(ddf)
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == list(est.get_feature_names_out())
+    np.testing.assert_allclose(out.to_numpy(), est.transform(df).to_numpy(),
+                               **ROUND_OFF_TOL)
+    assert len(_predict_tasks(tasks, est, "transform")) == 3
 
 
 def _from_row_20(part):
@@ -321,6 +353,13 @@ def test_invalid_input_fails_before_anything_runs(client):
             MLPClassifierNB().predict_proba(_dask_X(X))
         with pytest.raises(NotFittedError):
             MLPRegressorNB().predict(_dask_X(X))
+        with pytest.raises(NotFittedError):
+            MLPRegressorNB().transform(_dask_X(X))
+        with pytest.raises(ValueError) as local_error:
+            est.transform(X[:, :3])
+        with pytest.raises(ValueError) as dask_error:
+            est.transform(da.from_array(X[:, :3], chunks=20))
+        assert str(dask_error.value) == str(local_error.value)
     assert tasks.data == []
 
 
@@ -378,6 +417,7 @@ NO_DASK = textwrap.dedent(
     X = rng.standard_normal((20, 3))
     clf = MLPClassifierNB(hidden_layer_sizes=(3,), max_iter=2).fit(X, X[:, 0] > 0)
     clf.predict(X), clf.predict_proba(X), clf.predict_log_proba(X), clf.score(X, X[:, 0] > 0)
+    clf.transform(X)
     reg = MLPRegressorNB(hidden_layer_sizes=(3,), max_iter=2).fit(X, X[:, 0])
     reg.predict(X), reg.score(X, X[:, 0])
     loaded = sorted(m for m in sys.modules if m == "dask" or m.startswith("dask."))

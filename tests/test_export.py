@@ -123,9 +123,9 @@ def test_round_trip_is_exact(kind):
     for a, b in zip(est.coefs_ + est.intercepts_, back.coefs_ + back.intercepts_):
         np.testing.assert_array_equal(a, b)
     np.testing.assert_array_equal(back.predict(X), est.predict(X))
-    np.testing.assert_array_equal(back._moments, est._moments)
-    np.testing.assert_array_equal(back._counters, est._counters)
-    np.testing.assert_array_equal(back._best_theta, est._best_theta)
+    np.testing.assert_array_equal(back._solver_state.moments, est._solver_state.moments)
+    np.testing.assert_array_equal(back._solver_state.counters, est._solver_state.counters)
+    np.testing.assert_array_equal(back._solver_state.best_theta, est._solver_state.best_theta)
     assert back.get_params() == est.get_params()
 
 

@@ -10,8 +10,8 @@ import scipy.sparse as sp
 from sklearn.neural_network import _base as sk_base
 from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
 
-from skmlp import _data, _epoch, _kernels, _optim
-from skmlp._network import ACTIVATION_CODES, net_arrays
+from skmlp import _data, _epoch, _kernels, _optim, _specs
+from skmlp._network import ACTIVATION_CODES, CANONICAL_LOSS, net_arrays
 
 import _reference as ref
 
@@ -64,7 +64,7 @@ def test_bias_activation_matches_reference(dtype, name):
     _kernels.bias_activation(out, b, code, tiny(dtype), pre)
     assert out.dtype == dtype
     np.testing.assert_allclose(out, expected, **tol(dtype))
-    if code in _data.PREACTIVATION_CODES:
+    if _specs.ACTIVATIONS[name].preactivation:
         np.testing.assert_allclose(pre, Z.astype(np.float64) + b, **tol(dtype))
     else:
         assert np.isnan(pre).all()  # only the layers that need it keep it
@@ -125,6 +125,14 @@ def _predictions_and_targets(out_name, n, k, rng, dtype, extreme=False):
     return P.astype(dtype), Y.astype(dtype)
 
 
+NO_PAR = np.empty(0)  # the canonical losses take no parameter
+
+
+def _loss_code(out_name):
+    """The code of the loss an output activation pairs with by default."""
+    return _specs.LOSSES[CANONICAL_LOSS[out_name]].code
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("out_name", OUTPUTS)
 @pytest.mark.parametrize("weighted", [False, True])
@@ -140,7 +148,8 @@ def test_output_delta_matches_reference(dtype, out_name, weighted):
     D = np.full((rows.shape[0], k), np.nan, dtype=dtype)
     code = ACTIVATION_CODES[out_name]
 
-    loss = _kernels.output_delta(P, Y, sw, rows, norm, code, eps(dtype), D)
+    loss = _kernels.output_delta(P, Y, sw, rows, norm, _loss_code(out_name), NO_PAR,
+                                 eps(dtype), D)
 
     expected_loss = ref.weighted_loss_sum(P, Y[rows], sw[rows], code, eps(dtype))
     expected_D = ref.output_delta(P, Y[rows], sw[rows], norm)
@@ -157,7 +166,8 @@ def test_output_delta_clips_saturated_probabilities(dtype, out_name):
     rows = np.arange(4, dtype=np.int64)
     D = np.empty_like(P)
     code = ACTIVATION_CODES[out_name]
-    loss = _kernels.output_delta(P, Y, sw, rows, 0.25, code, eps(dtype), D)
+    loss = _kernels.output_delta(P, Y, sw, rows, 0.25, _loss_code(out_name), NO_PAR,
+                                 eps(dtype), D)
     expected = ref.weighted_loss_sum(P, Y, sw, code, eps(dtype))
     assert np.isfinite(loss)
     # The saturated row contributes about -log(eps) per wrong output.
@@ -351,21 +361,13 @@ def test_sparse_row_products_match_dense(dtype):
 
 
 # ------------------------------------------------------------------ optimizers
-def _step_scalars(dtype, reg, lr, momentum=0.0, beta_1=0.9, beta_2=0.999,
-                  epsilon=1e-8):
-    """The kernels' per-step scalar array, in the parameters' dtype."""
+def _step(name, dtype, theta, grad, state, lo, hi, n_coef, reg, t, **settings):
+    """One step of optimizer ``name`` through the engine's dispatch."""
+    hyper = _epoch.hyper_array(dtype, **settings)
     hp = np.zeros(_optim.N_HP, dtype=dtype)
     hp[_optim.HP_REG] = reg
-    hp[_optim.HP_LR] = lr
-    hp[_optim.HP_MOMENTUM] = momentum
-    hp[_optim.HP_BETA_1] = beta_1
-    hp[_optim.HP_ONE_MINUS_BETA_1] = 1.0 - beta_1
-    hp[_optim.HP_BETA_2] = beta_2
-    hp[_optim.HP_ONE_MINUS_BETA_2] = 1.0 - beta_2
-    hp[_optim.HP_EPSILON] = epsilon
-    hp[_optim.HP_TINY] = tiny(dtype)
-    hp[_optim.HP_ZERO] = 0.0
-    return hp
+    code = _specs.OPTIMIZERS[name].code
+    return _optim.optimizer_step(code, theta, grad, state, lo, hi, n_coef, hyper, hp, t)
 
 
 def _optimizer_problem(dtype, rng):
@@ -404,17 +406,18 @@ def test_sgd_step_matches_reference(dtype, momentum, nesterov, parts, how):
     rng = np.random.RandomState(8)
     k, theta, grads = _optimizer_problem(dtype, rng)
     reg, lr = 0.03, 0.1
-    velocity = np.zeros_like(theta)
+    state = np.zeros((1, theta.shape[0]), dtype=dtype)
+    velocity = state[0]
     ref_theta = theta.astype(np.float64)
     ref_velocity = np.zeros_like(ref_theta)
-    for g in grads:
+    for t, g in enumerate(grads, start=1):
         expected_sq = float(np.sum(ref_theta[:k] ** 2))
-        hp = _step_scalars(dtype, reg, lr, momentum=momentum)
         g_parts = _in_parts(g, parts)
         sq = 0.0
         for lo, hi in _ranges(theta.shape[0], k, how):
             _optim.reduce_gradients(g_parts, lo, hi)
-            sq += _optim.sgd_step(theta, g_parts[0], velocity, lo, hi, k, hp, nesterov)
+            sq += _step("sgd", dtype, theta, g_parts[0], state, lo, hi, k, reg, t,
+                        learning_rate=lr, momentum=momentum, nesterov=nesterov)
         full = ref.l2_gradient(g, ref_theta, k, reg)
         ref_theta, ref_velocity = ref.sgd_step(ref_theta, full, ref_velocity, lr,
                                                momentum, nesterov)
@@ -432,20 +435,19 @@ def test_adam_step_matches_reference(dtype, parts, how):
     rng = np.random.RandomState(9)
     k, theta, grads = _optimizer_problem(dtype, rng)
     reg, lr, b1, b2, epsilon = 0.03, 0.01, 0.9, 0.999, 1e-8
-    m = np.zeros_like(theta)
-    v = np.zeros_like(theta)
+    state = np.zeros((2, theta.shape[0]), dtype=dtype)
+    m, v = state
     ref_theta = theta.astype(np.float64)
     ref_m = np.zeros_like(ref_theta)
     ref_v = np.zeros_like(ref_theta)
     for t, g in enumerate(grads, start=1):
         expected_sq = float(np.sum(ref_theta[:k] ** 2))
-        lr_t = ref.adam_learning_rate(t, lr, b1, b2)
-        hp = _step_scalars(dtype, reg, lr_t, beta_1=b1, beta_2=b2, epsilon=epsilon)
         g_parts = _in_parts(g, parts)
         sq = 0.0
         for lo, hi in _ranges(theta.shape[0], k, how):
             _optim.reduce_gradients(g_parts, lo, hi)
-            sq += _optim.adam_step(theta, g_parts[0], m, v, lo, hi, k, hp)
+            sq += _step("adam", dtype, theta, g_parts[0], state, lo, hi, k, reg, t,
+                        learning_rate=lr, beta_1=b1, beta_2=b2, epsilon=epsilon)
         full = ref.l2_gradient(g, ref_theta, k, reg)
         ref_theta, ref_m, ref_v = ref.adam_step(ref_theta, full, ref_m, ref_v, t, lr,
                                                 b1, b2, epsilon)
@@ -489,13 +491,99 @@ def test_adam_step_flushes_subnormal_moments_to_zero(dtype):
     grad = np.zeros(3, dtype=dtype)
     # Decayed by beta_1 / beta_2 these moments fall just below the smallest
     # normal number; the third stays normal.
-    m = np.array([1.05 * t, -1.05 * t, 1.0], dtype=dtype)
-    v = np.array([1.0005 * t, 1.0005 * t, 1.0], dtype=dtype)
-    hp = _step_scalars(dtype, 0.0, 0.01)
-    _optim.adam_step(theta, grad, m, v, 0, 3, 2, hp)
+    state = np.array([[1.05 * t, -1.05 * t, 1.0], [1.0005 * t, 1.0005 * t, 1.0]],
+                     dtype=dtype)
+    m, v = state
+    # Step 10**6: the bias correction is 1, the learning rate is 0.01.
+    _step("adam", dtype, theta, grad, state, 0, 3, 2, 0.0, 10**6, learning_rate=0.01)
     assert m[0] == 0 and m[1] == 0 and m[2] > 0
     assert v[0] == 0 and v[1] == 0 and v[2] > 0
     np.testing.assert_array_equal(theta[:2], np.array([0.5, -0.25], dtype=dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,momentum,nesterov", [
+    ("sgd", 0.0, False), ("sgd", 0.9, False), ("sgd", 0.9, True), ("adam", 0.9, True)])
+@pytest.mark.parametrize("parts,how", STEP_SPLITS)
+def test_weight_decay_step_matches_reference(dtype, name, momentum, nesterov, parts, how):
+    # Decoupled decay (PyTorch's AdamW order): the coefficients shrink by
+    # 1 - lr * wd, then the step uses the gradient at the weights before it.
+    rng = np.random.RandomState(13)
+    k, theta, grads = _optimizer_problem(dtype, rng)
+    reg, lr, wd = 0.03, 0.05, 0.7
+    state = np.zeros((2, theta.shape[0]), dtype=dtype)
+    ref_theta = theta.astype(np.float64)
+    ref_state = np.zeros((2, theta.shape[0]))
+    for t, g in enumerate(grads, start=1):
+        expected_sq = float(np.sum(ref_theta[:k] ** 2))  # before the decay
+        g_parts = _in_parts(g, parts)
+        sq = 0.0
+        for lo, hi in _ranges(theta.shape[0], k, how):
+            _optim.reduce_gradients(g_parts, lo, hi)
+            sq += _step(name, dtype, theta, g_parts[0], state, lo, hi, k, reg, t,
+                        learning_rate=lr, momentum=momentum, nesterov=nesterov,
+                        weight_decay=wd)
+        full = ref.l2_gradient(g, ref_theta, k, reg)
+        ref_theta = ref.decay_coefficients(ref_theta, k, lr, wd)
+        if name == "adam":
+            ref_theta, ref_state[0], ref_state[1] = ref.adam_step(
+                ref_theta, full, ref_state[0], ref_state[1], t, lr, 0.9, 0.999, 1e-8)
+        else:
+            ref_theta, ref_state[0] = ref.sgd_step(ref_theta, full, ref_state[0], lr,
+                                                   momentum, nesterov)
+        np.testing.assert_allclose(sq, expected_sq, **tol(dtype))
+        np.testing.assert_allclose(theta, ref_theta, **tol(dtype))
+        if momentum:
+            np.testing.assert_allclose(state, ref_state, **tol(dtype))
+        else:  # plain SGD keeps no velocity
+            assert not state.any()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_weight_decay_shrinks_coefficients_and_leaves_intercepts(dtype):
+    # No gradient, no L2 term: the coefficients are scaled by exactly
+    # 1 - lr * wd (as rounded to the dtype), the intercepts keep their bits.
+    rng = np.random.RandomState(14)
+    k, theta, _ = _optimizer_problem(dtype, rng)
+    before = theta.copy()
+    state = np.zeros((1, theta.shape[0]), dtype=dtype)
+    _step("sgd", dtype, theta, np.zeros_like(theta), state, 0, theta.shape[0], k, 0.0,
+          1, learning_rate=0.1, momentum=0.0, weight_decay=0.5)
+    np.testing.assert_array_equal(theta[:k], before[:k] * dtype(1.0 - 0.1 * 0.5))
+    np.testing.assert_array_equal(theta[k:], before[k:])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("how", ["whole", "cut-in-coefs", "cut-in-intercepts"])
+@pytest.mark.parametrize("max_norm", [0.5, 1e3], ids=["clipped", "within"])
+def test_clip_gradient_matches_reference(dtype, how, max_norm):
+    # The shares' squared norms add up to the whole gradient's (L2 term
+    # included); each share is then scaled by the one factor.
+    rng = np.random.RandomState(15)
+    k, theta, grads = _optimizer_problem(dtype, rng)
+    reg = 0.3
+    grad = grads[0].copy()
+    hp = np.zeros(_optim.N_HP, dtype=dtype)
+    ranges = _ranges(theta.shape[0], k, how)
+    sq = sum(_optim.gradient_sq_norm(theta, grad, dtype(reg), lo, hi, k)
+             for lo, hi in ranges)
+    full = ref.l2_gradient(grads[0], theta.astype(np.float64), k, float(dtype(reg)))
+    np.testing.assert_allclose(sq, np.sum(full**2), **tol(dtype))
+    expected, clipped = ref.clip_by_norm(full, max_norm)
+    assert clipped == (max_norm < 1)
+    regs = []
+    for lo, hi in ranges:
+        hp[_optim.HP_REG] = reg
+        _optim.clip_gradient(grad, hp, lo, hi, sq, max_norm)
+        regs.append(hp[_optim.HP_REG])
+    # What the step then uses: the scaled gradient plus the scaled L2 term.
+    used = ref.l2_gradient(grad.astype(np.float64), theta.astype(np.float64), k,
+                           float(regs[0]))
+    np.testing.assert_allclose(used, expected, **tol(dtype))
+    assert len(set(regs)) == 1
+    if not clipped:  # within the limit: untouched, bitwise
+        np.testing.assert_array_equal(grad, grads[0])
+        assert regs[0] == dtype(reg)
 
 
 # ------------------------------------------------------- compiled entry points
@@ -544,6 +632,46 @@ def test_train_epoch_matches_reference_minibatch_loop(dtype, sparse, solver, n_t
                                    atol=tol(dtype)["atol"] * 10)
     if solver == "adam":
         assert step[0] == state["t"] == 6  # 3 non-empty batches per epoch
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("n_threads", [1, 2, 5], ids=lambda n: f"{n}-threads")
+def test_train_epoch_with_decay_and_clipping_matches_reference(dtype, solver, n_threads):
+    # Split batches clip by the whole batch's norm: the reference has no threads.
+    rng = np.random.RandomState(16)
+    net = _network("tanh", "softmax", 3)
+    units, acts = net.units, net.acts
+    X, Xk = _inputs(dtype, False, rng, n=13)
+    Y = np.eye(3)[rng.randint(0, 3, 13)].astype(dtype)
+    sw = rng.uniform(0.2, 3.0, 13).astype(dtype)
+    order = rng.permutation(13).astype(np.int64)
+    batch_size = 4
+    theta = ref.random_theta(units, rng).astype(dtype)
+    data = _kdata(Xk, dtype, Y, sw)
+    if n_threads == 1:
+        work = _data.workspace(net, batch_size, dtype, True)
+    else:
+        work = _data.squad_workspace(net, batch_size, dtype, True, n_threads)
+    moments = np.zeros((2, theta.shape[0]), dtype=dtype)
+    step = _epoch.new_counters(n_threads)
+    opt = _optim.ADAM if solver == "adam" else _optim.SGD
+    lr, alpha, wd, max_norm = 0.05, 0.3, 0.4, 0.8
+    hyper = _hyper(dtype, lr=lr, alpha=alpha, weight_decay=wd, max_grad_norm=max_norm)
+    state = None
+    ref_theta = theta.astype(np.float64)
+    for _ in range(3):
+        total = _epoch.train_epoch(data, _data.readonly(order), batch_size,
+                                   net, theta, hyper, opt, moments, step, work)
+        ref_theta, ref_total, state = ref.train_epoch(
+            X, Y, sw, order, batch_size, ref_theta, units, acts, solver=solver,
+            alpha=alpha, lr=lr, state=state, eps=eps(dtype), weight_decay=wd,
+            max_grad_norm=max_norm)
+        np.testing.assert_allclose(total, ref_total, **tol(dtype))
+        np.testing.assert_allclose(theta, ref_theta, rtol=tol(dtype)["rtol"] * 10,
+                                   atol=tol(dtype)["atol"] * 10)
+    # Both kinds of batch occurred: some clipped, some within the limit.
+    assert 0 < state["clipped"] < 12
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -125,8 +125,8 @@ def test_sgd_schedules_match_sklearn(momentum, nesterovs_momentum, learning_rate
     ours, theirs, X = fit_both("multiclass", params)
     assert_same_model(ours, theirs, X)
     if learning_rate == "adaptive":
-        assert ours._learning_rate < 0.2
-        assert ours._learning_rate == pytest.approx(theirs._optimizer.learning_rate,
+        assert ours._solver_state.learning_rate < 0.2
+        assert ours._solver_state.learning_rate == pytest.approx(theirs._optimizer.learning_rate,
                                                     rel=1e-15)
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from skmlp import MLPClassifierNB, MLPRegressorNB
+from skmlp._specs import OPTIMIZERS
 
 from conftest import X_CLF, X_REG, Y_CLF, Y_REG
 
@@ -101,6 +102,7 @@ def test_partial_fit_after_weights_replaced_by_a_bigger_network(solver):
         small.set_params(hidden_layer_sizes=(300,))
         small.partial_fit(X, y)
         small.partial_fit(X, y)
-    assert small._moments.shape == (2, sum(c.size for c in big.coefs_)
-                                    + sum(b.size for b in big.intercepts_))
+    rows = OPTIMIZERS[solver].state_rows
+    n_params = sum(c.size for c in big.coefs_) + sum(b.size for b in big.intercepts_)
+    assert small._solver_state.moments.shape == (rows, n_params)
     assert np.isfinite(small.predict(X)).all()

@@ -286,3 +286,59 @@ def test_warning_can_be_made_an_error(monkeypatch):
         warnings.simplefilter("error", InconsistentVersionWarning)
         with pytest.raises(InconsistentVersionWarning):
             pickle.loads(blob)
+
+
+def test_solver_state_is_saved_as_one_dict_of_plain_values():
+    """The private training state pickles as one dict: NumPy arrays and Python values."""
+    est = MLPClassifierNB(hidden_layer_sizes=(4,), max_iter=3, random_state=0,
+                          learning_rate_schedule="plateau").fit(X, X[:, 0] > 0)
+    state = est.__getstate__()
+    plain = state["_solver_state"]
+    assert type(plain) is dict
+    assert set(plain) == {"moments", "counters", "learning_rate", "schedule_state",
+                          "best_theta", "sample_order", "no_improvement_count"}
+    for value in plain.values():
+        assert value is None or isinstance(value, (np.ndarray, int, float, dict))
+    # the live estimator keeps its object
+    assert type(est._solver_state).__name__ == "SolverState"
+
+
+def test_state_saved_as_separate_attributes_loads_into_the_solver_state():
+    """skmlp 0.1.0 kept the solver state in private attributes: loading converts it."""
+    est = MLPRegressorNB(hidden_layer_sizes=(4,), max_iter=3, random_state=0,
+                         solver="sgd").fit(X, X[:, 0])
+    state = copy.deepcopy(est.__getstate__())  # shares no RandomState with est
+    plain = state.pop("_solver_state")
+    legacy = {"_moments": "moments", "_counters": "counters",
+              "_learning_rate": "learning_rate", "_schedule_state": "schedule_state",
+              "_best_theta": "best_theta", "_sample_order": "sample_order",
+              "_no_improvement_count": "no_improvement_count"}
+    state.update({old: plain[new] for old, new in legacy.items()})
+    loaded = MLPRegressorNB.__new__(MLPRegressorNB)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        loaded.__setstate__(state)
+    assert not set(legacy) & set(loaded.__dict__)
+    for new in legacy.values():
+        a, b = getattr(loaded._solver_state, new), getattr(est._solver_state, new)
+        if isinstance(a, np.ndarray):
+            np.testing.assert_array_equal(a, b)
+        else:
+            assert a == b
+    # and it keeps training exactly as the original
+    for model in (loaded, est):
+        model.partial_fit(X, X[:, 0])
+    for a, b in zip(loaded.coefs_ + loaded.intercepts_, est.coefs_ + est.intercepts_):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_model_saved_before_a_parameter_existed_gets_its_default():
+    """A parameter added since the model was saved (``scoring``) takes its default."""
+    est = _fitted(MLPClassifierNB)
+    state = copy.deepcopy(est.__getstate__())
+    del state["scoring"]
+    loaded = MLPClassifierNB.__new__(MLPClassifierNB)
+    loaded.__setstate__(state)
+    assert loaded.scoring is None
+    assert loaded.get_params() == est.get_params()
+    np.testing.assert_array_equal(loaded.predict_proba(X), est.predict_proba(X))

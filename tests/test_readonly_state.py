@@ -69,7 +69,7 @@ def test_memory_mapped_regressor_partial_fits(tmp_path):
 
 
 def _partial_fit_in_worker(est, X, y):
-    was_mapped = not est._moments.flags.writeable
+    was_mapped = not est._solver_state.moments.flags.writeable
     return was_mapped, est.partial_fit(X, y)
 
 
@@ -79,7 +79,7 @@ def test_model_memory_mapped_into_a_joblib_worker_keeps_training():
                           solver="sgd").fit(X, y)
     # max_nbytes below the state's size: the worker gets read-only memory maps,
     # as it does by default (1 MB) for larger networks.
-    assert big._moments.nbytes > 10_000
+    assert big._solver_state.moments.nbytes > 10_000
     ((was_mapped, out),) = Parallel(n_jobs=2, max_nbytes="10K")(
         delayed(_partial_fit_in_worker)(big, X, y) for _ in range(1))
     assert was_mapped

@@ -99,7 +99,7 @@ def test_training_follows_the_schedule(case, solver):
     by_hand = MLPClassifierNB(**params)
     for e in range(K):
         if e:  # the first call starts at learning_rate_init, formula(0)
-            by_hand._learning_rate = formula(e)
+            by_hand._solver_state.learning_rate = formula(e)
         by_hand.partial_fit(X, Y_CLF, **({"classes": [0, 1]} if e == 0 else {}))
     for u, v in zip(scheduled.coefs_ + scheduled.intercepts_,
                     by_hand.coefs_ + by_hand.intercepts_):
@@ -352,5 +352,5 @@ def test_switching_schedules_between_partial_fit_calls_starts_the_new_one():
     est = MLPRegressorNB(learning_rate_schedule="exponential", **PARAMS)
     est.partial_fit(X, Y_REG)
     est.set_params(learning_rate_schedule="plateau").partial_fit(X, Y_REG)
-    assert est._schedule_state["_owner"] == repr(ReduceLROnPlateau())
-    assert est._learning_rate == pytest.approx(est.learning_rate_init)
+    assert est._solver_state.schedule_state["_owner"] == repr(ReduceLROnPlateau())
+    assert est._solver_state.learning_rate == pytest.approx(est.learning_rate_init)
