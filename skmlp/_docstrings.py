@@ -174,6 +174,15 @@ COMMON_PARAMS_DOC = """
         clipped. With ``n_jobs`` the norm is the whole batch's gradient's.
         None (default) never clips; a gradient within the limit is used
         unchanged. 'lbfgs' refuses it: its line search sets the step.
+
+    dask_sync_batches : int, default=8
+        Only for ``fit`` on Dask collections with 'sgd' or 'adam' (local SGD
+        with model averaging, see the user guide's "Scaling out"): every row
+        block of the data trains this many minibatches of its own rows from
+        the same weights, then the client averages the weights and the
+        optimizer state, each block weighted by the rows it trained on.
+        Smaller values follow a local fit more closely and cost one round of
+        the cluster (the model sent to and from every block) more often.
 """
 COMMON_PARAMS_DOC = COMMON_PARAMS_DOC.replace("@ACTIVATIONS@", _paragraph(
     "Activation of the hidden layers: one of "

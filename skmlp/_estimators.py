@@ -130,6 +130,7 @@ class MLPClassifierNB(
         scoring=None,
         weight_decay=0.0,
         max_grad_norm=None,
+        dask_sync_batches=8,
         class_weight=None,
     ):
         super().__init__(
@@ -164,6 +165,7 @@ class MLPClassifierNB(
             scoring=scoring,
             weight_decay=weight_decay,
             max_grad_norm=max_grad_norm,
+            dask_sync_batches=dask_sync_batches,
         )
         self.class_weight = class_weight
 
@@ -508,6 +510,7 @@ class MLPRegressorNB(
         scoring=None,
         weight_decay=0.0,
         max_grad_norm=None,
+        dask_sync_batches=8,
         huber_delta=1.0,
         quantile=0.5,
     ):
@@ -545,6 +548,7 @@ class MLPRegressorNB(
             scoring=scoring,
             weight_decay=weight_decay,
             max_grad_norm=max_grad_norm,
+            dask_sync_batches=dask_sync_batches,
         )
 
     def _validate_input(self, X, y, incremental, reset):

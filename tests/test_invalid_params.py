@@ -197,7 +197,8 @@ def _constraint_key(c):
 # extends (activation: four more names, and one per hidden layer; the
 # regressor's loss: 'absolute_error', 'huber', 'quantile').
 ADDED = {"dropout", "weight_init", "learning_rate_schedule", "class_weight", "n_jobs",
-         "scoring", "weight_decay", "max_grad_norm", "huber_delta", "quantile"}
+         "scoring", "weight_decay", "max_grad_norm", "huber_delta", "quantile",
+         "dask_sync_batches"}
 EXTENDED = {"activation", "loss"}
 
 
