@@ -1,13 +1,20 @@
-"""The same hyperparameter search on a local Dask cluster, skmlp against scikit-learn.
+"""skmlp on a local Dask cluster: a hyperparameter search against scikit-learn; scaling.
 
 ``RandomizedSearchCV(Pipeline(StandardScaler, MLP))`` on digits under joblib's dask backend
 (worker processes, one thread each), the libraries alternating per repeat after an untimed
 warm-up search each. ``--kill-worker``: one skmlp search undisturbed, then one while a
 worker is killed (SIGKILL): did it finish, when, with the same results? ``--scatter``
-copies X, y and the folds to every worker first. ``pip install ".[dask]"`` first.
+copies X, y and the folds to every worker first. ``--scaling``: the time of one L-BFGS
+loss-and-gradient evaluation (``skmlp._dask_fit.ClusterObjective.sums``) on persisted data
+with 1 and 2 one-thread workers (alternating, per repeat) and locally; the evaluation time
+against rows (2 workers); and local-SGD test accuracy against ``dask_sync_batches`` next to
+a local fit with the same epochs (4 blocks of 10 minibatches: 1 to 10 minibatches between
+averagings). For docs/scaling_out.md; ``pip install ".[dask]"`` first.
 """
 
 import argparse
+import contextlib
+import logging
 import os
 import signal
 import statistics
@@ -16,6 +23,8 @@ import time
 import warnings
 
 import numpy as np
+
+CLUSTER = dict(threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None)
 
 
 def _timed_search(lib, args, X, y, warm_up=False):
@@ -118,24 +127,133 @@ def _kill_worker(args, client, X, y):
         print(f"same best_params_ and mean test scores as the undisturbed search: {same}")
 
 
+def _data(n_rows, n_features, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.standard_normal((n_rows, n_features))
+    W = rng.standard_normal((n_features, 10))
+    return X, (X @ W + rng.standard_normal((n_rows, 10))).argmax(axis=1)
+
+
+@contextlib.contextmanager
+def _timing(cls, name):
+    """Yield a list that gets the seconds of every call of ``cls.name`` meanwhile."""
+    times, method = [], getattr(cls, name)
+
+    def timed(*a, **k):
+        t0 = time.perf_counter()
+        out = method(*a, **k)
+        times.append(time.perf_counter() - t0)
+        return out
+
+    setattr(cls, name, timed)
+    try:
+        yield times
+    finally:
+        setattr(cls, name, method)
+
+
+def _eval_times(client, X, y, args):
+    """Seconds of each evaluation in a short lbfgs fit: locally (``client`` None) or on
+    persisted blocks."""
+    import dask.array as da
+
+    from skmlp import MLPClassifierNB, _dask_fit, _lbfgs
+
+    mlp = MLPClassifierNB(hidden_layer_sizes=(args.hidden,), solver="lbfgs",
+                          max_iter=args.iters, random_state=0)
+    if client is None:
+        with _timing(_lbfgs.LocalObjective, "__call__") as times:
+            mlp.fit(X, y)
+        return times[1:]
+    chunk = -(-X.shape[0] // args.blocks)
+    with client.as_current(), _timing(_dask_fit.ClusterObjective, "sums") as times:
+        mlp.fit(da.from_array(X, chunks=(chunk, X.shape[1])).persist(),
+                da.from_array(y, chunks=chunk).persist())
+    return times[1:]  # the first one moves theta's key to the workers for the first time
+
+
+def _throughput(clients, args):
+    X, y = _data(args.rows, args.features)
+    print(f"one evaluation, {args.rows} x {args.features} float64, {args.blocks} blocks, "
+          f"hidden ({args.hidden},), 10 classes; median over {args.iters} evaluations")
+    best = {n: [] for n in clients}
+    for r in range(args.repeats):  # alternate: the machine is shared and noisy
+        for n, client in clients.items():
+            best[n].append(statistics.median(_eval_times(client, X, y, args)))
+        print(f"  repeat {r}: " + ", ".join(f"{n}: {v[-1] * 1e3:.0f} ms" for n, v in best.items()))
+    ratios = [a / b for a, b in zip(best["1 worker"], best["2 workers"])]
+    print(f"  2 workers vs 1: speed-up per repeat {', '.join(f'{q:.2f}' for q in ratios)}")
+    for n in args.scale_rows:
+        med = statistics.median(_eval_times(clients["2 workers"], *_data(n, args.features), args))
+        print(f"  2 workers, {n} rows: {med * 1e3:.0f} ms per evaluation")
+
+
+def _averaging(client, args):
+    import dask.array as da
+    from sklearn.datasets import make_classification
+    from sklearn.preprocessing import StandardScaler
+
+    from skmlp import MLPClassifierNB
+
+    X, y = make_classification(args.avg_rows + 2000, 20, n_informative=12, n_classes=5,
+                               random_state=0)
+    X = StandardScaler().fit_transform(X)
+    Xtr, ytr, Xte, yte = X[2000:], y[2000:], X[:2000], y[:2000]
+    est = MLPClassifierNB(hidden_layer_sizes=(32,), max_iter=args.epochs,
+                          learning_rate_init=0.01, random_state=0)
+    local = est.fit(Xtr, ytr).score(Xte, yte)
+    block = args.avg_rows // 4
+    print(f"local SGD (adam), make_classification {args.avg_rows} train / 2000 test, 20 "
+          f"features, 5 classes, {args.epochs} epochs, 4 blocks of {block} rows, batch 200: "
+          f"local fit {local:.3f}")
+    with client.as_current():
+        Xd, yd = da.from_array(Xtr, chunks=(block, 20)), da.from_array(ytr, chunks=block)
+        for k in args.sync:
+            t0 = time.perf_counter()
+            fitted = est.set_params(dask_sync_batches=k).fit(Xd, yd)
+            print(f"  dask_sync_batches={k}: accuracy {fitted.score(Xte, yte):.3f}, "
+                  f"final loss {fitted.loss_:.4f}, {time.perf_counter() - t0:.1f} s")
+
+
+def _scaling(args):
+    from distributed import Client, LocalCluster
+
+    warnings.simplefilter("ignore")
+    with contextlib.ExitStack() as stack:
+        clients = {"local": None, **{f"{n} worker{'s' * (n > 1)}": stack.enter_context(Client(
+            stack.enter_context(LocalCluster(n_workers=n, silence_logs=logging.ERROR,
+                                             **CLUSTER)))) for n in (1, 2)}}
+        if not args.skip_throughput:
+            _throughput(clients, args)
+        _averaging(clients["2 workers"], args)
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    for flag, default in (("--workers", 2), ("--n-iter", 8), ("--cv", 3), ("--epochs", 30),
-                          ("--repeats", 3), ("--kill-after", 0.0)):
+    for flag, default in (("--workers", 2), ("--n-iter", 8), ("--cv", 3), ("--repeats", 3),
+                          ("--kill-after", 0.0), ("--rows", 100_000), ("--features", 50),
+                          ("--hidden", 64), ("--blocks", 8), ("--iters", 6),
+                          ("--avg-rows", 8000)):
         parser.add_argument(flag, type=type(default), default=default)
-    parser.add_argument("--kill-worker", action="store_true",
-                        help="kill a worker mid-search (after --kill-after s) and report")
-    parser.add_argument("--scatter", action="store_true",
-                        help="broadcast X, y and the fold indices to every worker first")
+    parser.add_argument("--epochs", type=int, help="default 30; 10 with --scaling")
+    for flag, default in (("--scale-rows", [25_000, 50_000, 100_000, 200_000]),
+                          ("--sync", [1, 2, 5, 10])):
+        parser.add_argument(flag, type=int, nargs="*", default=default)
+    for flag, what in (("--kill-worker", "kill a worker mid-search (after --kill-after s) and "
+                        "report"), ("--scatter", "broadcast X, y and the fold indices to every "
+                       "worker first"), ("--scaling", "measure training on 1 and 2 workers "
+                       "instead of the search"), ("--skip-throughput", "--scaling: only the "
+                       "averaging interval")):
+        parser.add_argument(flag, action="store_true", help=what)
     args = parser.parse_args(argv)
-
+    args.epochs = args.epochs or (10 if args.scaling else 30)
+    if args.scaling:
+        return _scaling(args)
     from distributed import Client, LocalCluster
     from sklearn.datasets import load_digits
 
     X, y = load_digits(return_X_y=True)
-    with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                      host="127.0.0.1", dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+    with LocalCluster(n_workers=args.workers, **CLUSTER) as cluster, Client(cluster) as client:
         (_kill_worker if args.kill_worker else _compare)(args, client, X, y)
 
 

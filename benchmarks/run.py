@@ -19,16 +19,7 @@ if __package__ in (None, ""):  # run as a script: python benchmarks/run.py
 
 import numpy as np  # noqa: E402
 
-from benchmarks import (  # noqa: E402
-    cases,
-    data,
-    goals,
-    isolated,
-    machine,
-    models,
-    quality,
-    report,  # noqa: E402
-)
+from benchmarks import cases, data, goals, isolated, machine, models, quality, report  # noqa: E402
 from benchmarks.timing import SETTLE  # noqa: E402
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
