@@ -48,14 +48,10 @@ def warm_rows(n, batch_size):
 
 def skmlp_threads(params, units, batch_size):
     """``(BLAS policy "1"/"default"/None, threads per batch)`` that skmlp chooses."""
-    try:
-        from skmlp._threads import batch_threads, blas_threads_for
+    from skmlp._threads import batch_threads, blas_threads_for
 
-        cm = blas_threads_for(units, batch_size)
-        split = batch_threads(params.get("n_jobs"), units, batch_size)
-    except Exception:  # noqa: BLE001  (a private API; report "unknown")
-        return None, 1
-    return ("default" if isinstance(cm, nullcontext) else "1"), split
+    policy = "default" if isinstance(blas_threads_for(units, batch_size), nullcontext) else "1"
+    return policy, batch_threads(params.get("n_jobs"), units, batch_size)
 
 
 def _libs_stats(stats, libs):
@@ -111,8 +107,7 @@ def fit_case(ctx, case, data, hidden, epochs):
     libs = [lib for lib in ctx.libs if lib in case.get("libs", ctx.libs)]
     own = {lib: dict(params, **case.get("skmlp_params", {})) if lib == "skmlp" else params
            for lib in libs}
-    ctx.log("%s: %d rows, %d epoch(s), %d repeats" % (
-        case["label"], X.shape[0], epochs, repeats))
+    ctx.log("%s: %d rows, %d epoch(s), %d repeats" % (case["label"], X.shape[0], epochs, repeats))
     seed = order_seed(ctx.seed, case["id"])
     units = [X.shape[1], *hidden, len(np.unique(y))]
 
@@ -279,10 +274,6 @@ def sweeps(ctx, batch_size=200):
 
 def dropout(ctx, rate=0.2):
     """skmlp's epoch with ``dropout=rate`` against the same fit without."""
-    if "dropout" not in make_estimator("skmlp", {}).get_params():
-        ctx.log("dropout: skmlp has no dropout parameter yet; case skipped")
-        ctx.res["dropout"] = {"skipped": "skmlp has no dropout parameter in this version"}
-        return
     X, y = ctx.mnist["float64"][:2]
     epochs, repeats = ctx.profile["mnist_epochs"], ctx.profile["dropout_repeats"]
     base, n_warm = mlp_params(MNIST_HIDDEN, "adam", 200, epochs), warm_rows(X.shape[0], 200)

@@ -64,16 +64,13 @@ def _jax(res, key):
         return [("", None, "JAX %s" % res["meta"]["peer_notes"].get("jax", "not run"))]
     best = min(peers, key=lambda lib: r["libs"][lib]["median"])
     v = r["libs"]["skmlp"]["median"] / r["libs"][best]["median"]
-    return [("", v, "%.3f (best: %s, %.3f s)" % (v, lib_name(best),
-                                                 r["libs"][best]["median"]))]
+    return [("", v, "%.3f (best: %s, %.3f s)" % (v, lib_name(best), r["libs"][best]["median"]))]
 
 
 def _dropout(res, _):
     d = res.get("dropout")
     if not d:
         return []
-    if "skipped" in d:
-        return [("", None, d["skipped"])]
     return [("", d["ratio"], "%.3f (median of per-round ratios %.3f)" % (
         d["ratio"], d["paired_ratio"]))]
 

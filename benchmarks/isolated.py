@@ -47,8 +47,7 @@ def _child_memory(c):
     t0 = time.perf_counter()
     models.fit_fn(c["lib"], params, X, y)()
     seconds = time.perf_counter() - t0
-    peak = status_kib("VmHWM") if exact else resource.getrusage(
-        resource.RUSAGE_SELF).ru_maxrss
+    peak = status_kib("VmHWM") if exact else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return {"lib": c["lib"], "baseline_mib": base / 1024, "peak_mib": peak / 1024,
             "delta_mib": (peak - base) / 1024, "method": "VmHWM" if exact else "maxrss",
             "fit_s": seconds, "X_mib": X.nbytes / 2**20, "n_train": int(X.shape[0])}

@@ -42,8 +42,7 @@ def select_libs(requested=None, disabled=()):
     return libs, notes
 
 
-def mlp_params(hidden, solver, batch_size, epochs, lr=None, alpha=1e-4, seed=0,
-               momentum=0.9):
+def mlp_params(hidden, solver, batch_size, epochs, lr=None, alpha=1e-4, seed=0, momentum=0.9):
     """Keyword arguments of ``MLPClassifier`` and ``MLPClassifierNB``; the peers read them."""
     return dict(
         hidden_layer_sizes=tuple(hidden), activation="relu", solver=solver, alpha=alpha,

@@ -193,10 +193,9 @@ def section_memory(res, figs):
 
 def section_compile(res, figs):
     c = res["compile"]
-    keys = [("import_s", "%.2f"), ("first_fit_float64_s", "%.2f"),
-            ("first_predict_float64_s", "%.3f"), ("second_fit_float64_s", "%.3f"),
-            ("first_fit_float32_s", "%.2f"), ("first_predict_float32_s", "%.3f"),
-            ("process_s", "%.2f")]
+    keys = list(zip(["import_s", "first_fit_float64_s", "first_predict_float64_s",
+                     "second_fit_float64_s", "first_fit_float32_s", "first_predict_float32_s",
+                     "process_s"], ["%.2f", "%.2f", "%.3f", "%.3f", "%.2f", "%.3f", "%.2f"]))
     rows = [[name] + [f % s[k] for k, f in keys]
             for key, name in (("cold", "skmlp, empty Numba cache"),
                               ("warm", "skmlp, warm Numba cache"), ("sklearn", "scikit-learn"))
@@ -230,9 +229,6 @@ def section_sweeps(res, figs):
 
 def section_dropout(res, figs):
     d = res["dropout"]
-    if "skipped" in d:
-        return ["Not measured: %s (the case runs once `MLPClassifierNB` takes `dropout`)."
-                % d["skipped"]]
     return [text("dropout", dtype=d["dtype"], rows=format(d["n_train"], ","),
                  epochs=d["epochs"], rate=d["rate"], repeats=d["repeats"],
                  with_=d["libs"]["skmlp_dropout"]["median"],

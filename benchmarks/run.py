@@ -105,8 +105,7 @@ def run_threads(ctx):
                 "one-thread child is not run" % ctx.args.threads)
         return
     a, ids = ctx.args, [i for i in ctx.profile["threads_cases"] if i in FIT_IDS]
-    ctx.log("same thread count: %s in a child process, every library on 1 thread"
-            % ", ".join(ids))
+    ctx.log("same thread count: %s in a child process, every library on 1 thread" % ", ".join(ids))
     with tempfile.TemporaryDirectory(prefix="skmlp-bench-threads-") as tmp:
         argv = ["benchmarks", "--threads", "1", "--case", ",".join(ids), "--libs",
                 ",".join(ctx.libs), "--order-seed", str(a.order_seed), "--repeats",
@@ -208,16 +207,13 @@ def run(args, log=print):
         if args.threads:
             torch.set_num_threads(args.threads)
         peer_threads = {"torch": torch.get_num_threads(), **peer_threads}
-    try:
-        from skmlp._threads import MULTITHREAD_MIN_MACS as macs
-    except ImportError:
-        macs = None
+    from skmlp._threads import MULTITHREAD_MIN_MACS as macs
     res = {"meta": dict(start_meta("python -m benchmarks", sys.argv[1:], libs),
                         mode="quick" if args.quick else "full", profile=profile,
                         sections=sections, cases=sorted(wanted) if wanted else None, libs=libs,
                         peer_notes=notes, threads=args.threads, order_seed=args.order_seed,
                         settle_s=SETTLE, peer_threads=peer_threads,
-                        skmlp_multithread_min_macs=None if macs is None else int(macs)),
+                        skmlp_multithread_min_macs=int(macs)),
            "fit": []}
     log("libraries: %s; sections: %s; mode: %s%s" % (
         libs, sections, res["meta"]["mode"], "; cases: %s" % sorted(wanted) if wanted else ""))
@@ -255,8 +251,7 @@ def save_json(res, path):
     text = text.replace(REPO_ROOT + os.sep, "").replace(REPO_ROOT, ".")
     secrets = {socket.gethostname(), platform.node(), platform.release(), platform.version(),
                os.path.expanduser("~"), tempfile.gettempdir()}
-    for s in sorted((s for s in secrets if s and len(s) > 3 and s != "/"), key=len,
-                    reverse=True):
+    for s in sorted((s for s in secrets if s and len(s) > 3 and s != "/"), key=len, reverse=True):
         text = text.replace(json.dumps(s)[1:-1], "<redacted>")
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w") as f:
