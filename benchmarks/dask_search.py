@@ -232,13 +232,13 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     for flag, default in (("--workers", 2), ("--n-iter", 8), ("--cv", 3), ("--repeats", 3),
                           ("--kill-after", 0.0), ("--rows", 100_000), ("--features", 50),
-                          ("--hidden", 64), ("--blocks", 8), ("--iters", 6),
-                          ("--avg-rows", 8000)):
-        parser.add_argument(flag, type=type(default), default=default)
-    parser.add_argument("--epochs", type=int, help="default 30; 10 with --scaling")
-    for flag, default in (("--scale-rows", [25_000, 50_000, 100_000, 200_000]),
+                          ("--hidden", 64), ("--blocks", 8), ("--iters", 6), ("--avg-rows", 8000),
+                          ("--scale-rows", [25_000, 50_000, 100_000, 200_000]),
                           ("--sync", [1, 2, 5, 10])):
-        parser.add_argument(flag, type=int, nargs="*", default=default)
+        many = isinstance(default, list)
+        parser.add_argument(flag, type=int if many else type(default), default=default,
+                            nargs="*" if many else None)
+    parser.add_argument("--epochs", type=int, help="default 30; 10 with --scaling")
     for flag, what in (("--kill-worker", "kill a worker mid-search (after --kill-after s) and "
                         "report"), ("--scatter", "broadcast X, y and the fold indices to every "
                        "worker first"), ("--scaling", "measure training on 1 and 2 workers "

@@ -42,10 +42,9 @@ def order_seed(base, name):
 
 def shuffled(names, repeats, seed):
     """One seeded random order of ``names`` per round."""
-    rng, orders = random.Random(seed), []
-    for _ in range(repeats):
-        orders.append(list(names))
-        rng.shuffle(orders[-1])
+    rng, orders = random.Random(seed), [list(names) for _ in range(repeats)]
+    for order in orders:
+        rng.shuffle(order)
     return orders
 
 
