@@ -483,12 +483,11 @@ def _sweep(plt, res, s):
     libs = list(pts[0]["per_epoch"])
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 8), sharex=True,
                                       gridspec_kw={"height_ratios": [3, 2]})
-    for lib in libs:
-        top.plot(xs, [p["per_epoch"][lib] for p in pts], "o-", color=COLORS.get(lib),
-                 label=lib_name(lib))
-    for lib in libs[1:]:
-        bottom.plot(xs, [p["ratios"][lib] for p in pts], "o-", color=COLORS.get(lib),
-                    label="skmlp / " + lib_name(lib))
+    for ax, key, names, label in ((top, "per_epoch", libs, "%s"),
+                                  (bottom, "ratios", libs[1:], "skmlp / %s")):
+        for lib in names:
+            ax.plot(xs, [p[key][lib] for p in pts], "o-", color=COLORS.get(lib),
+                    label=label % lib_name(lib))
     bottom.axhline(1.0, color="grey", lw=0.8)
     top.set_ylabel("seconds per epoch (%s rows)" % format(s["n_samples"], ","))
     bottom.set_ylabel("time ratio, log scale (below 1: skmlp faster)")
