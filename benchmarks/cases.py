@@ -280,11 +280,9 @@ def dropout(ctx, rate=0.2):
     configs = {"skmlp": dict(base, dropout=0.0), "skmlp_dropout": dict(base, dropout=rate)}
     ctx.log("dropout %.2f vs none: MNIST adam b200 %s, %d rows, %d repeats" % (
         rate, X.dtype.name, X.shape[0], repeats))
-    stats = alternate(
-        {k: (lambda p=p: make_estimator("skmlp", p).fit(X, y)) for k, p in configs.items()},
-        repeats, {k: (lambda p=p: make_estimator("skmlp", dict(p, max_iter=1)).fit(
-            X[:n_warm], y[:n_warm])) for k, p in configs.items()},
-        log=ctx.log, seed=order_seed(ctx.seed, "dropout"))
+    stats = alternate({k: fit_fn("skmlp", p, X, y) for k, p in configs.items()}, repeats,
+                      {k: warmup_fn("skmlp", p, X, y, n_warm) for k, p in configs.items()},
+                      log=ctx.log, seed=order_seed(ctx.seed, "dropout"))
     with_, without = stats["skmlp_dropout"], stats["skmlp"]
     ctx.res["dropout"] = {
         "rate": rate, "dtype": X.dtype.name, "n_train": int(X.shape[0]), "epochs": epochs,
