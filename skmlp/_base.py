@@ -91,6 +91,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         ],
         "n_jobs": [None, Integral],
         "scoring": [None, StrOptions(set(_scoring.SCORING_NAMES)), callable],
+        "batch_norm": ["boolean", list, tuple],
     }
 
     @abstractmethod
@@ -125,6 +126,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         learning_rate_schedule,
         n_jobs,
         scoring=None,
+        batch_norm=False,
     ):
         self.activation = activation
         self.solver = solver
@@ -155,6 +157,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         self.learning_rate_schedule = learning_rate_schedule
         self.n_jobs = n_jobs
         self.scoring = scoring
+        self.batch_norm = batch_norm
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -186,7 +189,21 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         n_hidden = len(units) - 2
         rates = _network.dropout_rates(self, n_hidden) if training else None
         return _network.net_arrays(units, self._hidden_activations(n_hidden),
-                                   self.out_activation_, rates, self._loss_name())
+                                   self.out_activation_, rates, self._loss_name(),
+                                   bn=self._fitted_bn_flags())
+
+    def _fitted_bn(self):
+        """``(scales, offsets, means, vars)`` of a batch-normalised fit, else None."""
+        if "batch_norm_scales_" not in self.__dict__:
+            return None
+        return tuple(getattr(self, name) for name in _network.BN_ATTRIBUTES)
+
+    def _fitted_bn_flags(self):
+        """One flag per fitted hidden layer: batch-normalised or not."""
+        bn = self._fitted_bn()
+        if bn is None:
+            return [False] * (len(self.coefs_) - 1)
+        return [s is not None for s in bn[0]]
 
     def _loss_name(self):
         """The row of ``_specs.LOSSES`` this model trains with."""
@@ -198,11 +215,17 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
                                       self.n_outputs_)
 
     def _pack(self, dtype):
-        return _network.pack(self.coefs_, self.intercepts_, dtype)
+        return _network.pack(self.coefs_, self.intercepts_, dtype, self._fitted_bn())
 
     def _unpack(self, theta, units):
-        """Point ``coefs_`` and ``intercepts_`` at views of ``theta``."""
+        """Point ``coefs_`` and ``intercepts_`` (and batch normalisation's
+        arrays) at views of ``theta``."""
+        flags = self._fitted_bn_flags()
         self.coefs_, self.intercepts_ = _network.unpack(theta, units)
+        if any(flags):
+            for name, arrays in zip(_network.BN_ATTRIBUTES,
+                                    _network.unpack_bn(theta, units, flags)):
+                setattr(self, name, arrays)
 
     def _initialize(self, y, layer_units, dtype):
         """Set fitted attributes and draw initial weights, as scikit-learn does."""
@@ -216,6 +239,13 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
             hidden = [self.activation]  # no hidden layer: scikit-learn's factor rule
         self.coefs_, self.intercepts_ = _network.initial_weights(
             self.weight_init, self._random_state, layer_units, hidden, dtype)
+        flags = _network.batch_norm_flags(self, len(layer_units) - 2)
+        for name, arrays in zip(_network.BN_ATTRIBUTES,
+                                _network.initial_bn(layer_units[1:-1], flags, dtype)):
+            if any(flags):
+                setattr(self, name, arrays)
+            else:
+                self.__dict__.pop(name, None)  # a refit without batch normalisation
         # A new fit starts from a fresh solver state (a warm start keeps it).
         self._solver_state = SolverState(best_theta=self._pack(dtype).copy())
         if self.solver in _STOCHASTIC_SOLVERS:
@@ -315,6 +345,13 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         """Check what the declarative constraints cannot, before any work."""
         self._hidden_activations(n_hidden)
         rates = _network.dropout_rates(self, n_hidden)
+        bn = _network.batch_norm_flags(self, n_hidden)
+        if self.solver == "lbfgs" and any(bn):
+            raise ValueError(
+                "batch_norm needs a stochastic solver: it normalises each minibatch "
+                "with that batch's statistics, and L-BFGS has no minibatches. Use "
+                "solver='adam' or 'sgd', or batch_norm=False."
+            )
         if self.solver == "lbfgs":
             if any(rates):
                 raise ValueError(
@@ -354,6 +391,13 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
             dtype = self.coefs_[0].dtype
             _network.check_same_structure(_network.fitted_units(self.coefs_),
                                           layer_units)
+            if self._fitted_bn_flags() != _network.batch_norm_flags(self, len(hidden)):
+                raise ValueError(
+                    "warm_start and partial_fit continue the fitted network, whose "
+                    f"batch normalisation per hidden layer is {self._fitted_bn_flags()}"
+                    f"; batch_norm={self.batch_norm!r} asks for another. Set "
+                    "warm_start=False (or refit) to train a new network."
+                )
 
         # A new stream on every fit, so repeated fits are identical; partial_fit
         # continues the stream of the previous call, so that k calls visit the

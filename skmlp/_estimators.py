@@ -120,6 +120,7 @@ class MLPClassifierNB(
         learning_rate_schedule=None,
         n_jobs=None,
         scoring=None,
+        batch_norm=False,
         class_weight=None,
     ):
         super().__init__(
@@ -152,6 +153,7 @@ class MLPClassifierNB(
             learning_rate_schedule=learning_rate_schedule,
             n_jobs=n_jobs,
             scoring=scoring,
+            batch_norm=batch_norm,
         )
         self.class_weight = class_weight
 
@@ -488,6 +490,7 @@ class MLPRegressorNB(
         learning_rate_schedule=None,
         n_jobs=None,
         scoring=None,
+        batch_norm=False,
     ):
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
@@ -519,6 +522,7 @@ class MLPRegressorNB(
             learning_rate_schedule=learning_rate_schedule,
             n_jobs=n_jobs,
             scoring=scoring,
+            batch_norm=batch_norm,
         )
 
     def _validate_input(self, X, y, incremental, reset):

@@ -277,6 +277,91 @@ def dropout(A, keep, state, M, Ad):
     state[0] = np.int64(s)
 
 
+@jit
+def batch_norm(Z, b, gamma, running, stats, Xhat, train, eps, momentum):
+    """Normalise ``Z + b`` per unit and scale it by ``gamma``, in place.
+
+    The shift (beta) is added afterwards by :func:`bias_activation`, in its
+    pass. With ``train``, the mean and (biased) variance are the batch's, and
+    the running statistics ``running = [means, variances]`` move towards them
+    by ``momentum`` (PyTorch's convention: ``new = (1 - momentum) * old +
+    momentum * batch``, with the unbiased batch variance; a batch of one row
+    leaves the running variance unchanged). Without ``train`` the running
+    statistics normalise. ``stats`` receives the mean and ``1 / sqrt(var +
+    eps)`` used per unit; ``Xhat`` the normalised values when it has rows
+    (the backward pass needs them).
+    """
+    nb, n = Z.shape
+    mean = stats[:n]
+    istd = stats[n:]
+    if train:
+        for j in range(n):
+            mean[j] = 0.0
+            istd[j] = 0.0
+        for i in range(nb):
+            for j in range(n):
+                mean[j] += Z[i, j]
+        for j in range(n):
+            mean[j] = mean[j] / nb + b[j]
+        for i in range(nb):  # two passes: no cancellation in the variance
+            for j in range(n):
+                d = Z[i, j] + b[j] - mean[j]
+                istd[j] += d * d
+        keep = 1.0 - momentum
+        for j in range(n):
+            var = istd[j] / nb
+            running[j] = keep * running[j] + momentum * mean[j]
+            if nb > 1:
+                running[n + j] = keep * running[n + j] + momentum * (istd[j] / (nb - 1))
+            istd[j] = 1.0 / math.sqrt(var + eps)
+    else:
+        for j in range(n):
+            mean[j] = running[j]
+            istd[j] = 1.0 / math.sqrt(running[n + j] + eps)
+    store = Xhat.shape[0] > 0
+    for i in range(nb):
+        for j in range(n):
+            x = (Z[i, j] + b[j] - mean[j]) * istd[j]
+            if store:
+                Xhat[i, j] = x
+            Z[i, j] = gamma[j] * x
+
+
+@jit
+def batch_norm_backward(D, Xhat, stats, gamma, train, G, accumulate):
+    """Turn ``D`` (the loss's derivative by the normalised layer's output) into
+    the derivative by its input ``Z + b``, in place; the gradient of the
+    scales into ``G[:n]`` and of the shifts into ``G[n:]`` (added with
+    ``accumulate``).
+
+    With ``train`` the batch statistics depend on every row: ``dx = gamma *
+    istd * (D - mean(D) - Xhat * mean(D * Xhat))``, the standard formula
+    (Ioffe and Szegedy, 2015). Without it (running statistics) the layer is
+    affine and ``dx = gamma * istd * D``.
+    """
+    nb, n = D.shape
+    istd = stats[n:]
+    if not accumulate:
+        for j in range(2 * n):
+            G[j] = 0.0
+    for i in range(nb):
+        for j in range(n):
+            d = D[i, j]
+            G[j] += d * Xhat[i, j]
+            G[n + j] += d
+    if train:
+        # G holds this batch's sums here (training never accumulates).
+        inv = 1.0 / nb
+        for i in range(nb):
+            for j in range(n):
+                D[i, j] = gamma[j] * istd[j] * (
+                    D[i, j] - inv * (G[n + j] + Xhat[i, j] * G[j]))
+    else:
+        for i in range(nb):
+            for j in range(n):
+                D[i, j] *= gamma[j] * istd[j]
+
+
 @jit_inline
 def _region(buf, start, nb, n):
     """The C-contiguous ``(nb, n)`` view of ``buf`` starting at ``start``."""
@@ -293,7 +378,7 @@ def forward(data, rows, net, theta, work, rng, train, tiny):
     (their dropped activations feed the next layer), drawing from ``rng``.
     """
     X, sp_data, sp_indices, sp_indptr = data[0], data[1], data[2], data[3]
-    units, acts, keep, pre_layers = net.units, net.acts, net.keep, net.pre
+    units, acts, keep, pre_layers, bn = net.units, net.acts, net.keep, net.pre, net.bn
     Xb, A, Zp, M, Ad, off = work.Xb, work.A, work.Z, work.M, work.Ad, work.off
     nb = rows.shape[0]
     n_trans = units.shape[0] - 1
@@ -314,6 +399,17 @@ def forward(data, rows, net, theta, work, rng, train, tiny):
             np.dot(prev, W, Z)
         code = acts[layer]
         pre = _region(Zp, off[3, layer], nb if pre_layers[layer] else 0, n_out)
+        if bn[layer]:
+            # Normalised and scaled here; the shift takes the intercept's
+            # place in bias_activation's pass.
+            g = off[7, layer]
+            r = off[8, layer]
+            batch_norm(Z, b, theta[g : g + n_out], theta[r : r + 2 * n_out],
+                       work.Ns[off[6, layer] : off[6, layer] + 2 * n_out],
+                       _region(work.Nh, off[5, layer],
+                               nb if work.Nh.shape[0] > 0 else 0, n_out),
+                       train, net.bn_par[0], net.bn_par[1])
+            b = theta[g + n_out : g + 2 * n_out]
         bias_activation(Z, b, code, tiny, pre)
         prev = Z
         if train and keep[layer] < 1.0:
@@ -421,6 +517,12 @@ def backward(data, rows, net, theta, work, accumulate, train, tiny):
         wo = off[0, layer]
         bo = off[1, layer]
         Dl = _region(D, off[2, layer], nb, n_out)
+        if net.bn[layer]:
+            g = off[7, layer]
+            batch_norm_backward(Dl, _region(work.Nh, off[5, layer], nb, n_out),
+                                work.Ns[off[6, layer] : off[6, layer] + 2 * n_out],
+                                theta[g : g + n_out], train, G[g : g + 2 * n_out],
+                                accumulate)
         dropped = False
         if layer == 0:
             Aprev = _region(Xb, 0, 0 if sparse else nb, n_in)
@@ -445,6 +547,11 @@ def backward(data, rows, net, theta, work, accumulate, train, tiny):
         for i in range(nb):
             for j in range(n_out):
                 G[bo + j] += Dl[i, j]
+        if train and net.bn[layer]:
+            # The batch mean removes the intercept: its gradient is zero, and
+            # exactly so (no rounding noise for Adam to amplify into steps).
+            for j in range(n_out):
+                G[bo + j] = 0.0
         if layer > 0:
             W = _region(theta, wo, n_in, n_out)
             Dprev = _region(D, off[2, layer - 1], nb, n_in)

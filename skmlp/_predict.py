@@ -40,7 +40,8 @@ def prepared(est):
     coefs, intercepts = est.coefs_, est.intercepts_
     acts = (est.activation if isinstance(est.activation, str)
             else tuple(est.activation), est.out_activation_)
-    arrays = (*coefs, *intercepts)
+    extra = tuple(_network.bn_order(est._fitted_bn()))
+    arrays = (*coefs, *intercepts, *extra)
     try:
         entry = _PREPARED.get(est)
     except TypeError:  # an unhashable subclass (one that defines __eq__ only)
@@ -53,7 +54,7 @@ def prepared(est):
         return entry[2:]
     net = est._net()
     unit_layout = _data.layout(net, 1)
-    theta = _network.packed_base(coefs, intercepts)
+    theta = _network.packed_base(coefs, intercepts, extra)
     if theta is None:
         return est._pack(coefs[0].dtype), net, unit_layout
     if not cacheable:
