@@ -165,3 +165,175 @@ def test_gradient_matches_finite_differences(bn, hidden):
         t[p] -= 2 * step
         numeric[p] = (up - _train_loss(t, net, data, rows, Y, work)) / (2 * step)
     np.testing.assert_allclose(grad[:n_stepped], numeric, rtol=1e-5, atol=1e-7)
+
+
+# ------------------------------------------------------------------ estimators
+def _fit(Est=MLPClassifierNB, X=X_CLF, y=Y_CLF, fit_params=None, **params):
+    kw = dict(hidden_layer_sizes=(7, 5), batch_norm=True, max_iter=5, batch_size=16,
+              random_state=0)
+    kw.update(params)
+    return Est(**kw).fit(X, y, **(fit_params or {}))
+
+
+def _model_theta(est):
+    """The packed vector the fitted arrays are views of."""
+    return est.coefs_[0].base
+
+
+def _reference_outputs(est, X, layers=None):
+    bn = [s is not None for s in est.batch_norm_scales_]
+    units = [est.coefs_[0].shape[0]] + [c.shape[1] for c in est.coefs_]
+    acts = [ACTIVATION_CODES[est.activation]] * (len(units) - 2) + [
+        ACTIVATION_CODES[est.out_activation_]]
+    out, _ = ref.bn_forward(X, _model_theta(est), units, acts, bn, train=False)
+    return out
+
+
+def test_fitted_attributes_are_views_of_one_vector_with_one_entry_per_hidden_layer():
+    est = _fit(batch_norm=[True, False])
+    theta = _model_theta(est)
+    for name in ("batch_norm_scales_", "batch_norm_offsets_", "running_means_",
+                 "running_vars_"):
+        arrays = getattr(est, name)
+        assert len(arrays) == 2 and arrays[1] is None
+        assert arrays[0].shape == (7,) and arrays[0].base is theta
+    # Trained away from their initial values; the variances stay positive.
+    assert not np.allclose(est.batch_norm_scales_[0], 1.0)
+    assert not np.allclose(est.running_means_[0], 0.0)
+    assert (est.running_vars_[0] > 0).all()
+
+
+@pytest.mark.parametrize("Est,X,y", [(MLPClassifierNB, X_CLF, Y_CLF),
+                                     (MLPRegressorNB, X_REG, Y_REG)])
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_predict_and_transform_use_running_statistics(Est, X, y, dtype):
+    X = X.astype(dtype)
+    est = _fit(Est, X, y, activation="tanh")
+    expected = _reference_outputs(est, X)
+    raw = est.predict_proba(X) if Est is MLPClassifierNB else est.predict(X)
+    tol = ROUND_OFF_TOL if dtype == np.float64 else dict(rtol=2e-5, atol=1e-6)
+    np.testing.assert_allclose(raw, expected[-1].reshape(raw.shape), **tol)
+    np.testing.assert_allclose(est.transform(X), expected[-2], **tol)
+    # Prediction is per row: one row alone gives the same output as in a batch.
+    one = est.predict_proba(X[3:4]) if Est is MLPClassifierNB else est.predict(X[3:4])
+    np.testing.assert_allclose(one, raw[3:4], **tol)
+
+
+def test_sparse_input_fits_and_predicts_as_dense():
+    dense = _fit()
+    sparse = _fit(X=sp.csr_matrix(X_CLF))
+    np.testing.assert_allclose(_model_theta(sparse), _model_theta(dense), **ROUND_OFF_TOL)
+    np.testing.assert_allclose(sparse.predict_proba(sp.csr_matrix(X_CLF)),
+                               dense.predict_proba(X_CLF), **ROUND_OFF_TOL)
+
+
+def test_validation_loss_uses_running_statistics():
+    X_val, y_val = X_CLF[:30], Y_CLF[:30]
+    est = _fit(X=X_CLF[30:], y=Y_CLF[30:], fit_params=dict(X_val=X_val, y_val=y_val))
+    P = est.predict_proba(X_val)
+    log_loss = -np.log(P[np.arange(30), y_val]).mean()
+    np.testing.assert_allclose(est.validation_loss_curve_[-1], log_loss, rtol=1e-9)
+
+
+def test_early_stopping_restores_the_best_weights_with_their_running_statistics():
+    X_val, y_val = X_CLF[:40], Y_CLF[:40]
+    est = _fit(X=X_CLF[40:], y=Y_CLF[40:], early_stopping=True, max_iter=60,
+               n_iter_no_change=3, learning_rate_init=0.05, scoring="loss",
+               fit_params=dict(X_val=X_val, y_val=y_val))
+    # Training stopped after worse epochs; the restored model scores the best
+    # recorded validation score, which needs that epoch's running statistics.
+    assert est.validation_scores_[-1] < est.best_validation_score_
+    P = est.predict_proba(X_val)
+    neg_loss = np.log(P[np.arange(40), y_val]).mean()
+    np.testing.assert_allclose(neg_loss, est.best_validation_score_, rtol=1e-9)
+
+
+def test_dropout_with_batch_norm_trains_and_predicts_deterministically():
+    a = _fit(dropout=0.3)
+    b = _fit(dropout=0.3)
+    plain = _fit()
+    np.testing.assert_array_equal(_model_theta(a), _model_theta(b))
+    assert not np.allclose(_model_theta(a), _model_theta(plain))
+    np.testing.assert_allclose(a.predict_proba(X_CLF), _reference_outputs(a, X_CLF)[-1],
+                               **ROUND_OFF_TOL)
+
+
+@pytest.mark.parametrize("schedule", ["cosine", None])
+def test_schedules_and_sgd_train_a_batch_norm_model(schedule):
+    est = _fit(solver="sgd", learning_rate_schedule=schedule, max_iter=20,
+               learning_rate_init=0.05)
+    assert np.isfinite(_model_theta(est)).all() and est.score(X_CLF, Y_CLF) > 0.6
+
+
+def test_n_jobs_falls_back_to_one_thread_with_the_same_weights():
+    one = _fit(batch_size=64)
+    two = _fit(batch_size=64, n_jobs=2)
+    np.testing.assert_array_equal(_model_theta(two), _model_theta(one))
+
+
+def test_partial_fit_and_warm_start_continue_the_batch_norm_model():
+    est = MLPClassifierNB((6,), batch_norm=True, random_state=0)
+    est.partial_fit(X_CLF, Y_CLF, classes=[0, 1, 2])
+    first = est.running_means_[0].copy()
+    est.partial_fit(X_CLF, Y_CLF)
+    assert not np.array_equal(est.running_means_[0], first)
+    warm = _fit(warm_start=True)
+    before = _model_theta(warm).copy()
+    warm.fit(X_CLF, Y_CLF)
+    assert _model_theta(warm).shape == before.shape
+    assert not np.array_equal(_model_theta(warm), before)
+
+
+def test_default_has_no_batch_norm_attributes_and_refit_without_removes_them():
+    est = _fit(batch_norm=False)
+    assert not hasattr(est, "running_means_")
+    est = _fit()
+    est.set_params(batch_norm=False).fit(X_CLF, Y_CLF)
+    assert not hasattr(est, "batch_norm_scales_")
+    n = sum(c.size for c in est.coefs_) + sum(b.size for b in est.intercepts_)
+    assert _model_theta(est).shape == (n,)
+
+
+@pytest.mark.parametrize("how", ["pickle", "joblib", "skops"])
+def test_persistence_round_trip_predicts_and_keeps_training(how, tmp_path):
+    est = _fit(batch_norm=[False, True])
+    if how == "pickle":
+        loaded = pickle.loads(pickle.dumps(est))
+    elif how == "joblib":
+        joblib.dump(est, tmp_path / "m.joblib")
+        loaded = joblib.load(tmp_path / "m.joblib")
+    else:
+        sio = pytest.importorskip("skops.io")
+        dumped = sio.dumps(est)
+        loaded = sio.loads(dumped, trusted=sio.get_untrusted_types(data=dumped))
+    np.testing.assert_array_equal(loaded.predict_proba(X_CLF), est.predict_proba(X_CLF))
+    np.testing.assert_array_equal(loaded.running_vars_[1], est.running_vars_[1])
+    assert loaded.running_vars_[1].base is _model_theta(loaded)  # one vector again
+    est.partial_fit(X_CLF, Y_CLF)
+    loaded.partial_fit(X_CLF, Y_CLF)
+    np.testing.assert_array_equal(_model_theta(loaded), _model_theta(est))
+
+
+@pytest.mark.parametrize("value", ["yes", 1, None, 0.5])
+def test_bad_batch_norm_values_raise_invalid_parameter_error(value):
+    with pytest.raises(InvalidParameterError, match="batch_norm"):
+        MLPClassifierNB(batch_norm=value).fit(X_CLF, Y_CLF)
+
+
+def test_bad_entries_and_lengths_raise_before_training():
+    with pytest.raises(InvalidParameterError, match="batch_norm"):
+        MLPClassifierNB((4, 3), batch_norm=[True, "no"]).fit(X_CLF, Y_CLF)
+    with pytest.raises(ValueError, match="batch_norm has 1 entries"):
+        MLPClassifierNB((4, 3), batch_norm=[True]).fit(X_CLF, Y_CLF)
+    with pytest.raises(ValueError, match="stochastic solver"):
+        MLPClassifierNB((4,), batch_norm=True, solver="lbfgs").fit(X_CLF, Y_CLF)
+
+
+def test_switching_batch_norm_on_a_warm_start_raises_and_leaves_the_model():
+    est = _fit(batch_norm=False, warm_start=True)
+    before = [c.copy() for c in est.coefs_]
+    with pytest.raises(ValueError, match="batch normalisation"):
+        est.set_params(batch_norm=True).fit(X_CLF, Y_CLF)
+    for c, b in zip(est.coefs_, before):
+        np.testing.assert_array_equal(c, b)
+    assert not hasattr(est, "running_means_")
