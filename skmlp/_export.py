@@ -29,7 +29,7 @@ from sklearn.neural_network._stochastic_optimizers import (
 from sklearn.utils.validation import check_is_fitted
 
 from ._epoch import new_counters
-from ._network import SKLEARN_ACTIVATIONS
+from ._network import BN_EPS, SKLEARN_ACTIVATIONS
 from ._solver_state import SolverState
 
 # Output activations skmlp has that the installed scikit-learn's predict knows
@@ -148,6 +148,7 @@ def to_sklearn(est):
     _copy_shared(est, sk)
     sk.coefs_ = [np.array(c, copy=True) for c in est.coefs_]
     sk.intercepts_ = [np.array(b, copy=True) for b in est.intercepts_]
+    _fold_batch_norm(est, sk.coefs_, sk.intercepts_)
     sk.n_layers_ = len(sk.coefs_) + 1
     state = getattr(est, "_solver_state", None) or SolverState()
     if hasattr(est, "loss_curve_"):
@@ -163,6 +164,29 @@ def to_sklearn(est):
     if optimizer is not None:
         sk._optimizer = optimizer
     return sk
+
+
+def _fold_batch_norm(est, coefs, intercepts):
+    """Fold inference-time batch normalisation into the layers it follows, in place.
+
+    With running statistics, ``gamma * (x @ W + b - mean) / sqrt(var + eps) +
+    beta`` is affine in ``x``: ``x @ (W * s) + (b - mean) * s + beta`` with
+    ``s = gamma / sqrt(var + eps)``, computed in float64. The folded model has
+    the same predictions to rounding but other parameters, so neither the
+    optimizer state nor the best weights carry over (their sizes differ too):
+    scikit-learn continues training it as a plain MLP, from fresh state.
+    """
+    bn = est._fitted_bn()
+    if bn is None:
+        return
+    for layer, (gamma, beta, mean, var) in enumerate(zip(*bn)):
+        if gamma is None:
+            continue
+        W, b = coefs[layer], intercepts[layer]
+        scale = np.asarray(gamma, np.float64) / np.sqrt(
+            np.asarray(var, np.float64) + BN_EPS)
+        coefs[layer] = (W.astype(np.float64) * scale).astype(W.dtype)
+        intercepts[layer] = ((b.astype(np.float64) - mean) * scale + beta).astype(b.dtype)
 
 
 def _sklearn_optimizer(est, state, params, shapes):
@@ -287,7 +311,11 @@ class SklearnExportMixin:
         Constructor parameters that scikit-learn's class lacks only affect
         training (``dropout``, which is inverted and so needs no rescaling at
         prediction, ``weight_init``, ``class_weight``,
-        ``learning_rate_schedule``, ``n_jobs``) and are dropped. Everything that affects
+        ``learning_rate_schedule``, ``n_jobs``) and are dropped. Batch
+        normalisation (``batch_norm``) is affine at prediction time and is
+        folded into the weights and intercepts of the layer it follows; the
+        folded model predicts the same to float rounding, and continues
+        training as a plain MLP from fresh optimizer state. Everything that affects
         prediction must be expressible in scikit-learn, otherwise a
         ``ValueError`` says which part is not.
 

@@ -337,3 +337,39 @@ def test_switching_batch_norm_on_a_warm_start_raises_and_leaves_the_model():
     for c, b in zip(est.coefs_, before):
         np.testing.assert_array_equal(c, b)
     assert not hasattr(est, "running_means_")
+
+
+# ---------------------------------------------------------------------- export
+@pytest.mark.parametrize("Est,X,y", [(MLPClassifierNB, X_CLF, Y_CLF),
+                                     (MLPRegressorNB, X_REG, Y_REG)])
+@pytest.mark.parametrize("bn", [True, [False, True]])
+def test_to_sklearn_folds_batch_norm_into_the_weights(Est, X, y, bn):
+    est = _fit(Est, X, y, batch_norm=bn, max_iter=15)
+    sk = est.to_sklearn()
+    assert "batch_norm" not in sk.get_params()
+    if Est is MLPClassifierNB:
+        np.testing.assert_allclose(sk.predict_proba(X), est.predict_proba(X),
+                                   **ROUND_OFF_TOL)
+        np.testing.assert_array_equal(sk.predict(X), est.predict(X))
+    else:
+        np.testing.assert_allclose(sk.predict(X), est.predict(X), **ROUND_OFF_TOL)
+    # A normalised layer's weights were folded; a plain one's copied as they are.
+    if bn != True:  # noqa: E712 - the list form
+        np.testing.assert_array_equal(sk.coefs_[0], est.coefs_[0])
+    assert not np.allclose(sk.coefs_[1], est.coefs_[1])
+    # The folded model keeps training in scikit-learn, from fresh optimizer state.
+    sk.partial_fit(X, y)
+    assert np.isfinite(sk.coefs_[0]).all()
+
+
+def test_onnx_export_of_a_batch_norm_model_predicts_the_same():
+    skl2onnx = pytest.importorskip("skl2onnx")
+    rt = pytest.importorskip("onnxruntime")
+    est = _fit(max_iter=15)
+    onx = skl2onnx.to_onnx(est.to_sklearn(), X_CLF[:1].astype(np.float64),
+                           options={"zipmap": False})
+    sess = rt.InferenceSession(onx.SerializeToString(),
+                               providers=["CPUExecutionProvider"])
+    labels, proba = sess.run(None, {sess.get_inputs()[0].name: X_CLF})
+    np.testing.assert_allclose(proba, est.predict_proba(X_CLF), **ROUND_OFF_TOL)
+    np.testing.assert_array_equal(labels, est.predict(X_CLF))
