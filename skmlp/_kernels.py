@@ -9,12 +9,16 @@ Conventions shared by every function here:
   keeping each non-input layer's units under dropout (1.0: no dropout; the
   output layer's is always 1.0); ``pre`` (int64) 1 for the layers whose
   activation keeps its pre-activation; ``loss`` the loss code and
-  ``loss_par`` (float64) its parameters. The codes and their facts are the
-  rows of :mod:`skmlp._specs`; every dispatch on a code names each one and
-  ends in a branch that writes NaN.
+  ``loss_par`` (float64) its parameters; ``bn`` (int64) 1 for the hidden
+  layers that are batch-normalised (:func:`batch_norm`, between the affine
+  product and the activation) and ``bn_par`` (float64) its eps and momentum.
+  The codes and their facts are the rows of :mod:`skmlp._specs`; every
+  dispatch on a code names each one and ends in a branch that writes NaN.
 - All weights and intercepts live in one flat vector ``theta`` laid out as
   scikit-learn's ``_pack`` does: every coefficient matrix (row-major) first, then
-  every intercept vector. Views into it start at the offsets in ``work.off``.
+  every intercept vector; batch-normalised networks append every scale and
+  shift, then every running mean and variance (``_data.layout``). Views into
+  it start at the offsets in ``work.off``.
 - Per-layer workspaces (``work``, see ``_data.Work``) are flat buffers owned by
   the caller, with room for ``cap`` rows per layer; a batch of ``nb <= cap`` rows
   uses the first ``nb * units[l]`` entries of layer ``l``'s region, so every view
@@ -23,7 +27,7 @@ Conventions shared by every function here:
   ``_data.layout``): row 0 coefficients and row 1 intercepts in theta, row 2
   activations and deltas, row 3 pre-activations (only layers whose derivative
   needs them), row 4 dropout masks and dropped activations (only layers with
-  dropout).
+  dropout), rows 5-8 batch normalisation's buffers and parameters.
 - Input rows are addressed through an index array ``rows``; dense X is gathered
   into a workspace, sparse CSR X is multiplied row by row without densifying.
 - Nothing here validates input: the Python layer has done that before any call.
@@ -375,7 +379,9 @@ def forward(data, rows, net, theta, work, rng, train, tiny):
     Returns the output layer's activations, a view into ``work.A``. Dense X is
     gathered into ``work.Xb``; sparse X (non-empty ``sp_indptr``) is multiplied
     row by row. With ``train``, hidden layers with ``keep < 1`` are dropped out
-    (their dropped activations feed the next layer), drawing from ``rng``.
+    (their dropped activations feed the next layer), drawing from ``rng``, and
+    batch-normalised layers use the batch's statistics and update the running
+    ones in theta (without ``train``: the running ones).
     """
     X, sp_data, sp_indices, sp_indptr = data[0], data[1], data[2], data[3]
     units, acts, keep, pre_layers, bn = net.units, net.acts, net.keep, net.pre, net.bn

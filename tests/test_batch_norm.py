@@ -9,7 +9,6 @@ import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skmlp import MLPClassifierNB, MLPRegressorNB, _data, _kernels
