@@ -372,3 +372,17 @@ def test_onnx_export_of_a_batch_norm_model_predicts_the_same():
     labels, proba = sess.run(None, {sess.get_inputs()[0].name: X_CLF})
     np.testing.assert_allclose(proba, est.predict_proba(X_CLF), **ROUND_OFF_TOL)
     np.testing.assert_array_equal(labels, est.predict(X_CLF))
+
+
+def test_callback_snapshot_rebuilds_the_batch_norm_model():
+    from skmlp._callbacks import Events
+
+    est = _fit()
+    theta = _model_theta(est).copy()
+    events = Events(est, interrupted=lambda: False)
+    attrs = events._snapshot(est.n_iter_, theta)()
+    twin = MLPClassifierNB().set_params(**est.get_params())
+    twin.__dict__.update({k: v for k, v in est.__dict__.items() if k not in attrs})
+    twin.__dict__.update(attrs)
+    assert twin.running_means_[0] is not est.running_means_[0]
+    np.testing.assert_array_equal(twin.predict_proba(X_CLF), est.predict_proba(X_CLF))
