@@ -49,7 +49,8 @@ class Net(NamedTuple):
     pre: np.ndarray  # int64, 1 where the layer's activation keeps its pre-activation
     loss: int  # the loss code (_specs.LOSSES)
     loss_par: np.ndarray  # float64, the loss's parameters (may be empty)
-    bn: np.ndarray  # int64, 1 where the layer is batch-normalised (hidden layers only)
+    bn: object  # int64 array, 1 where a layer is batch-normalised (hidden layers
+    # only); None when none is, which compiles an engine without batch normalisation
     bn_par: np.ndarray  # float64 (2,): batch normalisation's eps and momentum
 
 
@@ -162,6 +163,8 @@ def n_params(units, bn):
     """
     units = [int(u) for u in units]
     n = sum(a * b for a, b in zip(units[:-1], units[1:])) + sum(units[1:])
+    if bn is None:
+        return n
     return n + 4 * sum(u for u, f in zip(units[1:], bn) if f)
 
 
@@ -181,7 +184,9 @@ def layout(net, cap):
         offset in theta of its running means (its running variances follow).
         Theta holds every scale and shift after the intercepts, then every
         running mean and variance: the optimizer steps the parameters before
-        the first running mean only.
+        the first running mean only: ``off[8, 0]``, which is where the
+        running statistics start (the end of theta without batch
+        normalisation), whichever layers are normalised.
     sizes : tuple of int
         Entries of the activation, pre-activation, dropout, batch-normalised
         values and statistics buffers.
@@ -192,7 +197,8 @@ def layout(net, cap):
     w = 0
     b = sum(units[i] * units[i + 1] for i in range(n_trans))
     g = b + sum(units[1:])
-    r = g + 2 * sum(units[i + 1] for i in range(n_trans) if net.bn[i])
+    bn = [0] * n_trans if net.bn is None else net.bn
+    r = g + 2 * sum(units[i + 1] for i in range(n_trans) if bn[i])
     a = z = d = h = s = 0
     for i in range(n_trans):
         n_out = units[i + 1]
@@ -204,7 +210,7 @@ def layout(net, cap):
             z += cap * n_out
         if net.keep[i] < 1.0:
             d += cap * n_out
-        if net.bn[i]:
+        if bn[i]:
             h += cap * n_out
             s += 2 * n_out
             g += 2 * n_out

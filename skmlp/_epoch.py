@@ -134,7 +134,7 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, state, counters,
     step = counters[0]
     # This thread's share of the parameters in the optimizer step (the
     # running statistics of batch normalisation, at the end, are not stepped).
-    n_stepped = _stepped_params(net, work.off, theta)
+    n_stepped = work.off[8, 0]  # _data.layout: where the running statistics start
     p_lo = n_stepped * tid // size
     p_hi = n_stepped * (tid + 1) // size
     phase = tid - tid  # 0, typed as a plain integer: one barrier specialisation
@@ -198,15 +198,6 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, state, counters,
     if mode == GRADIENT:
         return _add_l2(theta, G, work.off[1, 0], alpha, out_scale, total, sw_total)
     return total
-
-
-@jit_inline
-def _stepped_params(net, off, theta):
-    """Parameters the optimizer steps: all of theta up to the first running mean."""
-    for layer in range(net.bn.shape[0]):
-        if net.bn[layer]:
-            return off[8, layer]
-    return theta.shape[0]
 
 
 @jit_inline

@@ -366,6 +366,63 @@ def batch_norm_backward(D, Xhat, stats, gamma, train, G, accumulate):
                 D[i, j] *= gamma[j] * istd[j]
 
 
+@jit
+def normalise_layer(bn, layer, Z, b, theta, work, bn_par, train):
+    """Batch-normalise layer ``layer``'s product ``Z`` when ``bn`` flags it.
+
+    Returns the vector ``bias_activation`` adds next: the layer's shift
+    (beta) for a normalised layer, its intercept ``b`` otherwise. ``bn`` is
+    None for a network without batch normalisation: Numba then prunes the
+    body at compile time (as ``run_epoch`` prunes a team of None), and the
+    default engine compiles none of batch normalisation's code.
+    """
+    if bn is None:
+        return b
+    if not bn[layer]:
+        return b
+    nb, n = Z.shape
+    off = work.off
+    g = off[7, layer]
+    r = off[8, layer]
+    s = off[6, layer]
+    h = off[5, layer]
+    Xhat = work.Nh[h : h + (nb * n if work.Nh.shape[0] > 0 else 0)]
+    batch_norm(Z, b, theta[g : g + n], theta[r : r + 2 * n], work.Ns[s : s + 2 * n],
+               Xhat.reshape((Xhat.shape[0] // n, n)), train, bn_par[0], bn_par[1])
+    return theta[g + n : g + 2 * n]
+
+
+@jit
+def normalise_layer_backward(bn, layer, D, theta, work, train, G, bo, accumulate):
+    """The backward pass through layer ``layer``'s batch normalisation, if any.
+
+    ``D`` (the derivative by the normalised output) becomes the derivative by
+    ``Z + b``; the scales' and shifts' gradients go to ``G``. Pruned, as
+    :func:`normalise_layer`, when ``bn`` is None.
+
+    Returns True when it has written the intercept's gradient too: in
+    training, the batch mean removes the intercept, so its gradient is zero,
+    written exactly (the column sums of ``D`` would leave rounding noise,
+    which Adam would turn into steps).
+    """
+    if bn is None:
+        return False
+    if not bn[layer]:
+        return False
+    nb, n = D.shape
+    off = work.off
+    g = off[7, layer]
+    h = off[5, layer]
+    s = off[6, layer]
+    batch_norm_backward(D, work.Nh[h : h + nb * n].reshape((nb, n)),
+                        work.Ns[s : s + 2 * n], theta[g : g + n], train,
+                        G[g : g + 2 * n], accumulate)
+    if train:
+        for j in range(n):
+            G[bo + j] = 0.0
+    return train
+
+
 @jit_inline
 def _region(buf, start, nb, n):
     """The C-contiguous ``(nb, n)`` view of ``buf`` starting at ``start``."""
@@ -384,7 +441,7 @@ def forward(data, rows, net, theta, work, rng, train, tiny):
     ones in theta (without ``train``: the running ones).
     """
     X, sp_data, sp_indices, sp_indptr = data[0], data[1], data[2], data[3]
-    units, acts, keep, pre_layers, bn = net.units, net.acts, net.keep, net.pre, net.bn
+    units, acts, keep, pre_layers = net.units, net.acts, net.keep, net.pre
     Xb, A, Zp, M, Ad, off = work.Xb, work.A, work.Z, work.M, work.Ad, work.off
     nb = rows.shape[0]
     n_trans = units.shape[0] - 1
@@ -405,17 +462,9 @@ def forward(data, rows, net, theta, work, rng, train, tiny):
             np.dot(prev, W, Z)
         code = acts[layer]
         pre = _region(Zp, off[3, layer], nb if pre_layers[layer] else 0, n_out)
-        if bn[layer]:
-            # Normalised and scaled here; the shift takes the intercept's
-            # place in bias_activation's pass.
-            g = off[7, layer]
-            r = off[8, layer]
-            batch_norm(Z, b, theta[g : g + n_out], theta[r : r + 2 * n_out],
-                       work.Ns[off[6, layer] : off[6, layer] + 2 * n_out],
-                       _region(work.Nh, off[5, layer],
-                               nb if work.Nh.shape[0] > 0 else 0, n_out),
-                       train, net.bn_par[0], net.bn_par[1])
-            b = theta[g + n_out : g + 2 * n_out]
+        # Batch normalisation (normalised and scaled here; its shift takes
+        # the intercept's place in bias_activation's pass).
+        b = normalise_layer(net.bn, layer, Z, b, theta, work, net.bn_par, train)
         bias_activation(Z, b, code, tiny, pre)
         prev = Z
         if train and keep[layer] < 1.0:
@@ -523,12 +572,8 @@ def backward(data, rows, net, theta, work, accumulate, train, tiny):
         wo = off[0, layer]
         bo = off[1, layer]
         Dl = _region(D, off[2, layer], nb, n_out)
-        if net.bn[layer]:
-            g = off[7, layer]
-            batch_norm_backward(Dl, _region(work.Nh, off[5, layer], nb, n_out),
-                                work.Ns[off[6, layer] : off[6, layer] + 2 * n_out],
-                                theta[g : g + n_out], train, G[g : g + 2 * n_out],
-                                accumulate)
+        normalised = normalise_layer_backward(net.bn, layer, Dl, theta, work, train, G,
+                                              bo, accumulate)
         dropped = False
         if layer == 0:
             Aprev = _region(Xb, 0, 0 if sparse else nb, n_in)
@@ -547,17 +592,13 @@ def backward(data, rows, net, theta, work, accumulate, train, tiny):
         if accumulate:
             for p in range(wo, wo + n_in * n_out):
                 G[p] += Gtmp[p]
-        else:
+        elif not normalised:
             for j in range(n_out):
                 G[bo + j] = 0.0
-        for i in range(nb):
-            for j in range(n_out):
-                G[bo + j] += Dl[i, j]
-        if train and net.bn[layer]:
-            # The batch mean removes the intercept: its gradient is zero, and
-            # exactly so (no rounding noise for Adam to amplify into steps).
-            for j in range(n_out):
-                G[bo + j] = 0.0
+        if not normalised:
+            for i in range(nb):
+                for j in range(n_out):
+                    G[bo + j] += Dl[i, j]
         if layer > 0:
             W = _region(theta, wo, n_in, n_out)
             Dprev = _region(D, off[2, layer - 1], nb, n_in)

@@ -38,9 +38,10 @@ def cut_layout(net):
     intercept offsets are the full network's, which start after *every*
     coefficient matrix, the output layer's included.
     """
+    bn = None if net.bn is None else net.bn[:-1].copy()
     hidden = net._replace(units=net.units[:-1].copy(), acts=net.acts[:-1].copy(),
                           keep=np.ones(net.keep.shape[0] - 1),  # no dropout here
-                          pre=net.pre[:-1].copy(), bn=net.bn[:-1].copy())
+                          pre=net.pre[:-1].copy(), bn=bn)
     full_off, _ = _data.layout(net, 1)
     off, sizes = _data.layout(hidden, 1)
     # Offsets into theta come from the full network.

@@ -196,7 +196,7 @@ def _constraint_key(c):
 # Parameters skmlp adds, and scikit-learn parameters whose allowed values skmlp
 # extends (activation: four more names, and one per hidden layer).
 ADDED = {"dropout", "weight_init", "learning_rate_schedule", "class_weight", "n_jobs",
-         "scoring"}
+         "scoring", "batch_norm"}
 EXTENDED = {"activation"}
 
 

@@ -33,6 +33,8 @@ NEW_PARAMS = [
     ("class_weight", "balanced"),
     ("class_weight", {0: 0.5, 1: 3.0}),
     ("n_jobs", 2),  # the batches are split: the gradient sums round differently
+    ("batch_norm", True),
+    ("batch_norm", [False, True]),
 ]
 CASES = [pytest.param(Est, name, value, id=f"{Est.__name__}-{name}={value!r}")
          for name, value in NEW_PARAMS
