@@ -425,7 +425,8 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
             trainer = StochasticTrainer(self, state, data, net, Y, sample_weight,
                                         incremental, val, X=X)
             # Split batches run an engine of their own (see _data.Team).
-            with compile_notice(run_epoch, dtype, split=trainer.n_threads > 1):
+            with compile_notice(run_epoch, dtype, split=trainer.n_threads > 1,
+                                batch_norm=net.bn is not None):
                 trainer.run(inputs)
         else:
             with compile_notice(run_epoch, dtype):

@@ -386,3 +386,31 @@ def test_callback_snapshot_rebuilds_the_batch_norm_model():
     twin.__dict__.update(attrs)
     assert twin.running_means_[0] is not est.running_means_[0]
     np.testing.assert_array_equal(twin.predict_proba(X_CLF), est.predict_proba(X_CLF))
+
+
+def test_the_batch_norm_engine_is_its_own_specialisation_and_announced(monkeypatch):
+    import io
+
+    import numba
+
+    from skmlp import _compile_notice
+
+    plain = numba.typeof(net_arrays([3, 4, 2], ["relu"], "softmax"))
+    normalised = numba.typeof(net_arrays([3, 4, 2], ["relu"], "softmax", bn=[True]))
+    assert not _compile_notice._normalised(plain)
+    assert _compile_notice._normalised(normalised)
+    # A process that compiled the plain engine still announces the batch-norm one.
+    monkeypatch.setattr(_compile_notice, "_seen", {(np.dtype(np.float64), False)})
+    monkeypatch.delenv("SKMLP_QUIET", raising=False)
+    index = {((None, None, None, plain, "array(float64, 1d, C)", None, None, None,
+               None, None, "none"), "magic"): "file"}
+    cache = type("C", (), {"_load_index": staticmethod(lambda: index)})
+    dispatcher = type("D", (), {"_cache": type("K", (), {"_cache_file": cache})})
+    out = io.StringIO()
+    with _compile_notice.compile_notice(dispatcher, np.float64, out, batch_norm=True):
+        pass
+    assert "compiling the float64 batch-norm kernels" in out.getvalue()
+    out = io.StringIO()
+    with _compile_notice.compile_notice(dispatcher, np.float64, out):
+        pass
+    assert out.getvalue() == ""
