@@ -414,3 +414,11 @@ def test_the_batch_norm_engine_is_its_own_specialisation_and_announced(monkeypat
     with _compile_notice.compile_notice(dispatcher, np.float64, out):
         pass
     assert out.getvalue() == ""
+
+
+def test_a_one_row_batch_keeps_everything_finite():
+    # 100 rows in batches of 33: every epoch ends with a batch of one row,
+    # whose variance is zero (normalised to beta) and unbiased variance undefined.
+    est = _fit(batch_size=33, max_iter=3)
+    assert np.isfinite(_model_theta(est)).all()
+    assert (est.running_vars_[0] > 0).all()
