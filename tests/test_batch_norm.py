@@ -422,3 +422,21 @@ def test_a_one_row_batch_keeps_everything_finite():
     est = _fit(batch_size=33, max_iter=3)
     assert np.isfinite(_model_theta(est)).all()
     assert (est.running_vars_[0] > 0).all()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("Est", [MLPClassifierNB, MLPRegressorNB])
+def test_batch_norm_estimators_pass_sklearn_checks(Est):
+    from sklearn.utils.estimator_checks import check_estimator
+
+    # Batch statistics are over the batch's rows, unweighted (as in PyTorch and
+    # Keras): a weight of 2 is not a duplicated row, by design.
+    reason = "batch statistics are unweighted: weights are not duplicated rows"
+    expected = {"check_sample_weight_equivalence_on_dense_data": reason,
+                "check_sample_weight_equivalence_on_sparse_data": reason}
+    results = check_estimator(Est(max_iter=100, random_state=0, batch_norm=True),
+                              expected_failed_checks=expected, on_fail=None)
+    failed = [r["check_name"] for r in results if r["status"] == "failed"]
+    assert failed == []
+    assert any(r["check_name"] == "check_fit_idempotent" and r["status"] == "passed"
+               for r in results)
