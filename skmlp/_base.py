@@ -91,6 +91,8 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         ],
         "n_jobs": [None, Integral],
         "scoring": [None, StrOptions(set(_scoring.SCORING_NAMES)), callable],
+        "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "max_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
         "batch_norm": ["boolean", list, tuple],
     }
 
@@ -126,6 +128,8 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         learning_rate_schedule,
         n_jobs,
         scoring=None,
+        weight_decay=0.0,
+        max_grad_norm=None,
         batch_norm=False,
     ):
         self.activation = activation
@@ -157,6 +161,8 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         self.learning_rate_schedule = learning_rate_schedule
         self.n_jobs = n_jobs
         self.scoring = scoring
+        self.weight_decay = weight_decay
+        self.max_grad_norm = max_grad_norm
         self.batch_norm = batch_norm
 
     # ------------------------------------------------------------------ hooks
@@ -188,9 +194,12 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         units = _network.fitted_units(self.coefs_)
         n_hidden = len(units) - 2
         rates = _network.dropout_rates(self, n_hidden) if training else None
+        # Predicting never evaluates the loss: its parameters are only built
+        # (from the current, validated parameters) for training.
+        loss_par = self._loss_parameters() if training else ()
         return _network.net_arrays(units, self._hidden_activations(n_hidden),
                                    self.out_activation_, rates, self._loss_name(),
-                                   bn=self._fitted_bn_flags())
+                                   loss_par, bn=self._fitted_bn_flags())
 
     def _fitted_bn(self):
         """``(scales, offsets, means, vars)`` of a batch-normalised fit, else None."""
@@ -208,6 +217,10 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
     def _loss_name(self):
         """The row of ``_specs.LOSSES`` this model trains with."""
         return _network.CANONICAL_LOSS[self.out_activation_]
+
+    def _loss_parameters(self):
+        """The loss's float parameters (``Net.loss_par``); none by default."""
+        return ()
 
     def _check_fitted_weights(self):
         _network.check_fitted_weights(self.coefs_, self.intercepts_,
@@ -363,6 +376,18 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
                     "X_val needs a stochastic solver (there are no epochs to "
                     "validate with solver='lbfgs'). Use solver='adam' or 'sgd'."
                 )
+            if self.weight_decay != 0:
+                raise ValueError(
+                    "weight_decay is decoupled decay for the stochastic solvers: "
+                    "solver='lbfgs' minimises the loss itself, whose L2 penalty is "
+                    "alpha. Use alpha with lbfgs, or solver='adam' or 'sgd'."
+                )
+            if self.max_grad_norm is not None:
+                raise ValueError(
+                    "max_grad_norm clips minibatch steps: solver='lbfgs' takes "
+                    "line-search steps on the full gradient. Use max_grad_norm=None "
+                    "with lbfgs, or solver='adam' or 'sgd'."
+                )
         _schedules.check_schedule(self)
         if self.n_jobs == 0:
             raise ValueError(
@@ -496,7 +521,8 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         return hyper_array(
             dtype, learning_rate=learning_rate, momentum=self.momentum,
             nesterov=self.nesterovs_momentum, beta_1=self.beta_1, beta_2=self.beta_2,
-            epsilon=self.epsilon, alpha=self.alpha, out_scale=out_scale)
+            epsilon=self.epsilon, alpha=self.alpha, out_scale=out_scale,
+            weight_decay=self.weight_decay, max_grad_norm=self.max_grad_norm)
 
     def _batch_size(self, n_samples):
         if self.batch_size == "auto":

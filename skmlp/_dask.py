@@ -24,6 +24,7 @@ import numpy as np
 from sklearn.base import is_classifier
 from sklearn.utils.validation import validate_data
 
+from ._loss_params import scores_levels
 from ._predict import output_dtype
 
 
@@ -202,6 +203,9 @@ def score(est, X, y, sample_weight=None):
     y_pred = _map_blocks(est, Xa, "predict")
     if y_pred.ndim == 1 and y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
+    if not is_classifier(est) and scores_levels(est, y):
+        # several quantile levels: the 1-D y against every level's column
+        y = y[:, None] * np.ones((1, est.n_outputs_))
     if is_classifier(est):
         correct = y_pred == y
         if correct.ndim == 2:  # multilabel: subset accuracy, as accuracy_score

@@ -84,8 +84,8 @@ class Team(NamedTuple):
     size: int  # threads that split each batch
     sync: np.ndarray  # int64 (_sync.SYNC_SIZE,): the shared barrier state
     grads: np.ndarray  # (size, n_params): row t is thread t's part of the gradient
-    partial: np.ndarray  # float64 (2, size, 2): per-thread loss and squared norm,
-    # double-buffered by batch parity
+    partial: np.ndarray  # float64 (2, size, 3): per-thread loss, squared norm and
+    # clipping's squared gradient norm, double-buffered by batch parity
 
 
 class Squad(NamedTuple):

@@ -2,7 +2,7 @@
 
 import textwrap
 
-from ._specs import ACTIVATIONS, OPTIMIZERS, described, names
+from ._specs import ACTIVATIONS, LOSSES, OPTIMIZERS, described, names
 
 
 def _paragraph(text):
@@ -149,6 +149,32 @@ COMMON_PARAMS_DOC = """
         (no second forward pass); they see the estimator with the weights of
         the current epoch. Ignored by 'lbfgs' (no validation).
 
+    weight_decay : float, default=0.0
+        Decoupled weight decay (AdamW's, Loshchilov & Hutter) for 'adam' and
+        'sgd': before each minibatch step the coefficients are multiplied by
+        ``1 - lr * weight_decay``, where ``lr`` is the epoch's learning rate
+        (``learning_rate_init`` or the schedule's current rate; for adam the
+        rate before its bias correction), as PyTorch's ``AdamW`` does; the
+        step then uses the gradient of the weights before the decay.
+        Intercepts are not decayed (``alpha`` does not penalise them either).
+        Unlike ``alpha``, the decay bypasses Adam's moment normalisation and
+        sgd's momentum, and it is not part of ``loss_``. For plain sgd
+        (``momentum=0``) it equals the L2 penalty ``alpha = weight_decay * s``,
+        where ``s`` is the batch's sum of sample weights (``batch_size`` for
+        unit weights). 0 (default) runs no decay and changes no result.
+        'lbfgs' refuses a non-zero value: its L2 penalty is ``alpha``.
+
+    max_grad_norm : float or None, default=None
+        Gradient clipping for 'adam' and 'sgd': when the global L2 norm of a
+        minibatch's gradient (every layer's coefficients and intercepts,
+        ``alpha``'s penalty term included, since it is part of the loss, as
+        with PyTorch's ``clip_grad_norm_`` after ``backward``) exceeds
+        ``max_grad_norm``, the gradient is scaled to that norm before the
+        optimizer step. ``weight_decay`` is not a gradient and is not
+        clipped. With ``n_jobs`` the norm is the whole batch's gradient's.
+        None (default) never clips; a gradient within the limit is used
+        unchanged. 'lbfgs' refuses it: its line search sets the step.
+
     batch_norm : bool or list of bool, default=False
         Batch normalisation of the hidden layers (Ioffe and Szegedy, 2015):
         True for every hidden layer, or one flag per hidden layer. A
@@ -176,6 +202,41 @@ COMMON_PARAMS_DOC = COMMON_PARAMS_DOC.replace("@ACTIVATIONS@", _paragraph(
     + ", ".join(f"'{n}'" for n in names(ACTIVATIONS, hidden=True, sklearn=True))
     + ".")).replace(
     "@SOLVERS@", ", ".join(f"'{name}'" for name in ("lbfgs", *OPTIMIZERS)))
+
+# The regressor's ``loss`` and its parameters (its own rows of _specs.LOSSES).
+REGRESSOR_LOSS_DOC = """
+    loss : {@REG_LOSS_NAMES@}, default='squared_error'
+        @REG_LOSSES@
+""".replace("@REG_LOSS_NAMES@", ", ".join(
+    f"'{n}'" for n in names(LOSSES, regression=True))).replace(
+    "@REG_LOSSES@", _paragraph(
+        "The loss function: " + described(LOSSES, regression=True)
+        + ". Every loss but 'poisson' has the identity output. 'absolute_error' "
+        "and 'quantile' are not differentiable where a prediction equals its "
+        "target; their subgradient there is 0 (absolute error) and ``-quantile`` "
+        "(as HistGradientBoostingRegressor's). The reported losses "
+        "(``loss_curve_``, ``validation_loss_curve_``) of the identity-output "
+        "losses are averaged over outputs, as scikit-learn's metrics "
+        "(mean_absolute_error, mean_pinball_loss) do; the squared error is "
+        "halved, as in scikit-learn's MLP. ``to_sklearn`` (and so ONNX export) "
+        "refuses the losses scikit-learn's MLPRegressor lacks."))
+
+REGRESSOR_LOSS_PARAMS_DOC = """
+    huber_delta : float, default=1.0
+        Where the 'huber' loss turns from squared to absolute: residuals
+        within ``huber_delta`` of the target count ``0.5 * r**2``, larger ones
+        ``huber_delta * (|r| - huber_delta / 2)``. In the units of y (scale
+        y, or choose it, accordingly). Ignored by the other losses.
+
+    quantile : float or array-like of float, default=0.5
+        The level(s) of the 'quantile' (pinball) loss, each in (0, 1): a
+        level ``q`` weighs residuals ``q * (y - p)`` above the prediction and
+        ``(1 - q) * (p - y)`` below, so the model predicts the conditional
+        ``q``-quantile. A sequence of levels with a 1-D target gives the
+        network one output per level, and ``predict`` one column per level in
+        the given order (a prediction interval from one model); a 2-D target
+        takes a single level. Ignored by the other losses.
+"""
 
 COMMON_ATTRS_DOC = """
     loss_ : float

@@ -55,17 +55,25 @@ from ._hyper import (  # noqa: F401 - the H_* slots are re-exported for the driv
     H_CLIP_EPS,
     H_EPSILON,
     H_LR,
+    H_MAX_GRAD_NORM,
     H_MOMENTUM,
     H_NESTEROV,
     H_OPTIMIZER,
     H_OUT_SCALE,
     H_TINY,
+    H_WEIGHT_DECAY,
     N_HYPER,
     hyper_array,
 )
 from ._jit import jit, jit_inline
 from ._kernels import backward, forward, output_delta
-from ._optim import HP_REG, optimizer_step, reduce_gradients
+from ._optim import (
+    HP_REG,
+    clip_gradient,
+    gradient_sq_norm,
+    optimizer_step,
+    reduce_gradients,
+)
 from ._sync import SYNC_ABORT, SYNC_SIZE, barrier
 
 # What run_epoch does (``mode``).
@@ -127,6 +135,7 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, state, counters,
     G = work.G  # this thread's part of the gradient (team.grads[tid] in a team)
     out_scale = hyper[H_OUT_SCALE]
     alpha = hyper[H_ALPHA]
+    max_norm = hyper[H_MAX_GRAD_NORM]  # 0: no clipping
     optimizer = int(hyper[H_OPTIMIZER])
     train = mode == TRAIN
     keep_outputs = (mode == PREDICT or mode == EVALUATE) and out.shape[0] > 0
@@ -183,6 +192,16 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, state, counters,
                 return np.nan  # another thread failed
             grad = team.grads[0]
         work.hp[HP_REG] = alpha / sw_sum
+        if max_norm > 0.0:
+            # Gradient clipping: the whole batch's norm (the threads' shares
+            # summed in thread order), so every thread scales by the same factor.
+            gsq = gradient_sq_norm(theta, grad, work.hp[HP_REG], p_lo, p_hi,
+                                   work.off[1, 0])
+            if team is not None:
+                gsq, phase = _team_sum(team, parity, phase, gsq)
+                if phase < 0:
+                    return np.nan
+            clip_gradient(grad, work.hp, p_lo, p_hi, gsq, max_norm)
         step += 1
         sq = optimizer_step(optimizer, theta, grad, state, p_lo, p_hi, work.off[1, 0],
                             hyper, work.hp, step)
@@ -246,6 +265,18 @@ def _team_gradient(team, parity, phase, loss, p_lo, p_hi):
     if phase >= 0:
         reduce_gradients(team.grads, p_lo, p_hi)
     return phase
+
+
+@jit_inline
+def _team_sum(team, parity, phase, value):
+    """``value`` summed over the team in thread order (``team.partial``'s third
+    column), after a barrier; returns the sum and the barrier's phase."""
+    team.partial[parity, team.tid, 2] = value
+    phase = barrier(team.sync, team.size, phase)
+    total = 0.0
+    for t in range(team.size):
+        total += team.partial[parity, t, 2]
+    return total, phase
 
 
 @jit_inline
@@ -322,7 +353,8 @@ def _train_epoch_threaded(data, order, batch_size, net, theta, hyper, moments, c
                           squad, out):
     size = len(squad.works)
     sync = np.zeros(SYNC_SIZE, dtype=np.int64)
-    partial = np.zeros((2, size, 2), dtype=np.float64)
+    # Per batch parity and thread: loss, squared norm, clipping's gradient norm.
+    partial = np.zeros((2, size, 3), dtype=np.float64)
     failures = []
     results = [np.nan] * size
 

@@ -1,10 +1,12 @@
 """MLPClassifierNB and MLPRegressorNB: what a user touches."""
 
+from numbers import Real
+
 import numpy as np
 from sklearn.base import ClassifierMixin, RegressorMixin, _fit_context
 from sklearn.metrics import accuracy_score, r2_score
 from sklearn.preprocessing import LabelBinarizer
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.class_weight import compute_class_weight, compute_sample_weight
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.multiclass import (
@@ -18,9 +20,15 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from . import _dask
+from . import _dask, _loss_params
 from ._base import BaseMultilayerPerceptronNB
-from ._docstrings import COMMON_ATTRS_DOC, COMMON_PARAMS_DOC, score_doc
+from ._docstrings import (
+    COMMON_ATTRS_DOC,
+    COMMON_PARAMS_DOC,
+    REGRESSOR_LOSS_DOC,
+    REGRESSOR_LOSS_PARAMS_DOC,
+    score_doc,
+)
 from ._export import SklearnExportMixin
 from ._persistence import VersionedStateMixin
 from ._specs import LOSSES, names
@@ -120,6 +128,8 @@ class MLPClassifierNB(
         learning_rate_schedule=None,
         n_jobs=None,
         scoring=None,
+        weight_decay=0.0,
+        max_grad_norm=None,
         batch_norm=False,
         class_weight=None,
     ):
@@ -153,6 +163,8 @@ class MLPClassifierNB(
             learning_rate_schedule=learning_rate_schedule,
             n_jobs=n_jobs,
             scoring=scoring,
+            weight_decay=weight_decay,
+            max_grad_norm=max_grad_norm,
             batch_norm=batch_norm,
         )
         self.class_weight = class_weight
@@ -423,15 +435,18 @@ class MLPRegressorNB(
 
     A drop-in replacement for :class:`sklearn.neural_network.MLPRegressor`:
     identity output with squared error, or an exp output with the Poisson
-    deviance (``loss='poisson'``); single and multi-output targets.
-    ``transform`` returns the last hidden layer's activations, so a fitted
-    model is also a feature extractor for a :class:`~sklearn.pipeline.Pipeline`.
+    deviance (``loss='poisson'``); single and multi-output targets. Beyond
+    scikit-learn's MLP: robust losses ('absolute_error', 'huber') and the
+    quantile (pinball) loss, with several levels in one model for a
+    prediction interval. ``transform`` returns the last hidden layer's
+    activations, so a fitted model is also a feature extractor for a
+    :class:`~sklearn.pipeline.Pipeline`.
 
     Parameters
-    ----------
-    loss : {'squared_error', 'poisson'}, default='squared_error'
-        The loss function. 'poisson' needs non-negative targets."""
+    ----------"""
+        + REGRESSOR_LOSS_DOC
         + COMMON_PARAMS_DOC
+        + REGRESSOR_LOSS_PARAMS_DOC
         + """
     Attributes
     ----------"""
@@ -456,6 +471,9 @@ class MLPRegressorNB(
     _parameter_constraints: dict = {
         **BaseMultilayerPerceptronNB._parameter_constraints,
         "loss": [StrOptions(set(names(LOSSES, regression=True)))],
+        "huber_delta": [Interval(Real, 0, None, closed="neither")],
+        # A sequence is checked level by level in _loss_params.quantile_levels.
+        "quantile": [Interval(Real, 0, 1, closed="neither"), "array-like"],
     }
 
     def __init__(
@@ -490,8 +508,14 @@ class MLPRegressorNB(
         learning_rate_schedule=None,
         n_jobs=None,
         scoring=None,
+        weight_decay=0.0,
+        max_grad_norm=None,
+        huber_delta=1.0,
+        quantile=0.5,
         batch_norm=False,
     ):
+        self.huber_delta = huber_delta
+        self.quantile = quantile
         super().__init__(
             hidden_layer_sizes=hidden_layer_sizes,
             activation=activation,
@@ -522,6 +546,8 @@ class MLPRegressorNB(
             learning_rate_schedule=learning_rate_schedule,
             n_jobs=n_jobs,
             scoring=scoring,
+            weight_decay=weight_decay,
+            max_grad_norm=max_grad_norm,
             batch_norm=batch_norm,
         )
 
@@ -544,6 +570,7 @@ class MLPRegressorNB(
                 "regression (loss='poisson'). Use loss='squared_error' or shift "
                 "the targets."
             )
+        y = self._per_level(y, "y")
         if not reset and hasattr(self, "n_outputs_"):
             n_out = 1 if y.ndim == 1 else y.shape[1]
             if n_out != self.n_outputs_:
@@ -559,13 +586,25 @@ class MLPRegressorNB(
         y = _numeric_target(check_array(y, ensure_2d=False, dtype=None))
         if self.loss == "poisson" and np.any(y < 0):
             raise ValueError("y_val has negative values, which loss='poisson' refuses.")
-        return y.astype(np.float64)
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = y[:, 0]
+        return self._per_level(y, "y_val").astype(np.float64)
 
     def _output_activation(self):
         return LOSSES[self.loss].output
 
     def _loss_name(self):
         return self.loss
+
+    def _loss_parameters(self):
+        return _loss_params.loss_parameters(self)
+
+    def _per_level(self, y, name):
+        return _loss_params.per_level(self, y, name)
+
+    def _check_training_params(self, n_hidden, incremental, val):
+        super()._check_training_params(n_hidden, incremental, val)
+        _loss_params.quantile_levels(self)
 
     def _score_raw(self, raw, y_true, sample_weight):
         if not np.isfinite(raw).all():
@@ -603,13 +642,23 @@ class MLPRegressorNB(
     def score(self, X, y, sample_weight=None):
         if _dask.is_dask_collection(X):
             return _dask.score(self, X, y, sample_weight)
+        if _loss_params.scores_levels(self, y):
+            y = self._per_level(column_or_1d(y), "y")
         return super().score(X, y, sample_weight=sample_weight)
 
     score.__doc__ = score_doc(
         "Coefficient of determination R^2 of the prediction.",
         "the predictions and per-block sums of squares", "values",
         "R^2 of ``self.predict(X)`` with respect to ``y`` (averaged\n"
-        "            uniformly over outputs), as :func:`sklearn.metrics.r2_score`.")
+        "            uniformly over outputs), as :func:`sklearn.metrics.r2_score`,\n"
+        "            whatever the loss (RegressorMixin's contract, as\n"
+        "            HistGradientBoostingRegressor and QuantileRegressor keep it).\n"
+        "            For a model with several quantile levels, a 1-D ``y`` is\n"
+        "            compared with every level's column and the R^2 averaged.\n"
+        "            R^2 rewards the conditional mean: to select a quantile or\n"
+        "            absolute-error model, score it with its own loss, e.g.\n"
+        "            ``make_scorer(mean_pinball_loss, alpha=q,\n"
+        "            greater_is_better=False)``.")
 
     @available_if(lambda est: est._check_solver())
     @_fit_context(prefer_skip_nested_validation=True)

@@ -31,6 +31,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._epoch import new_counters
 from ._network import BN_EPS, SKLEARN_ACTIVATIONS
 from ._solver_state import SolverState
+from ._specs import LOSSES, names
 
 # Output activations skmlp has that the installed scikit-learn's predict knows
 # ('exp', for the Poisson loss, arrived in scikit-learn 1.7).
@@ -142,6 +143,7 @@ def to_sklearn(est):
             f"scikit-learn: its MLP supports only {list(SKLEARN_OUTPUT_ACTIVATIONS)}."
         )
     twin = sklearn_twin(type(est))
+    _check_exportable_loss(est, twin)
     params = _common_params(est, twin)
     params["activation"] = activation
     sk = twin(**params)
@@ -164,6 +166,27 @@ def to_sklearn(est):
     if optimizer is not None:
         sk._optimizer = optimizer
     return sk
+
+
+def _check_exportable_loss(est, twin):
+    """Refuse a loss the scikit-learn twin cannot train with.
+
+    The weights alone would predict the same in scikit-learn, but the copy
+    would silently continue training (``partial_fit``, ``warm_start``) with
+    another loss, and a multi-level quantile model's columns would lose their
+    meaning; so the export, and ONNX export through it, refuse.
+    """
+    loss = getattr(est, "loss", None)
+    if not isinstance(loss, str) or loss not in LOSSES or LOSSES[loss].canonical:
+        return  # the output activation's own loss, as scikit-learn's MLP has
+    accepted = names(LOSSES, regression=True, canonical=True)
+    raise ValueError(
+        f"Cannot export loss={loss!r} to scikit-learn: its {twin.__name__} "
+        f"trains only with {list(accepted)}, so the copy could not keep "
+        "training as this model does (and ONNX export goes through "
+        "to_sklearn). Keep the skmlp model (joblib or skops persistence), or "
+        "train with one of those losses to export."
+    )
 
 
 def _fold_batch_norm(est, coefs, intercepts):
@@ -311,7 +334,8 @@ class SklearnExportMixin:
         Constructor parameters that scikit-learn's class lacks only affect
         training (``dropout``, which is inverted and so needs no rescaling at
         prediction, ``weight_init``, ``class_weight``,
-        ``learning_rate_schedule``, ``n_jobs``) and are dropped. Batch
+        ``learning_rate_schedule``, ``n_jobs``, ``weight_decay``,
+        ``max_grad_norm``) and are dropped. Batch
         normalisation (``batch_norm``) is affine at prediction time and is
         folded into the weights and intercepts of the layer it follows; the
         folded model predicts the same to float rounding, and continues
@@ -330,7 +354,8 @@ class SklearnExportMixin:
             If this estimator is not fitted.
         ValueError
             If the network uses something scikit-learn's MLP cannot express:
-            an activation it lacks, or different activations per hidden layer.
+            an activation it lacks, different activations per hidden layer, or
+            a loss it lacks ('absolute_error', 'huber', 'quantile').
 
         See Also
         --------

@@ -39,15 +39,18 @@ import numpy as np
 
 from ._jit import jit, jit_inline, jit_ordered
 from ._specs import (
+    ABSOLUTE_ERROR,
     BINARY_LOG_LOSS,
     ELU,
     EXP,
     GELU,
+    HUBER,
     IDENTITY,
     LEAKY_RELU,
     LOG_LOSS,
     LOGISTIC,
     POISSON,
+    QUANTILE,
     RELU,
     SILU,
     SOFTMAX,
@@ -490,7 +493,13 @@ def output_delta(P, Y, sw, rows, norm, loss_code, loss_par, eps, D):
     error with the identity output, Poisson deviance with exp, log loss with
     softmax, binary log loss with logistic), the derivative of the loss with
     respect to the output pre-activation is ``P - Y``, and ``D`` receives
-    ``(P - Y) * w_i * norm``.
+    ``(P - Y) * w_i * norm``. The robust and quantile losses (identity output)
+    use subgradients at their kinks, with ``r = P - Y``: absolute error
+    ``sign(r)`` with ``sign(0) = 0``; huber (``delta = loss_par[0]``) ``r``
+    clipped to ``[-delta, delta]``; quantile (``tau = loss_par[j]``, the level
+    of output ``j``) ``1{y < p} - tau``, so ``-tau`` where ``y == p``, as
+    scikit-learn's HistGradientBoosting takes it. A NaN output keeps a NaN
+    delta.
 
     Compiled without reassociation (``_jit.jit_ordered``) on purpose: with it,
     LLVM vectorised the sum over outputs and, to do so, took the logarithm of
@@ -530,6 +539,15 @@ def output_delta(P, Y, sw, rows, norm, loss_code, loss_par, eps, D):
                     li -= y * math.log(pc)
                 if y != 1:
                     li -= (1.0 - y) * math.log(1.0 - pc)
+            elif loss_code == ABSOLUTE_ERROR:
+                li += y - p if y > p else p - y
+            elif loss_code == HUBER:
+                a = y - p if y > p else p - y
+                delta = loss_par[0]
+                li += 0.5 * a * a if a <= delta else delta * (a - 0.5 * delta)
+            elif loss_code == QUANTILE:
+                tau = loss_par[j]
+                li += tau * (y - p) if y >= p else (1.0 - tau) * (p - y)
             else:
                 li = np.nan
         total += sw[r] * li
@@ -541,6 +559,30 @@ def output_delta(P, Y, sw, rows, norm, loss_code, loss_par, eps, D):
             wn = sw[r] * norm
             for j in range(k):
                 D[i, j] = (P[i, j] - Y[r, j]) * wn
+    elif loss_code == ABSOLUTE_ERROR:
+        for i in range(nb):
+            r = rows[i]
+            wn = sw[r] * norm
+            for j in range(k):
+                d = P[i, j] - Y[r, j]
+                # d * 0.0: zero at the kink, NaN for a NaN output
+                D[i, j] = wn if d > 0 else (-wn if d < 0 else d * 0.0)
+    elif loss_code == HUBER:
+        delta = loss_par[0]
+        for i in range(nb):
+            r = rows[i]
+            wn = sw[r] * norm
+            for j in range(k):
+                d = P[i, j] - Y[r, j]
+                D[i, j] = (delta if d > delta else (-delta if d < -delta else d)) * wn
+    elif loss_code == QUANTILE:
+        for i in range(nb):
+            r = rows[i]
+            wn = sw[r] * norm
+            for j in range(k):
+                d = P[i, j] - Y[r, j]
+                tau = loss_par[j]
+                D[i, j] = (1.0 - tau if d > 0 else (-tau if d <= 0 else d)) * wn
     else:
         for i in range(nb):
             for j in range(k):

@@ -64,6 +64,9 @@ SQUARED_ERROR = 0
 POISSON = 1
 LOG_LOSS = 2
 BINARY_LOG_LOSS = 3
+ABSOLUTE_ERROR = 4
+HUBER = 5
+QUANTILE = 6
 
 
 class Loss(NamedTuple):
@@ -74,13 +77,26 @@ class Loss(NamedTuple):
     regression: bool  # MLPRegressorNB(loss=name) accepts it
     canonical: bool  # the output activation's own loss (its delta is P - Y)
     sklearn: bool  # scikit-learn's MLP trains with it (export)
+    doc: str = ""  # what the regressor's ``loss`` docs say of it
 
 
+# The robust and quantile losses average over outputs in the reported loss, as
+# scikit-learn's mean_absolute_error and mean_pinball_loss do for several
+# outputs, so ``-validation_loss_curve_`` reads as those metrics' scale. Their
+# ``loss_par``: huber's delta (one entry); quantile's level of each output.
 LOSSES = {s.name: s for s in (
-    Loss("squared_error", SQUARED_ERROR, "identity", True, True, True, True),
-    Loss("poisson", POISSON, "exp", False, True, True, False),
+    Loss("squared_error", SQUARED_ERROR, "identity", True, True, True, True,
+         "half the squared error, scikit-learn's"),
+    Loss("poisson", POISSON, "exp", False, True, True, False,
+         "Poisson deviance with an exp output; non-negative targets"),
     Loss("log_loss", LOG_LOSS, "softmax", False, False, True, True),
     Loss("binary_log_loss", BINARY_LOG_LOSS, "logistic", False, False, True, True),
+    Loss("absolute_error", ABSOLUTE_ERROR, "identity", True, True, False, False,
+         "predicts the conditional median; robust to outliers"),
+    Loss("huber", HUBER, "identity", True, True, False, False,
+         "squared within ``huber_delta`` of the target, absolute beyond"),
+    Loss("quantile", QUANTILE, "identity", True, True, False, False,
+         "the pinball loss of the level(s) ``quantile``"),
 )}
 
 # ------------------------------------------------------------------ optimizers

@@ -171,6 +171,64 @@ def output_delta(P, Y, sw, norm):
     return (P - Y) * np.asarray(sw, dtype=np.float64)[:, None] * norm
 
 
+def robust_loss_matrix(P, Y, name, par):
+    """Per-sample, per-output loss of the identity-output regression losses.
+
+    ``name``: 'absolute_error' ``|y - p|``; 'huber' ``0.5 r^2`` for ``|r| <=
+    delta`` else ``delta (|r| - delta / 2)`` with ``delta = par[0]``;
+    'quantile' the pinball loss ``max(tau (y - p), (tau - 1) (y - p))`` with
+    ``tau = par[j]`` for output ``j`` (scikit-learn's mean_pinball_loss).
+    """
+    P = np.asarray(P, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    R = Y - P
+    if name == "absolute_error":
+        return np.abs(R)
+    if name == "huber":
+        delta = par[0]
+        return np.where(np.abs(R) <= delta, 0.5 * R**2, delta * (np.abs(R) - 0.5 * delta))
+    if name == "quantile":
+        tau = np.asarray(par, dtype=np.float64)[None, :]
+        return np.maximum(tau * R, (tau - 1.0) * R)
+    raise ValueError(name)
+
+
+def robust_output_delta(P, Y, sw, norm, name, par):
+    """The (sub)gradient of the weighted loss w.r.t. the (identity) output.
+
+    With ``r = p - y``: absolute error ``sign(r)`` (0 at the kink); huber
+    ``clip(r, -delta, delta)``; quantile ``1{y < p} - tau`` (``-tau`` at the
+    kink, as HistGradientBoosting's pinball loss).
+    """
+    P = np.asarray(P, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    R = P - Y
+    if name == "absolute_error":
+        G = np.sign(R)
+    elif name == "huber":
+        G = np.clip(R, -par[0], par[0])
+    elif name == "quantile":
+        G = (Y < P).astype(np.float64) - np.asarray(par, dtype=np.float64)[None, :]
+    else:
+        raise ValueError(name)
+    return G * np.asarray(sw, dtype=np.float64)[:, None] * norm
+
+
+def robust_loss_gradient(theta, X, Y, sw, units, acts, alpha, name, par):
+    """``(objective, gradient)`` of a robust loss, as :func:`loss_gradient`."""
+    sw = np.asarray(sw, dtype=np.float64)
+    norm = 1.0 / sw.sum()
+    activations = forward(X, theta, units, acts)
+    P = activations[-1]
+    D_out = robust_output_delta(P, Y, sw, norm, name, par)
+    grad, _ = backward(activations, D_out, theta, units, acts)
+    k = n_coef(units)
+    W = np.asarray(theta, dtype=np.float64)[:k]
+    grad[:k] += alpha * norm * W
+    data = float(np.sum(sw * robust_loss_matrix(P, Y, name, par).sum(axis=1)))
+    return (data + 0.5 * alpha * np.dot(W, W)) * norm, grad
+
+
 def objective(theta, X, Y, sw, units, acts, alpha, eps):
     """Full-batch objective ``(sum_i w_i loss_i + 0.5 alpha ||W||^2) / sum(w)``.
 
@@ -248,6 +306,23 @@ def adam_step(theta, grad, m, v, t, learning_rate_init, beta_1, beta_2, epsilon)
     return theta - lr * m / (np.sqrt(v) + epsilon), m, v
 
 
+def decay_coefficients(theta, k, lr, weight_decay):
+    """Decoupled weight decay (PyTorch's ``AdamW``, before the step): the first
+    ``k`` entries (the coefficients) times ``1 - lr * weight_decay``; a new array."""
+    theta = np.array(theta, dtype=np.float64)
+    theta[:k] *= 1.0 - lr * weight_decay
+    return theta
+
+
+def clip_by_norm(grad, max_norm):
+    """PyTorch's ``clip_grad_norm_`` on one flat gradient: ``(grad, clipped)``,
+    the gradient scaled to L2 norm ``max_norm`` when it is longer, and whether it was."""
+    norm = np.sqrt(np.sum(np.asarray(grad, dtype=np.float64) ** 2))
+    if norm > max_norm:
+        return grad * (max_norm / norm), True
+    return grad, False
+
+
 def adam_learning_rate(t, learning_rate_init, beta_1, beta_2):
     """Adam's bias-corrected step size at step ``t``."""
     return learning_rate_init * np.sqrt(1 - beta_2**t) / (1 - beta_1**t)
@@ -259,13 +334,16 @@ _EPS64 = np.finfo(np.float64).eps
 def train_epoch(X, Y, sw, order, batch_size, theta, units, acts, *, solver, alpha,
                 lr, momentum=0.9, nesterov=True, beta_1=0.9, beta_2=0.999,
                 epsilon=1e-8, state=None, eps=_EPS64,
-                out_scale=1.0):
+                out_scale=1.0, weight_decay=0.0, max_grad_norm=None):
     """One epoch of minibatch training as scikit-learn's ``_fit_stochastic`` does it.
 
     For each batch of ``order``: back-propagate the weighted loss normalised by
     the batch's weight sum, add ``alpha / sum(w) * W`` to the coefficient
     gradient, take one optimizer step. A batch whose weights sum to zero carries
-    no gradient and is skipped. ``state`` holds the optimizer's moments and Adam's
+    no gradient and is skipped. With ``max_grad_norm`` the gradient (L2 term
+    included) is clipped to that norm (``state["clipped"]`` counts the batches
+    it shortened); with ``weight_decay`` the coefficients are decayed before the
+    step (:func:`decay_coefficients`). ``state`` holds the optimizer's moments and Adam's
     step counter between epochs (pass ``None`` to start fresh).
 
     Returns ``(theta, loss_sum, state)`` where ``loss_sum`` is the sum over batches
@@ -276,7 +354,7 @@ def train_epoch(X, Y, sw, order, batch_size, theta, units, acts, *, solver, alph
     k = n_coef(units)
     if state is None:
         zeros = np.zeros_like(theta)
-        state = {"velocity": zeros, "m": zeros, "v": zeros, "t": 0}
+        state = {"velocity": zeros, "m": zeros, "v": zeros, "t": 0, "clipped": 0}
     state = dict(state)
     total = 0.0
     for start in range(0, len(order), batch_size):
@@ -292,6 +370,11 @@ def train_epoch(X, Y, sw, order, batch_size, theta, units, acts, *, solver, alph
         batch_loss = (weighted_loss_sum(activations[-1], Y[rows], w, acts[-1], eps)
                       * norm * out_scale + 0.5 * alpha * np.dot(theta[:k], theta[:k]) * norm)
         total += batch_loss * len(rows)
+        if max_grad_norm is not None:
+            full, clipped = clip_by_norm(full, max_grad_norm)
+            state["clipped"] = state.get("clipped", 0) + clipped
+        if weight_decay:
+            theta = decay_coefficients(theta, k, lr, weight_decay)
         if solver == "adam":
             state["t"] += 1
             theta, state["m"], state["v"] = adam_step(theta, full, state["m"], state["v"],

@@ -46,7 +46,7 @@ BAD_VALUES = {
     "epsilon": [0.0, -1e-8, np.nan],
     "n_iter_no_change": [0, -1, 2.5, -np.inf, np.nan],
     "max_fun": [0, -1, 2.5],
-    "loss": ["absolute_error", None, "log_loss"],  # MLPRegressorNB only
+    "loss": ["hinge", None, "log_loss"],  # MLPRegressorNB only
 }
 
 # Element-wise checks of hidden_layer_sizes (a non-positive or non-integer
@@ -194,10 +194,12 @@ def _constraint_key(c):
 
 
 # Parameters skmlp adds, and scikit-learn parameters whose allowed values skmlp
-# extends (activation: four more names, and one per hidden layer).
+# extends (activation: four more names, and one per hidden layer; the
+# regressor's loss: 'absolute_error', 'huber', 'quantile').
 ADDED = {"dropout", "weight_init", "learning_rate_schedule", "class_weight", "n_jobs",
-         "scoring", "batch_norm"}
-EXTENDED = {"activation"}
+         "scoring", "weight_decay", "max_grad_norm", "huber_delta", "quantile",
+         "batch_norm"}
+EXTENDED = {"activation", "loss"}
 
 
 def test_constraints_match_sklearn():
@@ -215,8 +217,9 @@ def test_constraints_match_sklearn():
         assert set(theirs) <= set(ours)
         for k in set(theirs) - EXTENDED:
             assert ours[k] == theirs[k], k
-        sk_names = SKLEARN[Est]._parameter_constraints["activation"][0].options
-        assert sk_names <= Est._parameter_constraints["activation"][0].options
+        for k in EXTENDED & set(theirs):
+            sk_names = SKLEARN[Est]._parameter_constraints[k][0].options
+            assert sk_names <= Est._parameter_constraints[k][0].options, k
 
 
 def test_failed_partial_fit_leaves_no_classes():

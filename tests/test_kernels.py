@@ -502,6 +502,91 @@ def test_adam_step_flushes_subnormal_moments_to_zero(dtype):
     np.testing.assert_array_equal(theta[:2], np.array([0.5, -0.25], dtype=dtype))
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name,momentum,nesterov", [
+    ("sgd", 0.0, False), ("sgd", 0.9, False), ("sgd", 0.9, True), ("adam", 0.9, True)])
+@pytest.mark.parametrize("parts,how", STEP_SPLITS)
+def test_weight_decay_step_matches_reference(dtype, name, momentum, nesterov, parts, how):
+    # Decoupled decay (PyTorch's AdamW order): the coefficients shrink by
+    # 1 - lr * wd, then the step uses the gradient at the weights before it.
+    rng = np.random.RandomState(13)
+    k, theta, grads = _optimizer_problem(dtype, rng)
+    reg, lr, wd = 0.03, 0.05, 0.7
+    state = np.zeros((2, theta.shape[0]), dtype=dtype)
+    ref_theta = theta.astype(np.float64)
+    ref_state = np.zeros((2, theta.shape[0]))
+    for t, g in enumerate(grads, start=1):
+        expected_sq = float(np.sum(ref_theta[:k] ** 2))  # before the decay
+        g_parts = _in_parts(g, parts)
+        sq = 0.0
+        for lo, hi in _ranges(theta.shape[0], k, how):
+            _optim.reduce_gradients(g_parts, lo, hi)
+            sq += _step(name, dtype, theta, g_parts[0], state, lo, hi, k, reg, t,
+                        learning_rate=lr, momentum=momentum, nesterov=nesterov,
+                        weight_decay=wd)
+        full = ref.l2_gradient(g, ref_theta, k, reg)
+        ref_theta = ref.decay_coefficients(ref_theta, k, lr, wd)
+        if name == "adam":
+            ref_theta, ref_state[0], ref_state[1] = ref.adam_step(
+                ref_theta, full, ref_state[0], ref_state[1], t, lr, 0.9, 0.999, 1e-8)
+        else:
+            ref_theta, ref_state[0] = ref.sgd_step(ref_theta, full, ref_state[0], lr,
+                                                   momentum, nesterov)
+        np.testing.assert_allclose(sq, expected_sq, **tol(dtype))
+        np.testing.assert_allclose(theta, ref_theta, **tol(dtype))
+        if momentum:
+            np.testing.assert_allclose(state, ref_state, **tol(dtype))
+        else:  # plain SGD keeps no velocity
+            assert not state.any()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_weight_decay_shrinks_coefficients_and_leaves_intercepts(dtype):
+    # No gradient, no L2 term: the coefficients are scaled by exactly
+    # 1 - lr * wd (as rounded to the dtype), the intercepts keep their bits.
+    rng = np.random.RandomState(14)
+    k, theta, _ = _optimizer_problem(dtype, rng)
+    before = theta.copy()
+    state = np.zeros((1, theta.shape[0]), dtype=dtype)
+    _step("sgd", dtype, theta, np.zeros_like(theta), state, 0, theta.shape[0], k, 0.0,
+          1, learning_rate=0.1, momentum=0.0, weight_decay=0.5)
+    np.testing.assert_array_equal(theta[:k], before[:k] * dtype(1.0 - 0.1 * 0.5))
+    np.testing.assert_array_equal(theta[k:], before[k:])
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("how", ["whole", "cut-in-coefs", "cut-in-intercepts"])
+@pytest.mark.parametrize("max_norm", [0.5, 1e3], ids=["clipped", "within"])
+def test_clip_gradient_matches_reference(dtype, how, max_norm):
+    # The shares' squared norms add up to the whole gradient's (L2 term
+    # included); each share is then scaled by the one factor.
+    rng = np.random.RandomState(15)
+    k, theta, grads = _optimizer_problem(dtype, rng)
+    reg = 0.3
+    grad = grads[0].copy()
+    hp = np.zeros(_optim.N_HP, dtype=dtype)
+    ranges = _ranges(theta.shape[0], k, how)
+    sq = sum(_optim.gradient_sq_norm(theta, grad, dtype(reg), lo, hi, k)
+             for lo, hi in ranges)
+    full = ref.l2_gradient(grads[0], theta.astype(np.float64), k, float(dtype(reg)))
+    np.testing.assert_allclose(sq, np.sum(full**2), **tol(dtype))
+    expected, clipped = ref.clip_by_norm(full, max_norm)
+    assert clipped == (max_norm < 1)
+    regs = []
+    for lo, hi in ranges:
+        hp[_optim.HP_REG] = reg
+        _optim.clip_gradient(grad, hp, lo, hi, sq, max_norm)
+        regs.append(hp[_optim.HP_REG])
+    # What the step then uses: the scaled gradient plus the scaled L2 term.
+    used = ref.l2_gradient(grad.astype(np.float64), theta.astype(np.float64), k,
+                           float(regs[0]))
+    np.testing.assert_allclose(used, expected, **tol(dtype))
+    assert len(set(regs)) == 1
+    if not clipped:  # within the limit: untouched, bitwise
+        np.testing.assert_array_equal(grad, grads[0])
+        assert regs[0] == dtype(reg)
+
+
 # ------------------------------------------------------- compiled entry points
 def _hyper(dtype, *, lr, alpha, **kw):
     return _epoch.hyper_array(dtype, learning_rate=lr, alpha=alpha, **kw)
@@ -548,6 +633,46 @@ def test_train_epoch_matches_reference_minibatch_loop(dtype, sparse, solver, n_t
                                    atol=tol(dtype)["atol"] * 10)
     if solver == "adam":
         assert step[0] == state["t"] == 6  # 3 non-empty batches per epoch
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("solver", ["sgd", "adam"])
+@pytest.mark.parametrize("n_threads", [1, 2, 5], ids=lambda n: f"{n}-threads")
+def test_train_epoch_with_decay_and_clipping_matches_reference(dtype, solver, n_threads):
+    # Split batches clip by the whole batch's norm: the reference has no threads.
+    rng = np.random.RandomState(16)
+    net = _network("tanh", "softmax", 3)
+    units, acts = net.units, net.acts
+    X, Xk = _inputs(dtype, False, rng, n=13)
+    Y = np.eye(3)[rng.randint(0, 3, 13)].astype(dtype)
+    sw = rng.uniform(0.2, 3.0, 13).astype(dtype)
+    order = rng.permutation(13).astype(np.int64)
+    batch_size = 4
+    theta = ref.random_theta(units, rng).astype(dtype)
+    data = _kdata(Xk, dtype, Y, sw)
+    if n_threads == 1:
+        work = _data.workspace(net, batch_size, dtype, True)
+    else:
+        work = _data.squad_workspace(net, batch_size, dtype, True, n_threads)
+    moments = np.zeros((2, theta.shape[0]), dtype=dtype)
+    step = _epoch.new_counters(n_threads)
+    opt = _optim.ADAM if solver == "adam" else _optim.SGD
+    lr, alpha, wd, max_norm = 0.05, 0.3, 0.4, 0.8
+    hyper = _hyper(dtype, lr=lr, alpha=alpha, weight_decay=wd, max_grad_norm=max_norm)
+    state = None
+    ref_theta = theta.astype(np.float64)
+    for _ in range(3):
+        total = _epoch.train_epoch(data, _data.readonly(order), batch_size,
+                                   net, theta, hyper, opt, moments, step, work)
+        ref_theta, ref_total, state = ref.train_epoch(
+            X, Y, sw, order, batch_size, ref_theta, units, acts, solver=solver,
+            alpha=alpha, lr=lr, state=state, eps=eps(dtype), weight_decay=wd,
+            max_grad_norm=max_norm)
+        np.testing.assert_allclose(total, ref_total, **tol(dtype))
+        np.testing.assert_allclose(theta, ref_theta, rtol=tol(dtype)["rtol"] * 10,
+                                   atol=tol(dtype)["atol"] * 10)
+    # Both kinds of batch occurred: some clipped, some within the limit.
+    assert 0 < state["clipped"] < 12
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -33,13 +33,20 @@ NEW_PARAMS = [
     ("class_weight", "balanced"),
     ("class_weight", {0: 0.5, 1: 3.0}),
     ("n_jobs", 2),  # the batches are split: the gradient sums round differently
+    ("weight_decay", 0.5),
+    ("max_grad_norm", 0.01),
+    # the regressor's added loss values (their parameters: tests/test_losses.py)
+    ("loss", "absolute_error"),
+    ("loss", "huber"),
+    ("loss", "quantile"),
     ("batch_norm", True),
     ("batch_norm", [False, True]),
 ]
 CASES = [pytest.param(Est, name, value, id=f"{Est.__name__}-{name}={value!r}")
          for name, value in NEW_PARAMS
          for Est in (MLPClassifierNB, MLPRegressorNB)
-         if not (name == "class_weight" and Est is MLPRegressorNB)]
+         if not (name == "class_weight" and Est is MLPRegressorNB)
+         and not (name == "loss" and Est is MLPClassifierNB)]
 
 
 def _weights(est):

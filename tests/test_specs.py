@@ -79,7 +79,10 @@ def _loss(code):
     Y = np.eye(2)[[0, 1, 1, 0]]
     D = np.empty_like(P)
     rows = np.arange(4, dtype=np.int64)
-    loss = _kernels.output_delta(P, Y, np.ones(4), rows, 0.25, code, np.empty(0),
+    # Room for every loss's parameters (huber's delta, one quantile level per
+    # output); the losses without parameters never read them.
+    loss_par = np.full(2, 0.5)
+    loss = _kernels.output_delta(P, Y, np.ones(4), rows, 0.25, code, loss_par,
                                  1e-16, D)
     return loss, D
 
