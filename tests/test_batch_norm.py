@@ -440,3 +440,16 @@ def test_batch_norm_estimators_pass_sklearn_checks(Est):
     assert failed == []
     assert any(r["check_name"] == "check_fit_idempotent" and r["status"] == "passed"
                for r in results)
+
+
+def test_weight_decay_and_clipping_leave_the_running_statistics_to_the_kernel():
+    # Clipping's norm and the decay cover the stepped parameters only: the
+    # running statistics follow the batches as without them.
+    plain = _fit(max_iter=1, batch_size=100, shuffle=False)
+    tuned = _fit(max_iter=1, batch_size=100, shuffle=False, weight_decay=0.5,
+                 max_grad_norm=0.01)
+    # One batch: the running statistics saw the same initial network's batch.
+    np.testing.assert_array_equal(tuned.running_means_[0], plain.running_means_[0])
+    np.testing.assert_array_equal(tuned.running_vars_[0], plain.running_vars_[0])
+    assert not np.array_equal(tuned.coefs_[0], plain.coefs_[0])
+    assert np.isfinite(_model_theta(tuned)).all()
