@@ -510,9 +510,9 @@ class MLPRegressorNB(
         scoring=None,
         weight_decay=0.0,
         max_grad_norm=None,
+        batch_norm=False,
         huber_delta=1.0,
         quantile=0.5,
-        batch_norm=False,
     ):
         self.huber_delta = huber_delta
         self.quantile = quantile
