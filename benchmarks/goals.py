@@ -68,24 +68,6 @@ def _jax(res, key):
                                                  r["libs"][best]["median"]))]
 
 
-def _memory(res, _):
-    rows = []
-    for m in (m for m in res.get("memory", []) if "difference_mib" in m):
-        sm, sk = m["libs"]["skmlp"]["delta_mib"], m["libs"]["sklearn"]["delta_mib"]
-        d, noise = m["difference_mib"], m["noise_mib"]
-        text = "%.1f vs %.1f MiB" % (sm, sk)
-        if m["repeats"] < 2:
-            rows.append((": " + m["label"], None,
-                         text + " from one process each: the noise is unknown"))
-            continue
-        if d > 0:
-            text += ": +%.1f MiB, %s the spread of repeats (%.1f MiB)" % (
-                d, "within" if d <= noise else "beyond", noise)
-        rows.append((": " + m["label"], d - noise,
-                     "%s (median of %d)" % (text, m["repeats"])))
-    return rows
-
-
 def _dropout(res, _):
     d = res.get("dropout")
     if not d:
@@ -118,7 +100,7 @@ def _quality(res, _):
     return [("", 100 * acc[-1], text)]
 
 
-METRICS = {"compile": _compile, "jax": _jax, "memory": _memory, "dropout": _dropout,
+METRICS = {"compile": _compile, "jax": _jax, "dropout": _dropout,
            "accuracy": _accuracy, "quality": _quality,
            "fit": lambda res, key: _vs_sklearn(fit_by_id(res).get(key), "%.3f".__mod__, "s"),
            "predict": lambda res, key: _vs_sklearn(next((

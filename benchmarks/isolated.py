@@ -111,7 +111,7 @@ def medians(runs):
 
 
 def memory_case(config, libs, repeats=1, mnist_dir=None, seed=0, log=print):
-    """Peak RSS a fit adds, each in a fresh process; the spread of repeats is the noise."""
+    """Peak RSS a fit adds, each in a fresh process (min and max over the repeats)."""
     out = dict(config, hidden=list(config["hidden"]), repeats=repeats, libs={},
                runs={lib: [] for lib in libs}, orders=shuffled(libs, repeats, seed))
     for order in out["orders"]:
@@ -123,17 +123,10 @@ def memory_case(config, libs, repeats=1, mnist_dir=None, seed=0, log=print):
         out["libs"][lib] = dict(medians(runs), min_mib=min(deltas), max_mib=max(deltas),
                                 method=runs[0]["method"])
     sm, sk = out["libs"].get("skmlp"), out["libs"].get("sklearn")
-    out["ratios"] = {}
-    if sm and sk:
-        out["ratios"]["sklearn"] = sm["delta_mib"] / sk["delta_mib"] if sk["delta_mib"] else None
-        out["difference_mib"] = sm["delta_mib"] - sk["delta_mib"]
-        # What two processes doing the same fit differ by: the larger spread.
-        out["noise_mib"] = max(r["max_mib"] - r["min_mib"] for r in (sm, sk))
-    log("%s: peak RSS over baseline (median of %d) %s%s" % (
-        config["label"], repeats, ", ".join("%s %.1f MiB" % (lib, r["delta_mib"])
-                                            for lib, r in out["libs"].items()),
-        "; skmlp - sklearn %+.1f MiB (noise %.1f)" % (out["difference_mib"], out["noise_mib"])
-        if "difference_mib" in out else ""))
+    out["ratios"] = {"sklearn": sm["delta_mib"] / sk["delta_mib"]
+                     if sm and sk and sk["delta_mib"] else None}
+    log("%s: peak RSS over baseline (median of %d) %s" % (config["label"], repeats, ", ".join(
+        "%s %.1f MiB" % (lib, r["delta_mib"]) for lib, r in out["libs"].items())))
     return out
 
 

@@ -3,6 +3,7 @@ the GEMM peak. ``/proc`` only for what no library gives: CPU model, others' CPU 
 
 import contextlib
 import datetime
+import functools
 import os
 import platform
 import statistics
@@ -116,7 +117,7 @@ def _median_time(fn, repeats, loops=1):
 
 
 def gemm_throughput(n=2048, repeats=5):
-    """GFLOP/s of square ``np.dot`` from NumPy and from Numba (SciPy's BLAS, as skmlp)."""
+    """GFLOP/s of square ``np.dot`` from NumPy and from Numba (SciPy's BLAS)."""
     import numba
 
     nb_dot = numba.njit(lambda a, b: np.dot(a, b))
@@ -131,8 +132,10 @@ def gemm_throughput(n=2048, repeats=5):
     return {"n": n, "repeats": repeats, "gflops": out}
 
 
-def gemm_chain_throughput(units, batch, dtype, flops_per_row, repeats=5, min_time=0.2):
-    """GFLOP/s of NumPy on one training step's products: the ceiling for these shapes."""
+def gemm_chain_throughput(units, batch, dtype, flops_per_row, repeats=5, min_time=0.2,
+                          engine=False):
+    """GFLOP/s of NumPy on one training step's products: the ceiling for these shapes;
+    with ``engine``, of the same products as skmlp's engine calls them (from Numba)."""
     rng = np.random.default_rng(0)
     products = []
     for i, (a, b) in enumerate(zip(units[:-1], units[1:])):
@@ -145,6 +148,31 @@ def gemm_chain_throughput(units, batch, dtype, flops_per_row, repeats=5, min_tim
         for x, y, out in products:
             np.matmul(x, y, out=out)
 
+    if engine:  # operands untransposed, a code per product: 0 x @ y, 1 x.T @ y, 2 x @ y.T
+        kinds = np.array([int(x.flags.f_contiguous and not x.flags.c_contiguous)
+                          + 2 * int(not y.flags.c_contiguous) for x, y, _ in products])
+        step = functools.partial(_engine_step(), kinds, *(
+            tuple(np.ascontiguousarray(p[k].T if kind and k == kind - 1 else p[k])
+                  for p, kind in zip(products, kinds)) for k in range(3)))
     step()
     loops = max(1, int(min_time / max(_median_time(step, 1), 1e-6)))
     return flops_per_row * batch / _median_time(step, repeats, loops) / 1e9
+
+
+@functools.cache
+def _engine_step():
+    """A Numba function calling skmlp's product kernels in turn (skmlp._blas)."""
+    import numba
+
+    from skmlp._blas import matmul, matmul_nt, matmul_tn
+
+    @numba.njit
+    def step(kinds, xs, ys, outs):
+        for i in range(len(kinds)):
+            if kinds[i] == 1:
+                matmul_tn(xs[i], ys[i], outs[i])
+            elif kinds[i] == 2:
+                matmul_nt(xs[i], ys[i], outs[i])
+            else:
+                matmul(xs[i], ys[i], outs[i])
+    return step

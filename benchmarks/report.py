@@ -67,7 +67,7 @@ def _per_lib(r, libs, cell):
 
 def section_goals(res, figs):
     notes = [line for n in not_met_notes(res) for line in (n, "")]
-    return [summary_table(res), ""] + (
+    return [summary_table(res), "", text("goals_retired"), ""] + (
         ["### Goals not met: what was tried, what the profile shows", ""] + notes if notes else [])
 
 
@@ -140,7 +140,7 @@ def section_gemm(res, figs):
     if g:
         out += [text("gemm_square", repeats=g["repeats"], n=g["n"]), ""] + table(
             ["dtype", "NumPy `np.dot` GFLOP/s",
-             "`np.dot` inside Numba GFLOP/s (SciPy's BLAS, what skmlp calls)"],
+             "`np.dot` inside Numba GFLOP/s (SciPy's BLAS)"],
             [[dt, "%.1f" % v["numpy"], "%.1f" % v["numba"]] for dt, v in g["gflops"].items()])
         out.append("")
     if not mnist:
@@ -149,13 +149,16 @@ def section_gemm(res, figs):
     def row(r):
         chain = r["gemm_chain_gflops"]
         sq = max(g["gflops"][r["dtype"]].values()) if g else None
-        return [r["label"], "%.1f" % chain, fmt(sq, "%.1f")] + _per_lib(
+        eng = r.get("gemm_engine_gflops")
+        return [r["label"], "%.1f" % chain, "%.1f (%.0f%%)" % (eng, 100 * eng / chain)
+                if eng else "n/a", fmt(sq, "%.1f")] + _per_lib(
             r, libs, lambda lib: "%.1f: %.0f%% / %s" % (
                 r["libs"][lib]["gflops"], 100 * r["libs"][lib]["gflops"] / chain,
                 "%.0f%%" % (100 * r["libs"][lib]["gflops"] / sq) if sq else "n/a"))
 
     return out + [text("gemm_shapes"), ""] + table(
-        ["case", "shape peak GFLOP/s", "square peak GFLOP/s"] +
+        ["case", "shape peak GFLOP/s", "the products as the engine calls them GFLOP/s "
+         "(% of shape peak)", "square peak GFLOP/s"] +
         _names(libs, "%s GFLOP/s: %% of shape / %% of square peak"), [row(r) for r in mnist])
 
 

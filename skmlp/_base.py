@@ -18,7 +18,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from . import _data, _network, _predict, _schedules, _scoring, _validation_scale
+from . import _dask, _data, _network, _predict, _schedules, _scoring, _validation_scale
 from ._callbacks import CALLBACK_ATTRIBUTES, CallbackSupport, FitInputs
 from ._compile_notice import compile_notice
 from ._epoch import hyper_array, run_epoch
@@ -93,8 +93,12 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         "scoring": [None, StrOptions(set(_scoring.SCORING_NAMES)), callable],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "max_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
+        "dask_sync_batches": [Interval(Integral, 1, None, closed="left")],
         "batch_norm": ["boolean", list, tuple],
     }
+    # Models pickled before the parameter existed have no such attribute;
+    # get_params then reads this default (see skmlp._dask_fit).
+    dask_sync_batches = 8
 
     @abstractmethod
     def __init__(
@@ -130,6 +134,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         scoring=None,
         weight_decay=0.0,
         max_grad_norm=None,
+        dask_sync_batches=8,
         batch_norm=False,
     ):
         self.activation = activation
@@ -163,6 +168,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         self.scoring = scoring
         self.weight_decay = weight_decay
         self.max_grad_norm = max_grad_norm
+        self.dask_sync_batches = dask_sync_batches
         self.batch_norm = batch_norm
 
     # ------------------------------------------------------------------ hooks
@@ -397,6 +403,19 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
 
     def _fit_unsafe(self, X, y, sample_weight, incremental, val=None):
         inputs = FitInputs(X, y, sample_weight)  # the user's objects, for callbacks
+        if _dask.is_dask_collection(X):
+            if any(_network.batch_norm_flags(self, len(self._hidden_sizes()))):
+                # Model averaging across blocks would average running statistics
+                # of different data, and lbfgs has no minibatches: not (yet).
+                raise ValueError(
+                    "batch_norm is not available for fit on Dask collections. "
+                    "Fit on NumPy arrays (or a sample of the data), or use "
+                    "batch_norm=False."
+                )
+            # Trained where the data is (imports Dask only now).
+            from ._dask_fit import fit_on_cluster
+
+            return fit_on_cluster(self, X, y, sample_weight, incremental, val, inputs)
         hidden = self._hidden_sizes()
         self._check_training_params(len(hidden), incremental, val)
         first_pass = not hasattr(self, "coefs_") or (

@@ -175,6 +175,15 @@ COMMON_PARAMS_DOC = """
         None (default) never clips; a gradient within the limit is used
         unchanged. 'lbfgs' refuses it: its line search sets the step.
 
+    dask_sync_batches : int, default=8
+        Only for ``fit`` on Dask collections with 'sgd' or 'adam' (local SGD
+        with model averaging, see the user guide's "Scaling out"): every row
+        block of the data trains this many minibatches of its own rows from
+        the same weights, then the client averages the weights and the
+        optimizer state, each block weighted by the rows it trained on.
+        Smaller values follow a local fit more closely and cost one round of
+        the cluster (the model sent to and from every block) more often.
+
     batch_norm : bool or list of bool, default=False
         Batch normalisation of the hidden layers (Ioffe and Szegedy, 2015):
         True for every hidden layer, or one flag per hidden layer. A
@@ -192,7 +201,8 @@ COMMON_PARAMS_DOC = """
         it is kept, receives no gradient and stays at its initial value.
         Works with dropout and schedules; needs 'sgd' or 'adam' ('lbfgs' has
         no minibatches and refuses it). With ``n_jobs``, a batch-normalised
-        fit runs on one thread (the statistics are the whole batch's).
+        fit runs on one thread (the statistics are the whole batch's); fit on
+        Dask collections refuses it.
         ``to_sklearn`` folds it into the weights it follows.
 """
 COMMON_PARAMS_DOC = COMMON_PARAMS_DOC.replace("@ACTIVATIONS@", _paragraph(

@@ -130,6 +130,7 @@ class MLPClassifierNB(
         scoring=None,
         weight_decay=0.0,
         max_grad_norm=None,
+        dask_sync_batches=8,
         batch_norm=False,
         class_weight=None,
     ):
@@ -165,6 +166,7 @@ class MLPClassifierNB(
             scoring=scoring,
             weight_decay=weight_decay,
             max_grad_norm=max_grad_norm,
+            dask_sync_batches=dask_sync_batches,
             batch_norm=batch_norm,
         )
         self.class_weight = class_weight
@@ -510,6 +512,7 @@ class MLPRegressorNB(
         scoring=None,
         weight_decay=0.0,
         max_grad_norm=None,
+        dask_sync_batches=8,
         batch_norm=False,
         huber_delta=1.0,
         quantile=0.5,
@@ -548,6 +551,7 @@ class MLPRegressorNB(
             scoring=scoring,
             weight_decay=weight_decay,
             max_grad_norm=max_grad_norm,
+            dask_sync_batches=dask_sync_batches,
             batch_norm=batch_norm,
         )
 

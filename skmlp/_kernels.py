@@ -37,6 +37,7 @@ import math
 
 import numpy as np
 
+from ._blas import matmul, matmul_nt, matmul_tn
 from ._jit import jit, jit_inline, jit_ordered
 from ._specs import (
     ABSOLUTE_ERROR,
@@ -462,7 +463,7 @@ def forward(data, rows, net, theta, work, rng, train, tiny):
         if layer == 0 and sparse:
             sparse_rows_dot(sp_data, sp_indices, sp_indptr, rows, W, Z)
         else:
-            np.dot(prev, W, Z)
+            matmul(prev, W, Z)
         code = acts[layer]
         pre = _region(Zp, off[3, layer], nb if pre_layers[layer] else 0, n_out)
         # Batch normalisation (normalised and scaled here; its shift takes
@@ -630,7 +631,7 @@ def backward(data, rows, net, theta, work, accumulate, train, tiny):
         if layer == 0 and sparse:
             sparse_rows_tdot(sp_data, sp_indices, sp_indptr, rows, Dl, target)
         else:
-            np.dot(Aprev.T, Dl, target)
+            matmul_tn(Aprev, Dl, target)
         if accumulate:
             for p in range(wo, wo + n_in * n_out):
                 G[p] += Gtmp[p]
@@ -644,7 +645,7 @@ def backward(data, rows, net, theta, work, accumulate, train, tiny):
         if layer > 0:
             W = _region(theta, wo, n_in, n_out)
             Dprev = _region(D, off[2, layer - 1], nb, n_in)
-            np.dot(Dl, W.T, Dprev)
+            matmul_nt(Dl, W, Dprev)
             if dropped:
                 mask = _region(M, off[4, layer - 1], nb, n_in)
                 for i in range(nb):

@@ -27,28 +27,55 @@ _DIVERGED_LBFGS = (
 )
 
 
-def fit_lbfgs(est, data, theta, net, inputs=None):
+class LocalObjective:
+    """The regularised full-data loss and gradient over in-memory data.
+
+    ``objective(theta)`` returns ``(loss, gradient)`` in the consistent
+    convention a line search needs (the data term not averaged over outputs);
+    ``objective(theta, reported=True)`` the loss in scikit-learn's convention
+    (its gradient is then unused). ``threads()`` is the BLAS thread context the
+    evaluations run in. :mod:`skmlp._dask_fit` gives :func:`fit_lbfgs` another
+    objective with the same three members.
+    """
+
+    def __init__(self, est, data, net, dtype):
+        self.data = data
+        self.net = net
+        self.chunk = _data.chunk_rows(data.n_rows, net.units)
+        self.work = _data.workspace(net, self.chunk, dtype, data.dense,
+                                    with_accumulator=True)
+        self.hyper = est._hyper(dtype, 0.0)
+        self.out_scale = self.hyper[H_OUT_SCALE]
+
+    def threads(self):
+        return blas_threads_for(self.net.units, self.chunk)
+
+    def __call__(self, theta, reported=False):
+        self.hyper[H_OUT_SCALE] = self.out_scale if reported else 1.0
+        loss = loss_gradient(self.data, self.net, theta, self.hyper, self.work,
+                             self.chunk)
+        return loss, self.work.G
+
+
+def fit_lbfgs(est, data, theta, net, inputs=None, objective=None):
     """Minimise the regularised loss over ``theta`` in place; set ``loss_``, ``n_iter_``.
 
     The objective handed to L-BFGS must be consistent with its gradient, so the
     data term is not averaged over outputs there (see docs/user_guide.md); the
     reported ``loss_`` is then evaluated in scikit-learn's convention.
     ``inputs`` (:class:`~skmlp._callbacks.FitInputs`): the user's ``fit``
-    arguments, handed to callbacks.
+    arguments, handed to callbacks. ``objective``: a :class:`LocalObjective`
+    over ``data`` by default (``data`` is then unused otherwise).
     """
-    dtype = theta.dtype
-    chunk = _data.chunk_rows(data.n_rows, net.units)
-    work = _data.workspace(net, chunk, dtype, data.dense, with_accumulator=True)
-    hyper = est._hyper(dtype, 0.0)
-    out_scale = hyper[H_OUT_SCALE]
-    hyper[H_OUT_SCALE] = 1.0
+    if objective is None:
+        objective = LocalObjective(est, data, net, theta.dtype)
     n_iter = 0
     accepted = theta.astype(np.float64)
 
     def fun(x):
         theta[:] = x
-        loss = loss_gradient(data, net, theta, hyper, work, chunk)
-        return loss, work.G.astype(np.float64)
+        loss, grad = objective(theta)
+        return loss, grad.astype(np.float64)
 
     def callback(intermediate_result):
         nonlocal n_iter, accepted
@@ -62,7 +89,7 @@ def fit_lbfgs(est, data, theta, net, inputs=None):
 
     # An iteration task is open from the start of each iteration, as scikit-learn's
     # LogisticRegression does: max_iter of them, plus the one opened after the last.
-    with (blas_threads_for(net.units, chunk),
+    with (objective.threads(),
           fit_events(est, inputs, max_subtasks=est.max_iter + 1,
                      subtask_name="iteration") as events):
         try:
@@ -80,8 +107,7 @@ def fit_lbfgs(est, data, theta, net, inputs=None):
             x = accepted  # the last iterate L-BFGS accepted
             interrupted = True
         theta[:] = x
-        hyper[H_OUT_SCALE] = out_scale
-        est.loss_ = float(loss_gradient(data, net, theta, hyper, work, chunk))
+        est.loss_ = float(objective(theta, reported=True)[0])
         # Inside the block: callbacks see the fit end only when it succeeded.
         if not np.isfinite(est.loss_) or not np.isfinite(theta).all():
             raise LbfgsDiverged(_DIVERGED_LBFGS.format(

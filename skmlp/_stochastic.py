@@ -265,16 +265,7 @@ class StochasticTrainer:
         where it ends training on the best weights seen (returns None).
         """
         est = self.est
-        if est.shuffle:
-            # scikit-learn's call: both libraries draw the same orders.
-            self.sample_order = _shuffle(self.sample_order, est._random_state)
-        order = _data.readonly(np.ascontiguousarray(self.idx_train[self.sample_order]))
-        state = self.state
-        hyper = est._hyper(self.theta.dtype, state.learning_rate)
-        loss_sum = train_epoch(self.data, order, self.batch_size, self.net, self.theta,
-                               hyper, self.opt_code, state.moments, state.counters,
-                               self.work)
-        loss = loss_sum / self.n_train
+        loss = self.train_one_epoch() / self.n_train
         what = None
         if not np.isfinite(loss):
             what = f"the training loss became {loss}"
@@ -286,6 +277,21 @@ class StochasticTrainer:
             raise est._diverged(what, est.n_iter_ + 1)
         self.stop_diverged(what, loss)
         return None
+
+    def train_one_epoch(self):
+        """Shuffle, then one epoch in the compiled engine; the sum of the batch losses.
+
+        (:class:`skmlp._dask_fit.ClusterTrainer` trains its epochs on a cluster.)
+        """
+        est, state = self.est, self.state
+        if est.shuffle:
+            # scikit-learn's call: both libraries draw the same orders.
+            self.sample_order = _shuffle(self.sample_order, est._random_state)
+        order = _data.readonly(np.ascontiguousarray(self.idx_train[self.sample_order]))
+        hyper = est._hyper(self.theta.dtype, state.learning_rate)
+        return train_epoch(self.data, order, self.batch_size, self.net, self.theta,
+                           hyper, self.opt_code, state.moments, state.counters,
+                           self.work)
 
     def stop_diverged(self, what, loss):
         """End training at a divergence under early stopping (scikit-learn #29504).

@@ -1,7 +1,8 @@
 """Threading policy for training: BLAS threads, and threads that split a batch.
 
 The kernels themselves are single-threaded; matrix products run in the BLAS
-that Numba calls (SciPy's OpenBLAS), which uses every core by default. For the
+that ``skmlp._blas`` binds (NumPy's OpenBLAS, or SciPy's), which uses every core
+by default. For the
 small products of small networks or small batches, waking and synchronising a
 second BLAS thread costs more than the product: on a 2-core machine a
 200x64 @ 64x64 product took 59 us on one thread and several milliseconds on two
@@ -39,7 +40,7 @@ _limiter = None
 def _get_controller():
     global _controller
     if _controller is None:
-        # Load the BLAS that Numba's np.dot calls before looking for libraries.
+        # Load every BLAS the engine may call before looking for libraries.
         import scipy.linalg.cython_blas  # noqa: F401
 
         _controller = ThreadpoolController()

@@ -7,6 +7,11 @@ this folder on ``sys.path``, as it does for ``_reference.py``); ``digits`` is a
 session fixture (loaded only by the tests that ask for it).
 """
 
+import os
+import subprocess
+import sys
+import textwrap
+
 import numpy as np
 import pytest
 from sklearn.datasets import (
@@ -26,13 +31,14 @@ from sklearn.datasets import (
 # To rounding only: skmlp against scikit-learn's MLP (and an exported model run
 # by scikit-learn or onnxruntime), or one fit against another on a different
 # number of BLAS threads. The maths and the random draws are the same, but the
-# matrix products are summed in another order: Numba calls SciPy's OpenBLAS and
-# scikit-learn NumPy's, whose kernels are chosen at run time for the CPU
-# (Haswell, SkylakeX, Zen, ...), and a product split over two threads is summed
-# in blocks. Measured: 3e-17 on the weights after one epoch on iris, 2e-14
-# after 200 epochs on digits, ~1e-16 after two epochs of a 30-256-256-1
-# network on one against two threads. Classes predicted are identical, and
-# tests assert that exactly.
+# matrix products are summed in another order: skmlp calls its BLAS from
+# compiled code (NumPy's OpenBLAS, or SciPy's when NumPy has none; see
+# skmlp/_blas.py), not through NumPy as scikit-learn does, and OpenBLAS chooses
+# its kernels at run time for the CPU (Haswell, SkylakeX, Zen, ...), and a
+# product split over two threads is summed in blocks. Measured: 3e-17 on the
+# weights after one epoch on iris, 2e-14 after 200 epochs on digits, ~1e-16
+# after two epochs of a 30-256-256-1 network on one against two threads. Classes
+# predicted are identical, and tests assert that exactly.
 #
 # ROUND_OFF_TOL leaves more than three orders of magnitude above those for the
 # short fits compared here (at most a few dozen epochs or L-BFGS iterations,
@@ -90,3 +96,60 @@ def digits():
     """(X, y): the first 360 images of the digits data set, 64 pixels, ten classes."""
     X, y = load_digits(return_X_y=True)
     return X[:360], y[:360]
+
+
+# ------------------------------------------------------------- a Dask cluster
+# Used by tests/test_dask.py and tests/test_dask_fit.py (both marked slow).
+PRIME = textwrap.dedent(
+    """
+    import warnings
+    import numpy as np
+    from skmlp import MLPClassifierNB
+    warnings.simplefilter("ignore")
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((20, 3))
+    MLPClassifierNB(hidden_layer_sizes=(3,), max_iter=2).fit(X, X[:, 0] > 0).predict(X)
+    # the float32 engine too, for the float32 models predicted on the workers
+    X = X.astype(np.float32)
+    MLPClassifierNB(hidden_layer_sizes=(3,), max_iter=2).fit(X, X[:, 0] > 0).predict(X)
+    """
+)
+
+
+@pytest.fixture(scope="session")
+def numba_cache(tmp_path_factory):
+    """A NUMBA_CACHE_DIR primed by one fit in a fresh process (once per session)."""
+    import skmlp
+
+    cache = tmp_path_factory.mktemp("numba_cache")
+    # Numba files cache entries under the directory of the source, so the
+    # subprocess must import the very skmlp this test process imported.
+    root = os.path.dirname(os.path.dirname(os.path.abspath(skmlp.__file__)))
+    path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
+    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache), PYTHONPATH=path)
+    subprocess.run([sys.executable, "-c", PRIME], env=env, check=True, timeout=300)
+    return cache
+
+
+def local_cluster(numba_cache, **kwargs):
+    """A LocalCluster of 2 one-thread worker processes on the loopback interface."""
+    import distributed
+
+    options = dict(n_workers=2, threads_per_worker=1, processes=True,
+                   host="127.0.0.1", dashboard_address=None,
+                   env={"NUMBA_CACHE_DIR": str(numba_cache)})
+    return distributed.LocalCluster(**{**options, **kwargs})
+
+
+@pytest.fixture(scope="module")
+def client(numba_cache):
+    """A client of a module's own 2-worker LocalCluster."""
+    import distributed
+
+    cluster = local_cluster(numba_cache)
+    client = distributed.Client(cluster)
+    try:
+        yield client
+    finally:
+        client.close()
+        cluster.close()

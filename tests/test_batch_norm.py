@@ -453,3 +453,17 @@ def test_weight_decay_and_clipping_leave_the_running_statistics_to_the_kernel():
     np.testing.assert_array_equal(tuned.running_vars_[0], plain.running_vars_[0])
     assert not np.array_equal(tuned.coefs_[0], plain.coefs_[0])
     assert np.isfinite(_model_theta(tuned)).all()
+
+
+def test_fit_on_dask_collections_refuses_batch_norm():
+    da = pytest.importorskip("dask.array")
+    with pytest.raises(ValueError, match="batch_norm is not available for fit on Dask"):
+        MLPClassifierNB((4,), batch_norm=True).fit(da.from_array(X_CLF, chunks=50),
+                                                  da.from_array(Y_CLF, chunks=50))
+
+
+def test_predict_on_dask_collections_uses_running_statistics():
+    da = pytest.importorskip("dask.array")
+    est = _fit()
+    lazy = est.predict_proba(da.from_array(X_CLF, chunks=30)).compute()
+    np.testing.assert_allclose(lazy, est.predict_proba(X_CLF), **ROUND_OFF_TOL)

@@ -17,7 +17,7 @@ components (no mocks):
 
 The cluster is started once for the module (a few seconds); its workers get
 ``NUMBA_CACHE_DIR`` pointing at a temporary directory that a subprocess primed
-by fitting once.
+by fitting once (the ``client`` and ``numba_cache`` fixtures in conftest.py).
 """
 
 import os
@@ -59,53 +59,6 @@ pytestmark = pytest.mark.slow
 # The functions below run on the workers, which cannot import this test module
 # by name: send them by value.
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
-
-PRIME = textwrap.dedent(
-    """
-    import warnings
-    import numpy as np
-    from skmlp import MLPClassifierNB
-    warnings.simplefilter("ignore")
-    rng = np.random.RandomState(0)
-    X = rng.standard_normal((20, 3))
-    MLPClassifierNB(hidden_layer_sizes=(3,), max_iter=2).fit(X, X[:, 0] > 0).predict(X)
-    # the float32 engine too, for the float32 models predicted on the workers
-    X = X.astype(np.float32)
-    MLPClassifierNB(hidden_layer_sizes=(3,), max_iter=2).fit(X, X[:, 0] > 0).predict(X)
-    """
-)
-
-
-@pytest.fixture(scope="module")
-def numba_cache(tmp_path_factory):
-    """A NUMBA_CACHE_DIR primed by one fit in a fresh process."""
-    cache = tmp_path_factory.mktemp("numba_cache")
-    # Numba files cache entries under the directory of the source, so the
-    # subprocess must import the very skmlp this test process imported.
-    root = os.path.dirname(os.path.dirname(os.path.abspath(skmlp.__file__)))
-    path = os.pathsep.join(filter(None, [root, os.environ.get("PYTHONPATH")]))
-    env = dict(os.environ, NUMBA_CACHE_DIR=str(cache), PYTHONPATH=path)
-    subprocess.run([sys.executable, "-c", PRIME], env=env, check=True, timeout=300)
-    return cache
-
-
-@pytest.fixture(scope="module")
-def client(numba_cache):
-    cluster = distributed.LocalCluster(
-        n_workers=2,
-        threads_per_worker=1,
-        processes=True,
-        host="127.0.0.1",
-        dashboard_address=None,
-        env={"NUMBA_CACHE_DIR": str(numba_cache)},
-    )
-    client = distributed.Client(cluster)
-    try:
-        yield client
-    finally:
-        client.close()
-        cluster.close()
-
 
 def _pid_scorer(estimator, X, y):
     """A 'score' that records which process evaluated the fitted model."""

@@ -165,21 +165,26 @@ BIG = "clf-big-network"
 SMALL = [name for name in CONFIGS if name != BIG]
 
 
-def _threads_of_the_blas_numba_calls():
-    """Threads of the BLAS behind Numba's np.dot (SciPy's), as threadpoolctl reports.
+def _threads_of_the_blas_the_engine_calls():
+    """Threads of the BLAS behind the engine's products, as threadpoolctl reports.
 
-    NumPy may bring a BLAS of its own; Numba calls SciPy's (skmlp._threads loads
-    scipy.linalg.cython_blas for that reason), found here by its location. A
-    BLAS shared by NumPy and SciPy (a system or conda install) is that one.
+    NumPy and SciPy may each bring a BLAS; the engine calls the one
+    ``skmlp._blas.LIBRARY`` names (NumPy's where NumPy has an OpenBLAS of its
+    own), found here by its location. A BLAS shared by NumPy and SciPy (a
+    system or conda install) is that one.
     """
+    import numpy
     import scipy
-    import scipy.linalg.cython_blas  # noqa: F401  (loads the library Numba calls)
+    import scipy.linalg.cython_blas  # noqa: F401  (loads SciPy's, the fallback)
 
-    scipy_dir = os.path.realpath(os.path.dirname(scipy.__file__))
+    from skmlp import _blas
+
+    package = numpy if _blas.LIBRARY == "numpy" else scipy
+    package_dir = os.path.realpath(os.path.dirname(package.__file__))
     blas = [i for i in threadpool_info() if i["user_api"] == "blas"]
-    # scipy/ or a wheel's scipy.libs/ next to it
-    scipys = [i for i in blas if os.path.realpath(i["filepath"]).startswith(scipy_dir)]
-    return max((i["num_threads"] for i in scipys or blas), default=1)
+    # numpy/ or scipy/, or a wheel's numpy.libs/ or scipy.libs/ next to it
+    ours = [i for i in blas if os.path.realpath(i["filepath"]).startswith(package_dir)]
+    return max((i["num_threads"] for i in ours or blas), default=1)
 
 
 def _reference_trains_on_several_blas_threads(units, rows):
@@ -193,7 +198,7 @@ def _reference_trains_on_several_blas_threads(units, rows):
     environment, may keep it at one thread).
     """
     with threadpool_limits(limits=2, user_api="blas"), blas_threads_for(units, rows):
-        return _threads_of_the_blas_numba_calls() > 1
+        return _threads_of_the_blas_the_engine_calls() > 1
 
 
 # The big configuration's layer sizes and batch size (see SETUP).
