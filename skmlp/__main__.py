@@ -52,7 +52,7 @@ def main(argv=None):
                       help="parallel jobs for RandomizedSearchCV (default 2)")
     sub.add_parser(
         "compile",
-        help="compile every variant (float64/float32, one thread/split batches) "
+        help="compile every variant (float64/float32; one thread, split batches, batch norm) "
         "into the on-disk cache now, so that no later process compiles",
     )
     args = parser.parse_args(argv)

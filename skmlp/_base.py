@@ -94,6 +94,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         "weight_decay": [Interval(Real, 0, None, closed="left")],
         "max_grad_norm": [None, Interval(Real, 0, None, closed="neither")],
         "dask_sync_batches": [Interval(Integral, 1, None, closed="left")],
+        "batch_norm": ["boolean", list, tuple],
     }
     # Models pickled before the parameter existed have no such attribute;
     # get_params then reads this default (see skmlp._dask_fit).
@@ -134,6 +135,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         weight_decay=0.0,
         max_grad_norm=None,
         dask_sync_batches=8,
+        batch_norm=False,
     ):
         self.activation = activation
         self.solver = solver
@@ -167,6 +169,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         self.weight_decay = weight_decay
         self.max_grad_norm = max_grad_norm
         self.dask_sync_batches = dask_sync_batches
+        self.batch_norm = batch_norm
 
     # ------------------------------------------------------------------ hooks
     @abstractmethod
@@ -202,7 +205,20 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         loss_par = self._loss_parameters() if training else ()
         return _network.net_arrays(units, self._hidden_activations(n_hidden),
                                    self.out_activation_, rates, self._loss_name(),
-                                   loss_par)
+                                   loss_par, bn=self._fitted_bn_flags())
+
+    def _fitted_bn(self):
+        """``(scales, offsets, means, vars)`` of a batch-normalised fit, else None."""
+        if "batch_norm_scales_" not in self.__dict__:
+            return None
+        return tuple(getattr(self, name) for name in _network.BN_ATTRIBUTES)
+
+    def _fitted_bn_flags(self):
+        """One flag per fitted hidden layer: batch-normalised or not."""
+        bn = self._fitted_bn()
+        if bn is None:
+            return [False] * (len(self.coefs_) - 1)
+        return [s is not None for s in bn[0]]
 
     def _loss_name(self):
         """The row of ``_specs.LOSSES`` this model trains with."""
@@ -218,11 +234,17 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
                                       self.n_outputs_)
 
     def _pack(self, dtype):
-        return _network.pack(self.coefs_, self.intercepts_, dtype)
+        return _network.pack(self.coefs_, self.intercepts_, dtype, self._fitted_bn())
 
     def _unpack(self, theta, units):
-        """Point ``coefs_`` and ``intercepts_`` at views of ``theta``."""
+        """Point ``coefs_`` and ``intercepts_`` (and batch normalisation's
+        arrays) at views of ``theta``."""
+        flags = self._fitted_bn_flags()
         self.coefs_, self.intercepts_ = _network.unpack(theta, units)
+        if any(flags):
+            for name, arrays in zip(_network.BN_ATTRIBUTES,
+                                    _network.unpack_bn(theta, units, flags)):
+                setattr(self, name, arrays)
 
     def _initialize(self, y, layer_units, dtype):
         """Set fitted attributes and draw initial weights, as scikit-learn does."""
@@ -236,6 +258,13 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
             hidden = [self.activation]  # no hidden layer: scikit-learn's factor rule
         self.coefs_, self.intercepts_ = _network.initial_weights(
             self.weight_init, self._random_state, layer_units, hidden, dtype)
+        flags = _network.batch_norm_flags(self, len(layer_units) - 2)
+        for name, arrays in zip(_network.BN_ATTRIBUTES,
+                                _network.initial_bn(layer_units[1:-1], flags, dtype)):
+            if any(flags):
+                setattr(self, name, arrays)
+            else:
+                self.__dict__.pop(name, None)  # a refit without batch normalisation
         # A new fit starts from a fresh solver state (a warm start keeps it).
         self._solver_state = SolverState(best_theta=self._pack(dtype).copy())
         if self.solver in _STOCHASTIC_SOLVERS:
@@ -335,6 +364,13 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         """Check what the declarative constraints cannot, before any work."""
         self._hidden_activations(n_hidden)
         rates = _network.dropout_rates(self, n_hidden)
+        bn = _network.batch_norm_flags(self, n_hidden)
+        if self.solver == "lbfgs" and any(bn):
+            raise ValueError(
+                "batch_norm needs a stochastic solver: it normalises each minibatch "
+                "with that batch's statistics, and L-BFGS has no minibatches. Use "
+                "solver='adam' or 'sgd', or batch_norm=False."
+            )
         if self.solver == "lbfgs":
             if any(rates):
                 raise ValueError(
@@ -368,6 +404,14 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
     def _fit_unsafe(self, X, y, sample_weight, incremental, val=None):
         inputs = FitInputs(X, y, sample_weight)  # the user's objects, for callbacks
         if _dask.is_dask_collection(X):
+            if any(_network.batch_norm_flags(self, len(self._hidden_sizes()))):
+                # Model averaging across blocks would average running statistics
+                # of different data, and lbfgs has no minibatches: not (yet).
+                raise ValueError(
+                    "batch_norm is not available for fit on Dask collections. "
+                    "Fit on NumPy arrays (or a sample of the data), or use "
+                    "batch_norm=False."
+                )
             # Trained where the data is (imports Dask only now).
             from ._dask_fit import fit_on_cluster
 
@@ -391,6 +435,13 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
             dtype = self.coefs_[0].dtype
             _network.check_same_structure(_network.fitted_units(self.coefs_),
                                           layer_units)
+            if self._fitted_bn_flags() != _network.batch_norm_flags(self, len(hidden)):
+                raise ValueError(
+                    "warm_start and partial_fit continue the fitted network, whose "
+                    f"batch normalisation per hidden layer is {self._fitted_bn_flags()}"
+                    f"; batch_norm={self.batch_norm!r} asks for another. Set "
+                    "warm_start=False (or refit) to train a new network."
+                )
 
         # A new stream on every fit, so repeated fits are identical; partial_fit
         # continues the stream of the previous call, so that k calls visit the
@@ -418,7 +469,8 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
             trainer = StochasticTrainer(self, state, data, net, Y, sample_weight,
                                         incremental, val, X=X)
             # Split batches run an engine of their own (see _data.Team).
-            with compile_notice(run_epoch, dtype, split=trainer.n_threads > 1):
+            with compile_notice(run_epoch, dtype, split=trainer.n_threads > 1,
+                                batch_norm=net.bn is not None):
                 trainer.run(inputs)
         else:
             with compile_notice(run_epoch, dtype):

@@ -254,6 +254,13 @@ class Events:
                 own = np.array(theta, dtype=est.coefs_[0].dtype)  # always a copy
                 coefs, intercepts = _network.unpack(own, _network.fitted_units(est.coefs_))
             attrs = {"coefs_": coefs, "intercepts_": intercepts, "n_iter_": n_iter}
+            bn = est._fitted_bn()
+            if bn is not None:  # batch normalisation's arrays, of the same moment
+                flags = est._fitted_bn_flags()
+                if theta is not None:
+                    bn = _network.unpack_bn(own, _network.fitted_units(coefs), flags)
+                for name, arrays in zip(_network.BN_ATTRIBUTES, bn):
+                    attrs[name] = [None if a is None else a.copy() for a in arrays]
             for name in _CURVES:
                 value = getattr(est, name, None)
                 if isinstance(value, list):

@@ -29,11 +29,20 @@ _lock = threading.Lock()
 
 # Position of theta (whose dtype is the model's) in the engine's signature, and
 # of the team (None, or a Team for split batches: another specialisation).
+NET_ARG = 3
 THETA_ARG = 4
 TEAM_ARG = 10
 
 
-def _cached(dispatcher, dtype, split):
+def _normalised(net_type):
+    """Whether an engine signature's Net type carries batch normalisation
+    (its ``bn`` field is an array, not None: another specialisation)."""
+    fields = getattr(getattr(net_type, "instance_class", None), "_fields", ())
+    types = dict(zip(fields, getattr(net_type, "types", ())))
+    return "bn" in types and str(types["bn"]) != "none"
+
+
+def _cached(dispatcher, dtype, split, batch_norm=False):
     """True / False: whether the disk cache holds the engine for ``dtype``; None: unknown.
 
     Only theta's slot says the model's dtype: every specialisation also takes
@@ -43,18 +52,20 @@ def _cached(dispatcher, dtype, split):
         index = dispatcher._cache._cache_file._load_index()
         wanted = f"array({np.dtype(dtype).name}, 1d, C)"
         return any(str(key[0][THETA_ARG]) == wanted
-                   and (str(key[0][TEAM_ARG]) != "none") == split for key in index)
+                   and (str(key[0][TEAM_ARG]) != "none") == split
+                   and _normalised(key[0][NET_ARG]) == batch_norm for key in index)
     except Exception:  # a Numba whose cache internals differ: fall back to the timer
         return None
 
 
 @contextmanager
-def compile_notice(dispatcher, dtype, out=None, split=False):
+def compile_notice(dispatcher, dtype, out=None, split=False, batch_norm=False):
     """Say on ``out`` (stderr) when the engine is compiled for ``dtype`` in this block.
 
-    ``split``: the engine of batches split across threads (``n_jobs > 1``).
+    ``split``: the engine of batches split across threads (``n_jobs > 1``);
+    ``batch_norm``: the engine of batch-normalised networks.
     """
-    key = (np.dtype(dtype), split)
+    key = (np.dtype(dtype), split) + (("batch_norm",) if batch_norm else ())
     if key in _seen:  # every call after the first: one set lookup
         yield
         return
@@ -64,13 +75,14 @@ def compile_notice(dispatcher, dtype, out=None, split=False):
     if not first or os.environ.get("SKMLP_QUIET"):
         yield
         return
-    what = np.dtype(dtype).name + (" split-batch (n_jobs > 1)" if split else "")
+    what = (np.dtype(dtype).name + (" split-batch (n_jobs > 1)" if split else "")
+            + (" batch-norm" if batch_norm else ""))
     message = (
         f"skmlp: compiling the {what} kernels for this machine (once, {ESTIMATE}; "
         "cached on disk for later runs and processes; 'skmlp compile' prebuilds "
         "every variant)..."
     )
-    cached = _cached(dispatcher, dtype, split)
+    cached = _cached(dispatcher, dtype, split, batch_norm)
     timer = None
     if cached is False:
         say(message, out)

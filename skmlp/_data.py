@@ -49,6 +49,9 @@ class Net(NamedTuple):
     pre: np.ndarray  # int64, 1 where the layer's activation keeps its pre-activation
     loss: int  # the loss code (_specs.LOSSES)
     loss_par: np.ndarray  # float64, the loss's parameters (may be empty)
+    bn: object  # int64 array, 1 where a layer is batch-normalised (hidden layers
+    # only); None when none is, which compiles an engine without batch normalisation
+    bn_par: np.ndarray  # float64 (2,): batch normalisation's eps and momentum
 
 
 class Work(NamedTuple):
@@ -62,7 +65,9 @@ class Work(NamedTuple):
     Z: np.ndarray  # pre-activations, only for layers whose derivative needs them
     M: np.ndarray  # dropout masks, only for layers with dropout
     Ad: np.ndarray  # dropped-out activations, same layout as M
-    off: np.ndarray  # int64 (5, n_layers - 1): where each layer starts in each buffer
+    Nh: np.ndarray  # batch-normalised values x_hat, only for batch-normalised layers
+    Ns: np.ndarray  # per batch-normalised unit: the mean and 1/std used (2 per unit)
+    off: np.ndarray  # int64 (N_OFF, n_layers - 1): where each layer starts in each buffer
     hp: np.ndarray  # (_optim.N_HP,) the optimizer's per-step scalars, theta's dtype
 
 
@@ -144,28 +149,60 @@ def chunk_rows(n_rows, units):
     return int(max(1, min(n_rows, max(_MIN_CHUNK, _CHUNK_ELEMENTS // width))))
 
 
+# Rows of the layout ``off``. Rows OFF_A .. OFF_NH index per-row buffers and
+# scale with the rows of the workspace; the others do not.
+OFF_W, OFF_B, OFF_A, OFF_Z, OFF_M, OFF_NH, OFF_NS, OFF_G, OFF_R = range(9)
+N_OFF = 9
+
+
+def n_params(units, bn):
+    """Length of theta: weights, intercepts, then 4 numbers per batch-normalised unit.
+
+    Per batch-normalised unit: its scale and shift (trained), then its running
+    mean and variance (updated by the forward pass, never by the optimizer).
+    """
+    units = [int(u) for u in units]
+    n = sum(a * b for a, b in zip(units[:-1], units[1:])) + sum(units[1:])
+    if bn is None:
+        return n
+    return n + 4 * sum(u for u, f in zip(units[1:], bn) if f)
+
+
 def layout(net, cap):
     """Region offsets of every layer, and the sizes of the buffers they index.
 
     Returns
     -------
-    off : ndarray of shape (5, n_layers - 1), int64
+    off : ndarray of shape (N_OFF, n_layers - 1), int64
         Row 0: coefficient offsets in theta; row 1: intercept offsets in theta;
         row 2: offsets in the activation/delta buffers (``cap`` rows per layer);
         row 3: offsets in the pre-activation buffer; row 4: offsets in the
-        dropout buffers.
+        dropout buffers; row 5: offsets in the batch-normalised values
+        (``cap`` rows per batch-normalised layer); row 6: offsets in the
+        per-unit statistics buffer; row 7: the offset in theta of a
+        batch-normalised layer's scales (its shifts follow); row 8: the
+        offset in theta of its running means (its running variances follow).
+        Theta holds every scale and shift after the intercepts, then every
+        running mean and variance: the optimizer steps the parameters before
+        the first running mean only: ``off[8, 0]``, which is where the
+        running statistics start (the end of theta without batch
+        normalisation), whichever layers are normalised.
     sizes : tuple of int
-        Entries of the activation, pre-activation and dropout buffers.
+        Entries of the activation, pre-activation, dropout, batch-normalised
+        values and statistics buffers.
     """
     units = [int(u) for u in net.units]
     n_trans = len(units) - 1
-    off = np.zeros((5, n_trans), dtype=np.int64)
+    off = np.zeros((N_OFF, n_trans), dtype=np.int64)
     w = 0
     b = sum(units[i] * units[i + 1] for i in range(n_trans))
-    a = z = d = 0
+    g = b + sum(units[1:])
+    bn = [0] * n_trans if net.bn is None else net.bn
+    r = g + 2 * sum(units[i + 1] for i in range(n_trans) if bn[i])
+    a = z = d = h = s = 0
     for i in range(n_trans):
         n_out = units[i + 1]
-        off[:, i] = (w, b, a, z, d)
+        off[:, i] = (w, b, a, z, d, h, s, g, r)
         w += units[i] * n_out
         b += n_out
         a += cap * n_out
@@ -173,7 +210,12 @@ def layout(net, cap):
             z += cap * n_out
         if net.keep[i] < 1.0:
             d += cap * n_out
-    return off, (a, z, d)
+        if bn[i]:
+            h += cap * n_out
+            s += 2 * n_out
+            g += 2 * n_out
+            r += 2 * n_out
+    return off, (a, z, d, h, s)
 
 
 def workspace(net, cap, dtype, dense, with_accumulator=False, forward_only=False,
@@ -188,24 +230,27 @@ def workspace(net, cap, dtype, dense, with_accumulator=False, forward_only=False
     """
     units = net.units
     if unit_layout is None:
-        off, (n_a, n_z, n_d) = layout(net, cap)
+        off, (n_a, n_z, n_d, n_h, n_s) = layout(net, cap)
     else:
         off1, sizes1 = unit_layout
         off = off1.copy()
-        off[2:] *= cap
-        n_a, n_z, n_d = (cap * s for s in sizes1)
+        off[OFF_A : OFF_NH + 1] *= cap
+        n_a, n_z, n_d, n_h = (cap * s for s in sizes1[:4])
+        n_s = sizes1[4]
     empty = np.empty(0, dtype=dtype)
     Xb = np.empty(cap * int(units[0]) if dense else 0, dtype=dtype)
     A = np.empty(n_a, dtype=dtype)
     Z = np.empty(n_z, dtype=dtype)
     hp = np.zeros(N_HP, dtype=dtype)
-    if forward_only:
-        return Work(Xb, A, A, empty, empty, Z, empty, empty, off, hp)
-    n_params = int((units[:-1] * units[1:]).sum() + units[1:].sum())
+    Ns = np.empty(n_s, dtype=dtype)
+    if forward_only:  # inference normalises with the running statistics only
+        return Work(Xb, A, A, empty, empty, Z, empty, empty, empty, Ns, off, hp)
+    n_theta = n_params(units, net.bn)
     return Work(
-        Xb, A, np.empty_like(A), np.empty(n_params, dtype=dtype),
-        np.empty(n_params if with_accumulator else 0, dtype=dtype), Z,
-        np.empty(n_d, dtype=dtype), np.empty(n_d, dtype=dtype), off, hp,
+        Xb, A, np.empty_like(A), np.empty(n_theta, dtype=dtype),
+        np.empty(n_theta if with_accumulator else 0, dtype=dtype), Z,
+        np.empty(n_d, dtype=dtype), np.empty(n_d, dtype=dtype),
+        np.empty(n_h, dtype=dtype), Ns, off, hp,
     )
 
 

@@ -183,6 +183,27 @@ COMMON_PARAMS_DOC = """
         optimizer state, each block weighted by the rows it trained on.
         Smaller values follow a local fit more closely and cost one round of
         the cluster (the model sent to and from every block) more often.
+
+    batch_norm : bool or list of bool, default=False
+        Batch normalisation of the hidden layers (Ioffe and Szegedy, 2015):
+        True for every hidden layer, or one flag per hidden layer. A
+        normalised layer computes ``act(gamma * (z - mean) / sqrt(var +
+        1e-5) + beta)`` from its affine product ``z = x @ W + b``, with a
+        learnable scale ``gamma`` and shift ``beta`` per unit
+        (``batch_norm_scales_``, ``batch_norm_offsets_``; trained by the
+        solver, not penalised by ``alpha``). Training normalises with each
+        minibatch's mean and (biased) variance; predict, ``transform``,
+        validation and the final check use the running statistics
+        (``running_means_``, ``running_vars_``), updated after every batch
+        with PyTorch's momentum 0.1 (``new = 0.9 * old + 0.1 * batch``, the
+        batch variance unbiased; Keras's momentum 0.99 is the same rule).
+        The layer's intercept is then redundant (the batch mean removes it):
+        it is kept, receives no gradient and stays at its initial value.
+        Works with dropout and schedules; needs 'sgd' or 'adam' ('lbfgs' has
+        no minibatches and refuses it). With ``n_jobs``, a batch-normalised
+        fit runs on one thread (the statistics are the whole batch's); fit on
+        Dask collections refuses it.
+        ``to_sklearn`` folds it into the weights it follows.
 """
 COMMON_PARAMS_DOC = COMMON_PARAMS_DOC.replace("@ACTIVATIONS@", _paragraph(
     "Activation of the hidden layers: one of "
@@ -256,6 +277,16 @@ COMMON_ATTRS_DOC = """
 
     intercepts_ : list of ndarray of shape (n_units[i + 1],)
         Bias vectors.
+
+    batch_norm_scales_, batch_norm_offsets_ : list of ndarray or None
+        With ``batch_norm``: per hidden layer, the learned scale (gamma) and
+        shift (beta) of its units, shape (n_units[i + 1],); None for layers
+        without batch normalisation. Absent without ``batch_norm``.
+
+    running_means_, running_vars_ : list of ndarray or None
+        With ``batch_norm``: per hidden layer, the running mean and variance
+        of its affine outputs that prediction normalises with; None for
+        layers without batch normalisation. Absent without ``batch_norm``.
 
     n_features_in_ : int
         Number of features seen during fit.

@@ -141,9 +141,11 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, state, counters,
     keep_outputs = (mode == PREDICT or mode == EVALUATE) and out.shape[0] > 0
     rng = counters[1 + tid : 2 + tid]  # each thread draws its own dropout stream
     step = counters[0]
-    # This thread's share of the parameters in the optimizer step.
-    p_lo = theta.shape[0] * tid // size
-    p_hi = theta.shape[0] * (tid + 1) // size
+    # This thread's share of the parameters in the optimizer step (the
+    # running statistics of batch normalisation, at the end, are not stepped).
+    n_stepped = work.off[8, 0]  # _data.layout: where the running statistics start
+    p_lo = n_stepped * tid // size
+    p_hi = n_stepped * (tid + 1) // size
     phase = tid - tid  # 0, typed as a plain integer: one barrier specialisation
     parity = 0
     n = order.shape[0]

@@ -131,6 +131,7 @@ class MLPClassifierNB(
         weight_decay=0.0,
         max_grad_norm=None,
         dask_sync_batches=8,
+        batch_norm=False,
         class_weight=None,
     ):
         super().__init__(
@@ -166,6 +167,7 @@ class MLPClassifierNB(
             weight_decay=weight_decay,
             max_grad_norm=max_grad_norm,
             dask_sync_batches=dask_sync_batches,
+            batch_norm=batch_norm,
         )
         self.class_weight = class_weight
 
@@ -511,6 +513,7 @@ class MLPRegressorNB(
         weight_decay=0.0,
         max_grad_norm=None,
         dask_sync_batches=8,
+        batch_norm=False,
         huber_delta=1.0,
         quantile=0.5,
     ):
@@ -549,6 +552,7 @@ class MLPRegressorNB(
             weight_decay=weight_decay,
             max_grad_norm=max_grad_norm,
             dask_sync_batches=dask_sync_batches,
+            batch_norm=batch_norm,
         )
 
     def _validate_input(self, X, y, incremental, reset):

@@ -29,7 +29,7 @@ from sklearn.neural_network._stochastic_optimizers import (
 from sklearn.utils.validation import check_is_fitted
 
 from ._epoch import new_counters
-from ._network import SKLEARN_ACTIVATIONS
+from ._network import BN_EPS, SKLEARN_ACTIVATIONS
 from ._solver_state import SolverState
 from ._specs import LOSSES, names
 
@@ -150,6 +150,7 @@ def to_sklearn(est):
     _copy_shared(est, sk)
     sk.coefs_ = [np.array(c, copy=True) for c in est.coefs_]
     sk.intercepts_ = [np.array(b, copy=True) for b in est.intercepts_]
+    _fold_batch_norm(est, sk.coefs_, sk.intercepts_)
     sk.n_layers_ = len(sk.coefs_) + 1
     state = getattr(est, "_solver_state", None) or SolverState()
     if hasattr(est, "loss_curve_"):
@@ -186,6 +187,29 @@ def _check_exportable_loss(est, twin):
         "to_sklearn). Keep the skmlp model (joblib or skops persistence), or "
         "train with one of those losses to export."
     )
+
+
+def _fold_batch_norm(est, coefs, intercepts):
+    """Fold inference-time batch normalisation into the layers it follows, in place.
+
+    With running statistics, ``gamma * (x @ W + b - mean) / sqrt(var + eps) +
+    beta`` is affine in ``x``: ``x @ (W * s) + (b - mean) * s + beta`` with
+    ``s = gamma / sqrt(var + eps)``, computed in float64. The folded model has
+    the same predictions to rounding but other parameters, so neither the
+    optimizer state nor the best weights carry over (their sizes differ too):
+    scikit-learn continues training it as a plain MLP, from fresh state.
+    """
+    bn = est._fitted_bn()
+    if bn is None:
+        return
+    for layer, (gamma, beta, mean, var) in enumerate(zip(*bn)):
+        if gamma is None:
+            continue
+        W, b = coefs[layer], intercepts[layer]
+        scale = np.asarray(gamma, np.float64) / np.sqrt(
+            np.asarray(var, np.float64) + BN_EPS)
+        coefs[layer] = (W.astype(np.float64) * scale).astype(W.dtype)
+        intercepts[layer] = ((b.astype(np.float64) - mean) * scale + beta).astype(b.dtype)
 
 
 def _sklearn_optimizer(est, state, params, shapes):
@@ -311,7 +335,11 @@ class SklearnExportMixin:
         training (``dropout``, which is inverted and so needs no rescaling at
         prediction, ``weight_init``, ``class_weight``,
         ``learning_rate_schedule``, ``n_jobs``, ``weight_decay``,
-        ``max_grad_norm``) and are dropped. Everything that affects
+        ``max_grad_norm``) and are dropped. Batch
+        normalisation (``batch_norm``) is affine at prediction time and is
+        folded into the weights and intercepts of the layer it follows; the
+        folded model predicts the same to float rounding, and continues
+        training as a plain MLP from fresh optimizer state. Everything that affects
         prediction must be expressible in scikit-learn, otherwise a
         ``ValueError`` says which part is not.
 

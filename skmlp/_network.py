@@ -79,12 +79,34 @@ def dropout_rates(estimator, n_hidden):
     return [float(r) for r in rates]
 
 
+def batch_norm_flags(estimator, n_hidden):
+    """One bool per hidden layer from ``batch_norm`` (a bool or one per layer)."""
+    flags = _per_layer(estimator, "batch_norm", estimator.batch_norm, n_hidden)
+    for f in flags:
+        if not isinstance(f, (bool, np.bool_)):
+            raise InvalidParameterError(
+                f"The 'batch_norm' parameter of {type(estimator).__name__} must be "
+                "a bool or a list of bools, one per hidden layer. Got "
+                f"{estimator.batch_norm!r} instead."
+            )
+    return [bool(f) for f in flags]
+
+
+# Batch normalisation's constants: PyTorch's eps and momentum (the weight of
+# each training batch in the running statistics; Keras's 0.99 is 1 - 0.1).
+BN_EPS = 1e-5
+BN_MOMENTUM = 0.1
+BN_ATTRIBUTES = ("batch_norm_scales_", "batch_norm_offsets_", "running_means_",
+                 "running_vars_")
+
+
 def net_arrays(units, hidden_acts, out_activation, rates=None, loss=None,
-               loss_par=()):
+               loss_par=(), bn=None):
     """The kernels' :class:`~skmlp._data.Net` for these layers.
 
     ``loss`` names a row of ``_specs.LOSSES`` (default: the output
-    activation's canonical loss); ``loss_par`` are its parameters.
+    activation's canonical loss); ``loss_par`` are its parameters. ``bn``:
+    one flag per hidden layer, True where it is batch-normalised.
     """
     layers = [ACTIVATIONS[a] for a in hidden_acts] + [ACTIVATIONS[out_activation]]
     rates = [0.0] * len(hidden_acts) if rates is None else rates
@@ -94,7 +116,12 @@ def net_arrays(units, hidden_acts, out_activation, rates=None, loss=None,
                np.asarray([a.code for a in layers], dtype=np.int64),
                np.asarray(keep, dtype=np.float64),
                np.asarray([int(a.preactivation) for a in layers], dtype=np.int64),
-               LOSSES[loss].code, np.asarray(loss_par, dtype=np.float64))
+               LOSSES[loss].code, np.asarray(loss_par, dtype=np.float64),
+               # None without batch normalisation: a type of its own, so the
+               # default engine compiles none of its code (_kernels.normalise_layer).
+               np.asarray([int(f) for f in bn] + [0], dtype=np.int64)
+               if bn is not None and any(bn) else None,
+               np.asarray([BN_EPS, BN_MOMENTUM], dtype=np.float64))
 
 
 def fitted_units(coefs):
@@ -159,19 +186,66 @@ def _truncated_normal(random_state, std, shape):
     return W * std
 
 
-def pack(coefs, intercepts, dtype):
-    """One new C-contiguous vector holding every coefficient, then every intercept."""
+def bn_order(bn):
+    """The batch-normalisation arrays in theta's order, from
+    ``(scales, offsets, means, vars)`` (lists with None for plain layers):
+    every layer's scales and offsets, then every layer's means and variances.
+    """
+    if bn is None:
+        return []
+    scales, offsets, means, variances = bn
+    trained = [a for s, o in zip(scales, offsets) if s is not None for a in (s, o)]
+    running = [a for m, v in zip(means, variances) if m is not None for a in (m, v)]
+    return trained + running
+
+
+def pack(coefs, intercepts, dtype, bn=None):
+    """One new C-contiguous vector holding every coefficient, then every intercept.
+
+    Batch-normalised models append their scales, shifts and running
+    statistics (see :func:`bn_order`).
+    """
     return np.concatenate(
         [np.ravel(c) for c in coefs] + [np.ravel(b) for b in intercepts]
+        + [np.ravel(a) for a in bn_order(bn)]
     ).astype(dtype, copy=False)
 
 
-def packed_base(coefs, intercepts):
+def unpack_bn(theta, units, flags):
+    """``(scales, offsets, means, vars)``: views of ``theta``, None for plain layers."""
+    hidden = [int(u) for u in units[1:-1]]
+    start = int(sum(units[i] * units[i + 1] for i in range(len(units) - 1))
+                + sum(units[1:]))
+    n_bn = sum(u for u, f in zip(hidden, flags) if f)
+    lists = ([], [], [], [])
+    g, r = start, start + 2 * n_bn
+    for u, f in zip(hidden, flags):
+        if not f:
+            for lst in lists:
+                lst.append(None)
+            continue
+        for lst, pos in zip(lists, (g, g + u, r, r + u)):
+            lst.append(theta[pos : pos + u])
+        g += 2 * u
+        r += 2 * u
+    return lists
+
+
+def initial_bn(hidden, flags, dtype):
+    """Fresh batch normalisation: scales 1, shifts 0, running mean 0 and variance 1."""
+    def per_layer(value):
+        return [np.full(u, value, dtype=dtype) if f else None
+                for u, f in zip(hidden, flags)]
+    return per_layer(1.0), per_layer(0.0), per_layer(0.0), per_layer(1.0)
+
+
+def packed_base(coefs, intercepts, extra=()):
     """The packed vector the fitted arrays are views of, or None.
 
     True after a fit (``coefs_`` and ``intercepts_`` are views of the vector the
     fit trained) when nothing was replaced by hand; the vector must be writable
-    and laid out as :func:`pack` lays it out.
+    and laid out as :func:`pack` lays it out. ``extra``: the batch
+    normalisation arrays in :func:`bn_order`.
     """
     base = coefs[0].base
     if (not isinstance(base, np.ndarray) or base.ndim != 1 or not base.flags.c_contiguous
@@ -180,7 +254,7 @@ def packed_base(coefs, intercepts):
     start = base.__array_interface__["data"][0]
     size = base.dtype.itemsize
     pos = 0
-    for a in (*coefs, *intercepts):
+    for a in (*coefs, *intercepts, *extra):
         if (a.base is not base or not a.flags.c_contiguous
                 or a.__array_interface__["data"][0] != start + pos * size):
             return None

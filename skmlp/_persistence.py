@@ -116,6 +116,9 @@ def _repack(est):
             return None
     except Exception:  # not fitted, or not a network: nothing to repack
         return None
-    theta = _network.pack(coefs, intercepts, dtype)
-    est.coefs_, est.intercepts_ = _network.unpack(theta, _network.fitted_units(coefs))
+    bn = est._fitted_bn()
+    if bn is not None and any(a.dtype != dtype for a in _network.bn_order(bn)):
+        return None
+    theta = _network.pack(coefs, intercepts, dtype, bn)
+    est._unpack(theta, _network.fitted_units(coefs))
     return theta

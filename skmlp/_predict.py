@@ -40,7 +40,8 @@ def prepared(est):
     coefs, intercepts = est.coefs_, est.intercepts_
     acts = (est.activation if isinstance(est.activation, str)
             else tuple(est.activation), est.out_activation_)
-    arrays = (*coefs, *intercepts)
+    extra = tuple(_network.bn_order(est._fitted_bn()))
+    arrays = (*coefs, *intercepts, *extra)
     try:
         entry = _PREPARED.get(est)
     except TypeError:  # an unhashable subclass (one that defines __eq__ only)
@@ -53,7 +54,7 @@ def prepared(est):
         return entry[2:]
     net = est._net()
     unit_layout = _data.layout(net, 1)
-    theta = _network.packed_base(coefs, intercepts)
+    theta = _network.packed_base(coefs, intercepts, extra)
     if theta is None:
         return est._pack(coefs[0].dtype), net, unit_layout
     if not cacheable:
@@ -81,7 +82,7 @@ def raw_outputs(Xdata, net, theta, rows, unit_layout=None):
     out = np.empty((rows.shape[0], int(net.units[-1])), dtype=theta.dtype)
     # theta stays writable (the fit's vector, or a fresh packed copy): the one
     # compiled engine is specialised for a writable theta.
-    with compile_notice(run_epoch, theta.dtype):
+    with compile_notice(run_epoch, theta.dtype, batch_norm=net.bn is not None):
         predict_rows(Xdata, _data.readonly(rows), net, theta, out,
                      unit_layout=unit_layout)
     return out

@@ -13,10 +13,9 @@ the cut network keeps the full packed ``theta`` and only its layout changes
 they are in the full vector). In-place edits of ``coefs_`` are seen, as by
 predict.
 
-Dropout is off, as in predict (the engine drops units only when training).
-Batch normalisation does not exist yet; when it does, transform must run it
-in inference mode (running statistics), which it gets for free as long as
-predict's engine call (``train=False``) does so.
+Dropout is off, as in predict (the engine drops units only when training),
+and batch normalisation runs in inference mode (running statistics), as in
+predict's engine call (``train=False``).
 """
 
 import weakref
@@ -39,12 +38,15 @@ def cut_layout(net):
     intercept offsets are the full network's, which start after *every*
     coefficient matrix, the output layer's included.
     """
+    bn = None if net.bn is None else net.bn[:-1].copy()
     hidden = net._replace(units=net.units[:-1].copy(), acts=net.acts[:-1].copy(),
                           keep=np.ones(net.keep.shape[0] - 1),  # no dropout here
-                          pre=net.pre[:-1].copy())
+                          pre=net.pre[:-1].copy(), bn=bn)
     full_off, _ = _data.layout(net, 1)
     off, sizes = _data.layout(hidden, 1)
-    off[1, :] = full_off[1, :-1]
+    # Offsets into theta come from the full network.
+    for row in (_data.OFF_B, _data.OFF_G, _data.OFF_R):
+        off[row, :] = full_off[row, :-1]
     return hidden, (off, sizes)
 
 

@@ -384,3 +384,122 @@ def train_epoch(X, Y, sw, order, batch_size, theta, units, acts, *, solver, alph
             theta, state["velocity"] = sgd_step(theta, full, state["velocity"], lr,
                                                 momentum, nesterov)
     return theta, total, state
+
+
+# ---------------------------------------------------------- batch normalisation
+BN_EPS = 1e-5
+
+
+def split_bn(theta, units, bn):
+    """``(gammas, betas, means, variances)`` per hidden layer (None where off).
+
+    Theta after the intercepts: every batch-normalised layer's scales and
+    shifts, then every one's running means and variances.
+    """
+    hidden = [int(u) for u in units[1:-1]]
+    pos = n_coef(units) + int(sum(units[1:]))
+    trained, running = [], []
+    for u, f in zip(hidden, bn):
+        trained.append((theta[pos : pos + u], theta[pos + u : pos + 2 * u]) if f else None)
+        pos += 2 * u if f else 0
+    for u, f in zip(hidden, bn):
+        running.append((theta[pos : pos + u], theta[pos + u : pos + 2 * u]) if f else None)
+        pos += 2 * u if f else 0
+    return trained, running
+
+
+def bn_forward(X, theta, units, acts, bn, train, masks=None):
+    """:func:`forward` with batch normalisation before the hidden activations.
+
+    Returns ``(activations, cache)``; ``cache[l]`` is ``(Z, mean, var)`` of a
+    batch-normalised layer ``l`` (Z = the affine product with its intercept),
+    with the batch's statistics when ``train``, the running ones otherwise.
+    """
+    theta = np.asarray(theta, dtype=np.float64)
+    n_plain = n_coef(units) + int(sum(units[1:]))
+    coefs, intercepts = unpack(theta[:n_plain], units)
+    trained, running = split_bn(theta, units, bn)
+    activations = [_dense(X)]
+    cache = []
+    for i, (W, b, code) in enumerate(zip(coefs, intercepts, acts)):
+        Z = activations[-1] @ W + b
+        entry = None
+        if i < len(bn) and bn[i]:
+            gamma, beta = trained[i]
+            if train:
+                mean, var = Z.mean(axis=0), Z.var(axis=0)
+            else:
+                mean, var = running[i]
+            entry = (Z, mean, var)
+            Z = gamma * (Z - mean) / np.sqrt(var + BN_EPS) + beta
+        cache.append(entry)
+        A = activation(Z, code)
+        if masks is not None and masks[i] is not None:
+            A = A * masks[i]
+        activations.append(A)
+    return activations, cache
+
+
+def bn_backward(activations, cache, D_out, theta, units, acts, bn, masks=None):
+    """Gradient of the trained parameters (coefficients, intercepts, scales,
+    shifts; zeros for the running statistics) in training mode.
+
+    Written out term by term (derivatives through the variance and the mean
+    of the batch), not in the kernel's compact form.
+    """
+    theta = np.asarray(theta, dtype=np.float64)
+    coefs, intercepts = unpack(theta[: n_coef(units) + int(sum(units[1:]))], units)
+    trained, _ = split_bn(theta, units, bn)
+    n_layers = len(units) - 1
+    d_gamma, d_beta = [None] * n_layers, [None] * n_layers
+    deltas = [None] * n_layers
+    delta = np.asarray(D_out, dtype=np.float64)  # by the layer's pre-activation
+    for layer in range(n_layers - 1, -1, -1):
+        if cache[layer] is not None:
+            Z, mean, var = cache[layer]
+            gamma, _ = trained[layer]
+            m = Z.shape[0]
+            xhat = (Z - mean) / np.sqrt(var + EPS_BN)
+            d_gamma[layer] = (delta * xhat).sum(axis=0)
+            d_beta[layer] = delta.sum(axis=0)
+            dxhat = delta * gamma
+            dvar = (dxhat * (Z - mean) * -0.5 * (var + EPS_BN) ** -1.5).sum(axis=0)
+            dmean = (-dxhat / np.sqrt(var + EPS_BN)).sum(axis=0) + dvar * (
+                -2.0 * (Z - mean)).mean(axis=0)
+            delta = dxhat / np.sqrt(var + EPS_BN) + dvar * 2.0 * (Z - mean) / m + dmean / m
+        deltas[layer] = delta
+        if layer > 0:
+            back = delta @ coefs[layer].T
+            if masks is not None and masks[layer - 1] is not None:
+                back = back * masks[layer - 1]
+            if cache[layer - 1] is not None:
+                Zp, mp, vp = cache[layer - 1]
+                g, be = trained[layer - 1]
+                pre = g * (Zp - mp) / np.sqrt(vp + EPS_BN) + be
+            else:
+                pre = activations[layer - 1] @ coefs[layer - 1] + intercepts[layer - 1]
+            delta = back * activation_derivative(pre, acts[layer - 1])
+    coef_grads = [activations[layer].T @ deltas[layer] for layer in range(n_layers)]
+    intercept_grads = [deltas[layer].sum(axis=0) for layer in range(n_layers)]
+    grad = list(pack(coef_grads, intercept_grads))
+    for f, dg, db in zip(bn, d_gamma, d_beta):
+        if f:
+            grad += list(dg) + list(db)
+    n_running = 2 * sum(int(u) for u, f in zip(units[1:-1], bn) if f)
+    return np.asarray(grad + [0.0] * n_running), deltas
+
+
+EPS_BN = BN_EPS
+
+
+def random_bn_theta(units, bn, rng, scale=0.5):
+    """Random weights, scales near 1, shifts, running means and positive variances."""
+    theta = list(random_theta(units, rng, scale))
+    hidden = [int(u) for u in units[1:-1]]
+    for u, f in zip(hidden, bn):
+        if f:
+            theta += list(rng.uniform(0.5, 1.5, u)) + list(rng.uniform(-0.5, 0.5, u))
+    for u, f in zip(hidden, bn):
+        if f:
+            theta += list(rng.uniform(-0.5, 0.5, u)) + list(rng.uniform(0.5, 2.0, u))
+    return np.asarray(theta)

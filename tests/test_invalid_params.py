@@ -198,7 +198,7 @@ def _constraint_key(c):
 # regressor's loss: 'absolute_error', 'huber', 'quantile').
 ADDED = {"dropout", "weight_init", "learning_rate_schedule", "class_weight", "n_jobs",
          "scoring", "weight_decay", "max_grad_norm", "huber_delta", "quantile",
-         "dask_sync_batches"}
+         "dask_sync_batches", "batch_norm"}
 EXTENDED = {"activation", "loss"}
 
 

@@ -309,7 +309,7 @@ def test_layout_follows_sklearn_pack_layout_and_sizes_only_needed_buffers():
                      [0.0, 0.5, 0.2])
     units = net.units
     cap = 7
-    off, (n_a, n_z, n_d) = _data.layout(net, cap)
+    off, (n_a, n_z, n_d, n_h, n_s) = _data.layout(net, cap)
     theta = np.arange(ref.n_coef(units) + units[1:].sum(), dtype=np.float64)
     coefs, intercepts = ref.unpack(theta, units)
     for layer in range(4):
@@ -321,6 +321,7 @@ def test_layout_follows_sklearn_pack_layout_and_sizes_only_needed_buffers():
     # the two layers with a rate.
     assert n_z == cap * (3 + 6) and list(off[3, [0, 2]]) == [0, cap * 3]
     assert n_d == cap * (5 + 6) and list(off[4, [1, 2]]) == [0, cap * 5]
+    assert n_h == n_s == 0  # no batch normalisation, no buffers for it
 
 
 @pytest.mark.parametrize("keep", [0.3, 0.8])

@@ -39,6 +39,8 @@ NEW_PARAMS = [
     ("loss", "absolute_error"),
     ("loss", "huber"),
     ("loss", "quantile"),
+    ("batch_norm", True),
+    ("batch_norm", [False, True]),
 ]
 CASES = [pytest.param(Est, name, value, id=f"{Est.__name__}-{name}={value!r}")
          for name, value in NEW_PARAMS
