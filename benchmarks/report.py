@@ -469,8 +469,6 @@ COLORS = {"skmlp": "C0", "sklearn": "C1", "torch": "C2", "skorch": "C4", "jax": 
 
 def _sweep(plt, res, s):
     """Seconds per epoch (top) and ratios skmlp / other (bottom), log scales."""
-    from matplotlib.ticker import FixedLocator, NullLocator
-
     pts, xs = s["points"], [p["value"] for p in s["points"]]
     libs = list(pts[0]["per_epoch"])
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 8), sharex=True,
@@ -489,9 +487,8 @@ def _sweep(plt, res, s):
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
     bottom.set_xscale("log")  # labelled at the measured points only
-    bottom.xaxis.set_major_locator(FixedLocator(xs))
-    bottom.xaxis.set_minor_locator(NullLocator())
-    bottom.set_xticklabels([format(int(x), ",") for x in xs])
+    bottom.set_xticks(xs, [format(int(x), ",") for x in xs])
+    bottom.set_xticks([], minor=True)
     title = ("MNIST 784-300-100-10, adam, %s: time per epoch vs batch size" % s["dtype"]
              if s["kind"] == "batch" else "MNIST 784-w-w-10, adam, batch %d, %s: time per "
              "epoch vs width" % (s["batch_size"], s["dtype"]))
