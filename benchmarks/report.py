@@ -197,9 +197,8 @@ def section_compile(res, figs):
             for key, name in (("cold", "skmlp, empty Numba cache"),
                               ("warm", "skmlp, warm Numba cache"), ("sklearn", "scikit-learn"))
             for s in [c.get(key + "_summary")] if s]
-    return [text("compile", cold_repeats=c["cold_repeats"], warm_repeats=c["warm_repeats"],
-                 warm="the cache the cold process filled" if c["cold_repeats"] else
-                 "the package's own cache"), ""] + table(
+    warm = "the cache the cold process filled" if c["cold_repeats"] else "the package's own cache"
+    return [text("compile", **dict(c, warm=warm)), ""] + table(
         ["process", "import s", "first fit s", "first predict_proba s", "second fit s",
          "float32 first fit s", "float32 first predict_proba s", "process s"], rows)
 
@@ -226,22 +225,16 @@ def section_sweeps(res, figs):
 
 def section_dropout(res, figs):
     d = res["dropout"]
-    return [text("dropout", dtype=d["dtype"], rows=format(d["n_train"], ","),
-                 epochs=d["epochs"], rate=d["rate"], repeats=d["repeats"],
-                 with_=d["libs"]["skmlp_dropout"]["median"],
-                 without=d["libs"]["skmlp"]["median"], ratio=d["ratio"],
-                 paired=d["paired_ratio"])]
+    return [text("dropout", rows=format(d["n_train"], ","), **d)]
 
 
 def section_epochs(res, figs):
     out = []
     for e in res.get("epochs", []):
         t = e["times"]
-        out += [text("epochs", label=e["label"], rows=format(e["n_train"], ","),
-                     epochs=e["epochs"], growth=", ".join(
-                         "%s %.2f" % (lib_name(lib), v) for lib, v in e["growth"].items()),
-                     accuracy=", ".join("%s %.4f" % (lib_name(lib), v)
-                                        for lib, v in e["accuracy"].items())), ""]
+        out += [text("epochs", **dict(e, rows=format(e["n_train"], ","), **{
+            k: ", ".join(f % (lib_name(lib), v) for lib, v in e[k].items())
+            for k, f in (("growth", "%s %.2f"), ("accuracy", "%s %.4f"))})), ""]
         out += table(["epoch"] + _names(t, "%s s") + ["skmlp / scikit-learn"],
                      [[i + 1] + ["%.3f" % t[lib][i] for lib in t] +
                       ["%.3f" % (t["skmlp"][i] / t["sklearn"][i])]
