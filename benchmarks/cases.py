@@ -1,22 +1,17 @@
 """The in-process sections, each a function of the run's context storing into ``ctx.res``."""
 
-import json
-import os
 from contextlib import nullcontext
 
 import numpy as np
 
 from .data import make_tabular, subsample
 from .machine import foreign_load, gemm_chain_throughput, gemm_throughput, load_average
-from .models import fit_fn, make_estimator, mlp_params, predict_proba_fn, warmup_fn
+from .models import SETTINGS, fit_fn, make_estimator, mlp_params, predict_proba_fn, warmup_fn
 from .timing import alternate, order_seed, quiet, shuffled, timed
 
 MNIST_HIDDEN, TABULAR_HIDDEN = (300, 100), (64, 64)
 WARMUP_ROWS = 2000  # rows of the warm-up fit that compiles (or loads) every library's code
 PREDICT_ROWS = [1, 100, 10000]
-# The fit cases, the profiles and the cases --case accepts (its "about" says more).
-with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "run.json")) as _f:
-    SETTINGS = json.load(_f)
 MNIST_FIT_CASES, TABULAR_FIT_CASES = ([c for c in SETTINGS["fits"] if c["id"].startswith(d)]
                                       for d in ("mnist", "tabular"))
 

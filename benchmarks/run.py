@@ -25,14 +25,14 @@ from benchmarks.timing import SETTLE  # noqa: E402
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS_DIR = os.path.join(REPO_ROOT, "benchmarks", "results")
 DOCS = os.path.join(REPO_ROOT, "docs")
-FIT_IDS = [c["id"] for c in cases.SETTINGS["fits"]]
+FIT_IDS = [c["id"] for c in models.SETTINGS["fits"]]
 # The profiles' sizes and repeats, and every case --case accepts: run.json (its "about").
-FULL = dict(cases.SETTINGS["full"], threads_cases=FIT_IDS, quality_epochs=quality.EPOCHS)
-PROFILES = {"full": FULL, "quick": dict(FULL, **cases.SETTINGS["quick"])}
-_LISTED = list(cases.SETTINGS["cases"].items())
+FULL = dict(models.SETTINGS["full"], threads_cases=FIT_IDS, quality_epochs=quality.EPOCHS)
+PROFILES = {"full": FULL, "quick": dict(FULL, **models.SETTINGS["quick"])}
+_LISTED = list(models.SETTINGS["cases"].items())
 CASES = dict(_LISTED[:2] + [(c["id"], [c["id"].split("_")[0], "fit: %s (%s)" % (
     c["label"], "784-300-100-10" if c["id"].startswith("mnist") else "50-64-64-10")])
-    for c in cases.SETTINGS["fits"]] + _LISTED[2:])
+    for c in models.SETTINGS["fits"]] + _LISTED[2:])
 
 
 def parser(prog, description, name):
