@@ -76,9 +76,8 @@ def section_parity(res, figs):
     libs = list(next(iter(p["max_abs_diff_vs_sklearn"].values())))
     rows = [["sgd (momentum 0)" if s == "sgd" else s] + ["%.1e" % d[lib] for lib in libs]
             for s, d in p["max_abs_diff_vs_sklearn"].items()]
-    return [text("parity", net="-".join(str(u) for u in ["50", *p["hidden"], "10"]),
-                 rows=format(p["n_train"], ","), epochs=p["epochs"]), ""] + table(
-        ["solver"] + _names(libs), rows)
+    return [text("parity", **dict(p, rows=format(p["n_train"], ","), net="-".join(
+        str(u) for u in ["50", *p["hidden"], "10"]))), ""] + table(["solver"] + _names(libs), rows)
 
 
 def section_training(res, figs):
@@ -224,8 +223,7 @@ def section_sweeps(res, figs):
 
 
 def section_dropout(res, figs):
-    d = res["dropout"]
-    return [text("dropout", rows=format(d["n_train"], ","), **d)]
+    return [text("dropout", rows=format(res["dropout"]["n_train"], ","), **res["dropout"])]
 
 
 def section_epochs(res, figs):

@@ -134,8 +134,7 @@ def start_meta(prog, argv, libs):
 
 
 def end_meta(meta, t_start):
-    meta.update(duration_s=time.perf_counter() - t_start,
-                load_average_end=machine.load_average(),
+    meta.update(duration_s=time.perf_counter() - t_start, load_average_end=machine.load_average(),
                 finished=datetime.datetime.now().astimezone().isoformat(timespec="seconds"))
 
 
