@@ -176,13 +176,12 @@ def section_predict(res, figs):
 def section_memory(res, figs):
     mem, out = res["memory"], []
     for m in mem:
-        out += ["%s, median of %d fresh process(es) per library:" % (m["label"], m["repeats"]),
-                ""] + table(["library", "fit adds MiB (median)", "min - max MiB",
-                             "resident before fit MiB", "fit s"],
-                            [[lib_name(lib), "%.1f" % r["delta_mib"],
-                              "%.1f - %.1f" % (r["min_mib"], r["max_mib"]),
-                              "%.0f" % r["baseline_mib"], "%.2f" % r["fit_s"]]
-                             for lib, r in m["libs"].items()]) + [""]
+        out += ["%s, median of %d fresh process(es) per library:" % (m["label"], m["repeats"]), ""]
+        out += table(["library", "fit adds MiB (median)", "min - max MiB",
+                      "resident before fit MiB", "fit s"], [
+            [lib_name(lib), "%.1f" % r["delta_mib"], "%.1f - %.1f" % (r["min_mib"], r["max_mib"]),
+             "%.0f" % r["baseline_mib"], "%.2f" % r["fit_s"]] for lib, r in m["libs"].items()])
+        out += [""]
     return out + [text("memory", method=mem[0]["libs"].get("skmlp", {}).get("method", "VmHWM"),
                        mib=next(iter(mem[0]["libs"].values()))["X_mib"])]
 
@@ -208,8 +207,7 @@ def section_sweeps(res, figs):
         libs = list(s["points"][0]["per_epoch"])
         what, col = (("batch size, MNIST 784-300-100-10", "batch") if s["kind"] == "batch"
                      else ("hidden width w, MNIST 784-w-w-10, batch %d" % s["batch_size"], "w"))
-        out += ["Time per epoch vs %s: adam, %s rows, %s, median of %d." % (
-            what, format(s["n_samples"], ","), s["dtype"], s["repeats"]), ""]
+        out += [text("sweep", what=what, rows=format(s["n_samples"], ","), **s), ""]
         if figs.get("sweep_" + s["kind"]):
             out += ["![time per epoch vs %s](%s)" % (col, figs["sweep_" + s["kind"]]), ""]
         out += table([col] + _names(libs, "%s s") + _names(libs[1:], "skmlp / %s") +
@@ -319,8 +317,7 @@ def header(res, json_rel, json_link):
                if p.get("mnist_train") else "")]
     left_out = ["%s: %s" % (lib_name(lib), note) for lib, note in
                 meta.get("peer_notes", {}).items() if note != "not requested"]
-    if left_out:
-        out.append("- Left out: %s." % "; ".join(left_out))
+    out += ["- Left out: %s." % "; ".join(left_out)] if left_out else []
     coretype = m.get("env", {}).get("OPENBLAS_CORETYPE")
     if coretype:
         kernels = sorted({p.get("architecture") for p in m["threadpools"]
@@ -329,9 +326,9 @@ def header(res, json_rel, json_link):
     loads = [(r["label"], r["foreign_cores"]) for r in res.get("fit", [])
              if r.get("foreign_cores") is not None]
     busy = ["*%s* (%.2f)" % (label, c) for label, c in loads if c > 0.25]
-    if loads and statistics.median(c for _, c in loads) > 0.25:
-        return out + ["", text("busy", median=statistics.median(c for _, c in loads),
-                               cpus=m.get("usable_cpus") or 1), ""]
+    median = statistics.median(c for _, c in loads) if loads else 0
+    if median > 0.25:
+        return out + ["", text("busy", median=median, cpus=m.get("usable_cpus") or 1), ""]
     return out + ["", text("some_busy", cases=", ".join(busy)), ""] if busy else out + [""]
 
 
