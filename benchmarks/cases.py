@@ -6,31 +6,14 @@ import numpy as np
 
 from .data import make_tabular, subsample
 from .machine import foreign_load, gemm_chain_throughput, gemm_throughput, load_average
-from .models import fit_fn, make_estimator, mlp_params, predict_proba_fn, warmup_fn
+from .models import SETTINGS, fit_fn, make_estimator, mlp_params, predict_proba_fn, warmup_fn
 from .timing import alternate, order_seed, quiet, shuffled, timed
 
 MNIST_HIDDEN, TABULAR_HIDDEN = (300, 100), (64, 64)
 WARMUP_ROWS = 2000  # rows of the warm-up fit that compiles (or loads) every library's code
 PREDICT_ROWS = [1, 100, 10000]
-
-
-def _case(id, label, solver, batch, dtype="float64", **extra):
-    return dict(id=id, label=label, solver=solver, batch_size=batch, dtype=dtype, **extra)
-
-
-MNIST_FIT_CASES = [
-    _case("mnist_adam_b200_f64", "MNIST adam, batch 200, float64", "adam", 200),
-    _case("mnist_adam_b200_f32", "MNIST adam, batch 200, float32", "adam", 200, "float32"),
-    _case("mnist_sgd_b50_f64", "MNIST plain sgd (momentum 0), batch 50, float64", "sgd", 50,
-          momentum=0.0)]
-# The last two: skmlp splits each batch across both cores (n_jobs=2), against
-# scikit-learn only; the other peers' figures are the rows above.
-TABULAR_FIT_CASES = [
-    _case("tabular_adam_b200", "tabular adam, batch 200, float64", "adam", 200),
-    _case("tabular_adam_b32", "tabular adam, batch 32, float64", "adam", 32),
-    *[_case("tabular_adam_b%d_2t" % b, "tabular adam, batch %d, float64, skmlp n_jobs=2" % b,
-            "adam", b, skmlp_params={"n_jobs": 2}, libs=["skmlp", "sklearn"])
-      for b in (200, 32)]]
+MNIST_FIT_CASES, TABULAR_FIT_CASES = ([c for c in SETTINGS["fits"] if c["id"].startswith(d)]
+                                      for d in ("mnist", "tabular"))
 
 
 def flops(units, train=True):

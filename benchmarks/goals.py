@@ -29,7 +29,7 @@ def fit_by_id(res):
     return {r["id"]: r for r in res.get("fit", [])}
 
 
-# Metrics: ``metric(res, arg)`` -> list of ``(label suffix, value, measured text)``
+# Metrics: ``metric(res, arg)`` -> list of ``(value, measured text)``
 # (value None: not measured, the text says why); [] when the run did not measure it,
 # None when the goal is not listed at all.
 def _compile(res, key):
@@ -37,13 +37,13 @@ def _compile(res, key):
     cold, warm, sk = (c.get(k + "_summary") for k in ("cold", "warm", "sklearn"))
     if key == "cold" and cold:
         v = cold["import_s"] + cold["first_fit_float64_s"] + cold["first_predict_float64_s"]
-        return [("", v, "%.2f s (median of %d)" % (v, c["cold_repeats"]))]
+        return [(v, "%.2f s (median of %d)" % (v, c["cold_repeats"]))]
     if key == "cold32" and cold:
         v = cold["first_fit_float32_s"] + cold["first_predict_float32_s"]
-        return [("", v, "+%.2f s" % v)]
+        return [(v, "+%.2f s" % v)]
     if key == "warm" and warm and sk:
         a, b = (s["import_s"] + s["first_fit_float64_s"] for s in (warm, sk))
-        return [("", a - b, "%+.2f s (%.2f vs %.2f s, median of %d)" % (
+        return [(a - b, "%+.2f s (%.2f vs %.2f s, median of %d)" % (
             a - b, a, b, c["warm_repeats"]))]
     return []
 
@@ -52,7 +52,7 @@ def _vs_sklearn(r, seconds, unit):
     if not r or r["ratios"].get("sklearn") is None:
         return []
     v, (a, b) = r["ratios"]["sklearn"], (seconds(r["libs"][k]["median"]) for k in CORE_LIBS)
-    return [("", v, "%.3f (%s vs %s %s)" % (v, a, b, unit))]
+    return [(v, "%.3f (%s vs %s %s)" % (v, a, b, unit))]
 
 
 def _jax(res, key):
@@ -61,24 +61,22 @@ def _jax(res, key):
         return []
     peers = [lib for lib in ("jax", "jax_scan") if lib in r["libs"]]
     if not peers:
-        return [("", None, "JAX %s" % res["meta"]["peer_notes"].get("jax", "not run"))]
+        return [(None, "JAX %s" % res["meta"]["peer_notes"].get("jax", "not run"))]
     best = min(peers, key=lambda lib: r["libs"][lib]["median"])
     v = r["libs"]["skmlp"]["median"] / r["libs"][best]["median"]
-    return [("", v, "%.3f (best: %s, %.3f s)" % (v, lib_name(best), r["libs"][best]["median"]))]
+    return [(v, "%.3f (best: %s, %.3f s)" % (v, lib_name(best), r["libs"][best]["median"]))]
 
 
 def _dropout(res, _):
     d = res.get("dropout")
-    if not d:
-        return []
-    return [("", d["ratio"], "%.3f (median of per-round ratios %.3f)" % (
-        d["ratio"], d["paired_ratio"]))]
+    return [(d["ratio"], "%.3f (median of per-round ratios %.3f)" % (
+        d["ratio"], d["paired_ratio"]))] if d else []
 
 
 def _accuracy(res, _):
     gaps = [abs(r["libs"]["skmlp"]["accuracy"] - r["libs"]["sklearn"]["accuracy"])
             for r in res.get("fit", []) if "sklearn" in r["libs"]]
-    return [("", 100 * max(gaps), "%.2f points" % (100 * max(gaps)))] if gaps else []
+    return [(100 * max(gaps), "%.2f points" % (100 * max(gaps)))] if gaps else []
 
 
 def _quality(res, _):
@@ -90,11 +88,11 @@ def _quality(res, _):
     text = "%.2f%% after epoch %d (best %.2f%% at epoch %d)" % (
         100 * acc[-1], len(acc), 100 * last["best_accuracy"], last["best_epoch"])
     if q["n_train"] < 60000 or q["epochs"] != 30:
-        return [("", None, text + "; a reduced run (%s rows, %d epochs) does not count" % (
+        return [(None, text + "; a reduced run (%s rows, %d epochs) does not count" % (
             format(q["n_train"], ","), q["epochs"]))]
     # Judged on the model fit(max_iter=30) returns, not the best epoch: picking an
     # epoch by its test accuracy would select on the test set.
-    return [("", 100 * acc[-1], text)]
+    return [(100 * acc[-1], text)]
 
 
 METRICS = {"compile": _compile, "jax": _jax, "dropout": _dropout,
@@ -120,8 +118,8 @@ def goal_rows(res):
         if measured is None:
             continue
         target = "%s %s" % (g.op, g.unit.format(g.target))
-        for suffix, value, text in measured or [("", None, "not run")]:
-            rows.append((g, g.label + suffix, target, text, verdict(value, g.op, g.target)))
+        for value, text in measured or [(None, "not run")]:
+            rows.append((g, g.label, target, text, verdict(value, g.op, g.target)))
     return rows
 
 

@@ -20,12 +20,10 @@ OPTIMIZER_KEYS = ("solver", "learning_rate_init", "beta_1", "beta_2", "epsilon",
                   "nesterovs_momentum", "alpha")
 
 
-def _forward(params, X):
-    h = X
+def _forward(params, h):
     for W, b in params[:-1]:
         h = jax.nn.relu(h @ W + b)
-    W, b = params[-1]
-    return h @ W + b
+    return h @ params[-1][0] + params[-1][1]
 
 
 @functools.lru_cache(maxsize=None)

@@ -3,20 +3,17 @@ imported."""
 
 import importlib
 import importlib.util
+import json
+import os
 
 import numpy as np
 
-CORE_LIBS = ["skmlp", "sklearn"]
-ALL_LIBS = CORE_LIBS + ["torch", "skorch", "jax", "jax_scan"]
-LIB_NAMES = {"skmlp": "skmlp", "sklearn": "scikit-learn", "torch": "PyTorch",
-             "skorch": "skorch", "jax": "JAX (jit step)", "jax_scan": "JAX (lax.scan)"}
-# Per peer: the modules it needs, how to install them, the module that runs it.
-PEERS = {
-    "torch": (["torch"], "pip install torch, a CPU build: see benchmarks/README.md",
-              "torch_mlp"),
-    "skorch": (["skorch", "torch"], "pip install --no-deps skorch tabulate tqdm, and a CPU "
-               "torch", "torch_mlp"),
-    **dict.fromkeys(["jax", "jax_scan"], (["jax", "optax"], "pip install jax optax", "jax_mlp"))}
+# The contestants, the fit cases, the profiles and the cases --case accepts (its "about").
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "run.json")) as _f:
+    SETTINGS = json.load(_f)
+LIBS = SETTINGS["libs"]
+CORE_LIBS, ALL_LIBS = ["skmlp", "sklearn"], list(LIBS)
+LIB_NAMES = {lib: d["name"] for lib, d in LIBS.items()}
 
 
 def select_libs(requested=None, disabled=()):
@@ -28,7 +25,7 @@ def select_libs(requested=None, disabled=()):
             ", ".join(sorted(unknown)), ", ".join(ALL_LIBS)))
     libs, notes = [], {}
     for lib in ALL_LIBS:
-        needs, install, _ = PEERS.get(lib, ([], "", ""))
+        needs, install = LIBS[lib].get("needs", []), LIBS[lib].get("install")
         missing = [m for m in needs if importlib.util.find_spec(m) is None]  # no import
         off = [m for m in needs if m in disabled]
         if lib != "skmlp" and lib not in requested:
@@ -73,7 +70,7 @@ def make_estimator(lib, params):
 
 
 def peer_module(lib):
-    return importlib.import_module("benchmarks." + PEERS[lib][2])
+    return importlib.import_module("benchmarks." + LIBS[lib]["module"])
 
 
 def fit_fn(lib, params, X, y):

@@ -76,9 +76,8 @@ def section_parity(res, figs):
     libs = list(next(iter(p["max_abs_diff_vs_sklearn"].values())))
     rows = [["sgd (momentum 0)" if s == "sgd" else s] + ["%.1e" % d[lib] for lib in libs]
             for s, d in p["max_abs_diff_vs_sklearn"].items()]
-    return [text("parity", net="-".join(str(u) for u in ["50", *p["hidden"], "10"]),
-                 rows=format(p["n_train"], ","), epochs=p["epochs"]), ""] + table(
-        ["solver"] + _names(libs), rows)
+    return [text("parity", **dict(p, rows=format(p["n_train"], ","), net="-".join(
+        str(u) for u in ["50", *p["hidden"], "10"]))), ""] + table(["solver"] + _names(libs), rows)
 
 
 def section_training(res, figs):
@@ -177,13 +176,12 @@ def section_predict(res, figs):
 def section_memory(res, figs):
     mem, out = res["memory"], []
     for m in mem:
-        out += ["%s, median of %d fresh process(es) per library:" % (m["label"], m["repeats"]),
-                ""] + table(["library", "fit adds MiB (median)", "min - max MiB",
-                             "resident before fit MiB", "fit s"],
-                            [[lib_name(lib), "%.1f" % r["delta_mib"],
-                              "%.1f - %.1f" % (r["min_mib"], r["max_mib"]),
-                              "%.0f" % r["baseline_mib"], "%.2f" % r["fit_s"]]
-                             for lib, r in m["libs"].items()]) + [""]
+        out += ["%s, median of %d fresh process(es) per library:" % (m["label"], m["repeats"]), ""]
+        out += table(["library", "fit adds MiB (median)", "min - max MiB",
+                      "resident before fit MiB", "fit s"], [
+            [lib_name(lib), "%.1f" % r["delta_mib"], "%.1f - %.1f" % (r["min_mib"], r["max_mib"]),
+             "%.0f" % r["baseline_mib"], "%.2f" % r["fit_s"]] for lib, r in m["libs"].items()])
+        out += [""]
     return out + [text("memory", method=mem[0]["libs"].get("skmlp", {}).get("method", "VmHWM"),
                        mib=next(iter(mem[0]["libs"].values()))["X_mib"])]
 
@@ -197,9 +195,8 @@ def section_compile(res, figs):
             for key, name in (("cold", "skmlp, empty Numba cache"),
                               ("warm", "skmlp, warm Numba cache"), ("sklearn", "scikit-learn"))
             for s in [c.get(key + "_summary")] if s]
-    return [text("compile", cold_repeats=c["cold_repeats"], warm_repeats=c["warm_repeats"],
-                 warm="the cache the cold process filled" if c["cold_repeats"] else
-                 "the package's own cache"), ""] + table(
+    warm = "the cache the cold process filled" if c["cold_repeats"] else "the package's own cache"
+    return [text("compile", **dict(c, warm=warm)), ""] + table(
         ["process", "import s", "first fit s", "first predict_proba s", "second fit s",
          "float32 first fit s", "float32 first predict_proba s", "process s"], rows)
 
@@ -210,8 +207,7 @@ def section_sweeps(res, figs):
         libs = list(s["points"][0]["per_epoch"])
         what, col = (("batch size, MNIST 784-300-100-10", "batch") if s["kind"] == "batch"
                      else ("hidden width w, MNIST 784-w-w-10, batch %d" % s["batch_size"], "w"))
-        out += ["Time per epoch vs %s: adam, %s rows, %s, median of %d." % (
-            what, format(s["n_samples"], ","), s["dtype"], s["repeats"]), ""]
+        out += [text("sweep", what=what, rows=format(s["n_samples"], ","), **s), ""]
         if figs.get("sweep_" + s["kind"]):
             out += ["![time per epoch vs %s](%s)" % (col, figs["sweep_" + s["kind"]]), ""]
         out += table([col] + _names(libs, "%s s") + _names(libs[1:], "skmlp / %s") +
@@ -225,23 +221,16 @@ def section_sweeps(res, figs):
 
 
 def section_dropout(res, figs):
-    d = res["dropout"]
-    return [text("dropout", dtype=d["dtype"], rows=format(d["n_train"], ","),
-                 epochs=d["epochs"], rate=d["rate"], repeats=d["repeats"],
-                 with_=d["libs"]["skmlp_dropout"]["median"],
-                 without=d["libs"]["skmlp"]["median"], ratio=d["ratio"],
-                 paired=d["paired_ratio"])]
+    return [text("dropout", rows=format(res["dropout"]["n_train"], ","), **res["dropout"])]
 
 
 def section_epochs(res, figs):
     out = []
     for e in res.get("epochs", []):
         t = e["times"]
-        out += [text("epochs", label=e["label"], rows=format(e["n_train"], ","),
-                     epochs=e["epochs"], growth=", ".join(
-                         "%s %.2f" % (lib_name(lib), v) for lib, v in e["growth"].items()),
-                     accuracy=", ".join("%s %.4f" % (lib_name(lib), v)
-                                        for lib, v in e["accuracy"].items())), ""]
+        out += [text("epochs", **dict(e, rows=format(e["n_train"], ","), **{
+            k: ", ".join(f % (lib_name(lib), v) for lib, v in e[k].items())
+            for k, f in (("growth", "%s %.2f"), ("accuracy", "%s %.4f"))})), ""]
         out += table(["epoch"] + _names(t, "%s s") + ["skmlp / scikit-learn"],
                      [[i + 1] + ["%.3f" % t[lib][i] for lib in t] +
                       ["%.3f" % (t["skmlp"][i] / t["sklearn"][i])]
@@ -318,23 +307,17 @@ def header(res, json_rel, json_link):
         "unknown commit (not run from a git checkout)"
     out = ["# Benchmarks", "", "<!-- Generated by `python -m benchmarks.report` from %s. Do "
            "not edit by hand. -->" % json_rel, "",
-           text("intro", peers=", ".join(_names(meta["libs"][1:]))), "",
-           "- Results: [`%s`](%s), measured on %s." % (json_rel, json_link, commit),
-           "- Run: `%s` (%s mode), %s to %s, %.0f s; library order per round drawn at random "
-           "with seed %d (recorded in the JSON)." % (
-               meta["command"].strip(), meta["mode"], m["date"], meta.get("finished", "?"),
-               meta.get("duration_s", 0), meta.get("order_seed", 0)),
-           "- Machine: %s, %s cores, %s GiB; numpy %s, scikit-learn %s, numba %s%s." % (
-               m["cpu"], m["usable_cpus"], m["ram_gib"], v["numpy"], v["sklearn"], v["numba"],
-               "".join(", %s %s" % (k, v[k]) for k in ("torch", "skorch", "jax", "optax")
-                       if v.get(k))),
-           "- MNIST: %s%s." % (meta.get("mnist_source", "not used"),
-                               ", subsampled to %s training rows" % format(p["mnist_train"], ",")
-                               if p.get("mnist_train") else "")]
+           text("intro", peers=", ".join(_names(meta["libs"][1:]))), "", text(
+               "run", json_rel=json_rel, json_link=json_link, commit=commit, meta=meta, m=m,
+               command=meta["command"].strip(), end=meta.get("finished", "?"),
+               seconds=meta.get("duration_s", 0), seed=meta.get("order_seed", 0),
+               peers="".join(", %s %s" % (k, v[k]) for k in ("torch", "skorch", "jax", "optax")
+                             if v.get(k)), mnist=meta.get("mnist_source", "not used"),
+               rows=", subsampled to %s training rows" % format(p["mnist_train"], ",")
+               if p.get("mnist_train") else "")]
     left_out = ["%s: %s" % (lib_name(lib), note) for lib, note in
                 meta.get("peer_notes", {}).items() if note != "not requested"]
-    if left_out:
-        out.append("- Left out: %s." % "; ".join(left_out))
+    out += ["- Left out: %s." % "; ".join(left_out)] if left_out else []
     coretype = m.get("env", {}).get("OPENBLAS_CORETYPE")
     if coretype:
         kernels = sorted({p.get("architecture") for p in m["threadpools"]
@@ -343,9 +326,9 @@ def header(res, json_rel, json_link):
     loads = [(r["label"], r["foreign_cores"]) for r in res.get("fit", [])
              if r.get("foreign_cores") is not None]
     busy = ["*%s* (%.2f)" % (label, c) for label, c in loads if c > 0.25]
-    if loads and statistics.median(c for _, c in loads) > 0.25:
-        return out + ["", text("busy", median=statistics.median(c for _, c in loads),
-                               cpus=m.get("usable_cpus") or 1), ""]
+    median = statistics.median(c for _, c in loads) if loads else 0
+    if median > 0.25:
+        return out + ["", text("busy", median=median, cpus=m.get("usable_cpus") or 1), ""]
     return out + ["", text("some_busy", cases=", ".join(busy)), ""] if busy else out + [""]
 
 
@@ -474,8 +457,6 @@ COLORS = {"skmlp": "C0", "sklearn": "C1", "torch": "C2", "skorch": "C4", "jax": 
 
 def _sweep(plt, res, s):
     """Seconds per epoch (top) and ratios skmlp / other (bottom), log scales."""
-    from matplotlib.ticker import FixedLocator, NullLocator
-
     pts, xs = s["points"], [p["value"] for p in s["points"]]
     libs = list(pts[0]["per_epoch"])
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 8), sharex=True,
@@ -494,9 +475,8 @@ def _sweep(plt, res, s):
         ax.grid(True, which="both", alpha=0.3)
         ax.legend(fontsize=8)
     bottom.set_xscale("log")  # labelled at the measured points only
-    bottom.xaxis.set_major_locator(FixedLocator(xs))
-    bottom.xaxis.set_minor_locator(NullLocator())
-    bottom.set_xticklabels([format(int(x), ",") for x in xs])
+    bottom.set_xticks(xs, [format(int(x), ",") for x in xs])
+    bottom.set_xticks([], minor=True)
     title = ("MNIST 784-300-100-10, adam, %s: time per epoch vs batch size" % s["dtype"]
              if s["kind"] == "batch" else "MNIST 784-w-w-10, adam, batch %d, %s: time per "
              "epoch vs width" % (s["batch_size"], s["dtype"]))

@@ -25,50 +25,14 @@ from benchmarks.timing import SETTLE  # noqa: E402
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS_DIR = os.path.join(REPO_ROOT, "benchmarks", "results")
 DOCS = os.path.join(REPO_ROOT, "docs")
-FIT_IDS = [c["id"] for c in cases.MNIST_FIT_CASES + cases.TABULAR_FIT_CASES]
-
-FULL = {
-    "mnist_train": None, "mnist_epochs": 1, "repeats": 7, "tabular_train": 20000,
-    "tabular_epochs": 5, "predict_repeats": 15, "drift_epochs": 10,
-    "drift_dtypes": ["float32", "float64"], "threads_repeats": 3, "threads_cases": FIT_IDS,
-    "gemm_n": 2048, "sweep_rows": 10000, "sweep_dtype": "float32",
-    "sweep_batches": [16, 32, 64, 128, 256, 512, 1024],
-    "sweep_widths": [32, 64, 128, 256, 512, 1024], "sweep_repeats": 3, "cold_repeats": 2,
-    "warm_repeats": 3, "memory": ["memory_mnist_f64", "memory_mnist_f32", "memory_tabular"],
-    "memory_repeats": 3, "memory_peers": ["memory_mnist_f64"], "dropout_repeats": 5,
-    "quality_epochs": quality.EPOCHS}
-PROFILES = {"full": FULL, "quick": dict(
-    FULL, mnist_train=10000, repeats=3, tabular_train=10000, tabular_epochs=1,
-    predict_repeats=3, drift_epochs=3, drift_dtypes=["float32"], threads_repeats=1,
-    threads_cases=["mnist_adam_b200_f32", "tabular_adam_b200"], gemm_n=1024, sweep_rows=2000,
-    sweep_batches=[16, 128, 1024], sweep_widths=[32, 256, 1024], sweep_repeats=1,
-    cold_repeats=0, warm_repeats=1, memory=["memory_mnist_f64"], memory_repeats=2,
-    memory_peers=[], dropout_repeats=3, quality_epochs=3)}
-# Every case --case accepts: {name: (section, description)}.
-CASES = {"parity": ("parity", "all libraries train the same network from the same weights: "
-                    "probabilities after 3 full-batch epochs vs scikit-learn"),
-         "gemm": ("gemm", "NumPy and Numba GEMM throughput on square matrices")}
-for _c in cases.MNIST_FIT_CASES + cases.TABULAR_FIT_CASES:
-    CASES[_c["id"]] = (_c["id"][:_c["id"].index("_")], "fit: %s (%s)" % (
-        _c["label"], "784-300-100-10" if _c["id"].startswith("mnist") else "50-64-64-10"))
-for _dt in ("64", "32"):
-    CASES["predict_f" + _dt] = ("predict", "predict_proba on 1, 100 and 10,000 MNIST rows, "
-                                "float" + _dt)
-    CASES["epochs_f" + _dt] = ("epochs", "time of each of several partial_fit epochs, MNIST "
-                               "adam b200, float" + _dt)
-CASES["threads"] = ("threads", "the fit cases again with every library on one "
-                    "BLAS/torch/XLA thread (child process)")
-for _k, _what in (("mnist_f64", "MNIST adam b200 float64"), ("mnist_f32", "MNIST adam b200 "
-                  "float32"), ("tabular", "tabular (64, 64) adam b200")):
-    CASES["memory_" + _k] = ("memory", "peak RSS of a fit, " + _what)
-CASES.update({
-    "compile": ("compile", "first fit in fresh processes (iris): empty and warm Numba "
-                "cache, scikit-learn"),
-    "sweep_batch": ("sweeps", "time per epoch vs batch size, MNIST 784-300-100-10"),
-    "sweep_width": ("sweeps", "time per epoch vs hidden width w, MNIST 784-w-w-10"),
-    "dropout": ("dropout", "skmlp epoch with dropout=0.2 vs without"),
-    "quality": ("quality", "MNIST test accuracy per epoch budget: scikit-learn and skmlp "
-                "defaults, then skmlp's features one at a time (opt-in)")})
+FIT_IDS = [c["id"] for c in models.SETTINGS["fits"]]
+# The profiles' sizes and repeats, and every case --case accepts: run.json (its "about").
+FULL = dict(models.SETTINGS["full"], threads_cases=FIT_IDS, quality_epochs=quality.EPOCHS)
+PROFILES = {"full": FULL, "quick": dict(FULL, **models.SETTINGS["quick"])}
+_LISTED = list(models.SETTINGS["cases"].items())
+CASES = dict(_LISTED[:2] + [(c["id"], [c["id"].split("_")[0], "fit: %s (%s)" % (
+    c["label"], "784-300-100-10" if c["id"].startswith("mnist") else "50-64-64-10")])
+    for c in models.SETTINGS["fits"]] + _LISTED[2:])
 
 
 def parser(prog, description, name):
@@ -170,8 +134,7 @@ def start_meta(prog, argv, libs):
 
 
 def end_meta(meta, t_start):
-    meta.update(duration_s=time.perf_counter() - t_start,
-                load_average_end=machine.load_average(),
+    meta.update(duration_s=time.perf_counter() - t_start, load_average_end=machine.load_average(),
                 finished=datetime.datetime.now().astimezone().isoformat(timespec="seconds"))
 
 

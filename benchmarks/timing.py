@@ -51,8 +51,7 @@ def shuffled(names, repeats, seed):
 def alternate(contestants, repeats, warmups=None, log=None, seed=0, min_time=None):
     """Time ``{name: fn}`` in alternation after one untimed warm-up call each; a call
     shorter than ``min_time`` is looped. Per name: median, min, max, times, CPU use."""
-    names = list(contestants)
-    loops = {}
+    names, loops = list(contestants), {}
     for name in names:
         timed((warmups or contestants)[name])
         # Calibrated on calls after the warm-up: the first call may compile.

@@ -59,8 +59,7 @@ def fit_skorch(X, y, params):
     from skorch import NeuralNetClassifier
 
     classes, y_idx = np.unique(y, return_inverse=True)
-    batch = int(params["batch_size"])
-    cls, kwargs = _optimizer(params)
+    batch, (cls, kwargs) = int(params["batch_size"]), _optimizer(params)
     net = NeuralNetClassifier(
         _module(X, params, classes), criterion=nn.CrossEntropyLoss, optimizer=cls,
         lr=params["learning_rate_init"], max_epochs=int(params["max_iter"]),
