@@ -44,7 +44,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.validation import check_array, validate_data
 
-from . import _data, _scoring
+from . import _data
 from ._epoch import loss_gradient, new_counters, train_epoch
 from ._lbfgs import fit_lbfgs
 from ._solver_state import SolverState
@@ -467,18 +467,10 @@ class ClusterTrainer(StochasticTrainer):
     """
 
     def __init__(self, est, state, client, blocks, spec, net, given_val):
-        self.est = est
-        self.state = state
         self.client = client
         self.blocks = blocks
         self.spec = spec
-        self.theta = theta = state.theta
-        self.net = net
-        self.incremental = False
-        optimizer = OPTIMIZERS[est.solver]
-        self.opt_code, self.n_slots = optimizer.code, optimizer.state_rows
-        self.scorer = _scoring.validation_scorer(est)
-        self._init_state(theta, False)
+        self._bind(est, state, net, incremental=False)
         from ._schedules import SklearnRule
 
         self.rule = SklearnRule(est, state.schedule_state)

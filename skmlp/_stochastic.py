@@ -83,16 +83,8 @@ class StochasticTrainer:
                  given_val=None, X=None):
         if est.early_stopping and incremental:
             raise ValueError("partial_fit does not support early_stopping=True")
-        self.est = est
-        self.state = state
         self.data = data
-        self.theta = theta = state.theta
-        self.net = net
-        self.incremental = incremental
-        spec = OPTIMIZERS[est.solver]
-        self.opt_code, self.n_slots = spec.code, spec.state_rows
-        self.scorer = _scoring.validation_scorer(est)
-        self._init_state(theta, incremental)
+        self._bind(est, state, net, incremental)
         if est.solver == "sgd" and est.momentum == 0:
             # Plain SGD neither reads nor writes the velocity (see _optim):
             # clear it, so that a later call with momentum starts from rest
@@ -110,9 +102,9 @@ class StochasticTrainer:
             self.n_threads = 1
         self._seed_thread_streams()
         if self.n_threads == 1:
-            self.work = _data.workspace(net, self.batch_size, theta.dtype, data.dense)
+            self.work = _data.workspace(net, self.batch_size, self.theta.dtype, data.dense)
         else:
-            self.work = _data.squad_workspace(net, self.batch_size, theta.dtype,
+            self.work = _data.squad_workspace(net, self.batch_size, self.theta.dtype,
                                               data.dense, self.n_threads)
         # scikit-learn shuffles the previous epoch's order again (composing
         # permutations); partial_fit on blocks of the same size keeps doing so
@@ -125,6 +117,22 @@ class StochasticTrainer:
         self.curve_start = self.checkpoint.n_recorded
 
     # ------------------------------------------------------------ set-up
+    def _bind(self, est, state, net, incremental):
+        """Take the estimator, its solver state and the network; ready the optimizer.
+
+        Shared with the cluster trainer (:mod:`skmlp._dask_fit`), whose epochs
+        run elsewhere but whose state and bookkeeping are these.
+        """
+        self.est = est
+        self.state = state
+        self.theta = state.theta
+        self.net = net
+        self.incremental = incremental
+        spec = OPTIMIZERS[est.solver]
+        self.opt_code, self.n_slots = spec.code, spec.state_rows
+        self.scorer = _scoring.validation_scorer(est)
+        self._init_state(self.theta, incremental)
+
     def _init_state(self, theta, incremental):
         est, state = self.est, self.state
         if not hasattr(est, "loss_curve_"):
