@@ -427,9 +427,16 @@ def normalise_layer_backward(bn, layer, D, theta, work, train, G, bo, accumulate
     return train
 
 
-@jit_inline
+@jit
 def _region(buf, start, nb, n):
-    """The C-contiguous ``(nb, n)`` view of ``buf`` starting at ``start``."""
+    """The C-contiguous ``(nb, n)`` view of ``buf`` starting at ``start``.
+
+    Compiled as a function of its own, not inlined at Numba-IR level: its
+    reshape lowers to a long error-checking sequence, and the forward and
+    backward passes call it at 18 sites. As a function it is lowered once per
+    signature and LLVM still inlines it (measured: a cold first fit 1.0-1.5 s
+    less CPU time).
+    """
     return buf[start : start + nb * n].reshape((nb, n))
 
 
