@@ -20,7 +20,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from . import _dask, _data, _network, _predict, _schedules, _scoring, _validation_scale
 from ._callbacks import CALLBACK_ATTRIBUTES, CallbackSupport, FitInputs
-from ._compile_notice import compile_notice
+from ._compile_notice import compile_notice, net_features
 from ._epoch import hyper_array, run_epoch
 from ._lbfgs import fit_lbfgs
 from ._solver_state import SolverState
@@ -203,9 +203,14 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         # Predicting never evaluates the loss: its parameters are only built
         # (from the current, validated parameters) for training.
         loss_par = self._loss_parameters() if training else ()
+        # Weight decay and clipping compile the extended engine; predict asks
+        # for the same one as training, so a model compiles one engine, not two.
+        extended = (getattr(self, "weight_decay", 0.0) != 0.0
+                    or getattr(self, "max_grad_norm", None) is not None)
         return _network.net_arrays(units, self._hidden_activations(n_hidden),
                                    self.out_activation_, rates, self._loss_name(),
-                                   loss_par, bn=self._fitted_bn_flags())
+                                   loss_par, bn=self._fitted_bn_flags(),
+                                   extended=extended)
 
     def _fitted_bn(self):
         """``(scales, offsets, means, vars)`` of a batch-normalised fit, else None."""
@@ -470,10 +475,10 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
                                         incremental, val, X=X)
             # Split batches run an engine of their own (see _data.Team).
             with compile_notice(run_epoch, dtype, split=trainer.n_threads > 1,
-                                batch_norm=net.bn is not None):
+                                features=net_features(net)):
                 trainer.run(inputs)
         else:
-            with compile_notice(run_epoch, dtype):
+            with compile_notice(run_epoch, dtype, features=net_features(net)):
                 fit_lbfgs(self, data, theta, net, inputs)
         return self
 

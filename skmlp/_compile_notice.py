@@ -34,15 +34,24 @@ THETA_ARG = 4
 TEAM_ARG = 10
 
 
-def _normalised(net_type):
-    """Whether an engine signature's Net type carries batch normalisation
-    (its ``bn`` field is an array, not None: another specialisation)."""
+# The Net fields that are None for the default engine and make another
+# specialisation when set (see _data.Net), with the name the notice gives it.
+OPTIONAL = {"bn": "batch-norm", "ext": "extended"}
+
+
+def net_features(net):
+    """The optional fields ``net`` sets: its engine's variant besides dtype and team."""
+    return tuple(f for f in OPTIONAL if getattr(net, f) is not None)
+
+
+def _features(net_type):
+    """:func:`net_features` of an engine signature's Net type."""
     fields = getattr(getattr(net_type, "instance_class", None), "_fields", ())
     types = dict(zip(fields, getattr(net_type, "types", ())))
-    return "bn" in types and str(types["bn"]) != "none"
+    return tuple(f for f in OPTIONAL if f in types and str(types[f]) != "none")
 
 
-def _cached(dispatcher, dtype, split, batch_norm=False):
+def _cached(dispatcher, dtype, split, features=()):
     """True / False: whether the disk cache holds the engine for ``dtype``; None: unknown.
 
     Only theta's slot says the model's dtype: every specialisation also takes
@@ -53,19 +62,22 @@ def _cached(dispatcher, dtype, split, batch_norm=False):
         wanted = f"array({np.dtype(dtype).name}, 1d, C)"
         return any(str(key[0][THETA_ARG]) == wanted
                    and (str(key[0][TEAM_ARG]) != "none") == split
-                   and _normalised(key[0][NET_ARG]) == batch_norm for key in index)
+                   and _features(key[0][NET_ARG]) == tuple(features) for key in index)
     except Exception:  # a Numba whose cache internals differ: fall back to the timer
         return None
 
 
 @contextmanager
-def compile_notice(dispatcher, dtype, out=None, split=False, batch_norm=False):
+def compile_notice(dispatcher, dtype, out=None, split=False, features=()):
     """Say on ``out`` (stderr) when the engine is compiled for ``dtype`` in this block.
 
     ``split``: the engine of batches split across threads (``n_jobs > 1``);
-    ``batch_norm``: the engine of batch-normalised networks.
+    ``features``: the network's optional parts (:func:`net_features`), each
+    another engine (batch normalisation; the extended activations and losses,
+    weight decay and clipping).
     """
-    key = (np.dtype(dtype), split) + (("batch_norm",) if batch_norm else ())
+    features = tuple(features)
+    key = (np.dtype(dtype), split) + features
     if key in _seen:  # every call after the first: one set lookup
         yield
         return
@@ -75,14 +87,14 @@ def compile_notice(dispatcher, dtype, out=None, split=False, batch_norm=False):
     if not first or os.environ.get("SKMLP_QUIET"):
         yield
         return
-    what = (np.dtype(dtype).name + (" split-batch (n_jobs > 1)" if split else "")
-            + (" batch-norm" if batch_norm else ""))
+    what = " ".join([np.dtype(dtype).name] + (["split-batch (n_jobs > 1)"] if split else [])
+                    + [OPTIONAL[f] for f in features])
     message = (
         f"skmlp: compiling the {what} kernels for this machine (once, {ESTIMATE}; "
         "cached on disk for later runs and processes; 'skmlp compile' prebuilds "
         "every variant)..."
     )
-    cached = _cached(dispatcher, dtype, split, batch_norm)
+    cached = _cached(dispatcher, dtype, split, features)
     timer = None
     if cached is False:
         say(message, out)

@@ -52,6 +52,9 @@ class Net(NamedTuple):
     bn: object  # int64 array, 1 where a layer is batch-normalised (hidden layers
     # only); None when none is, which compiles an engine without batch normalisation
     bn_par: np.ndarray  # float64 (2,): batch normalisation's eps and momentum
+    ext: object  # True when the network uses anything beyond the core engine (an
+    # activation or loss outside the core rows of _specs, weight decay, gradient
+    # clipping); None otherwise, which compiles an engine without that code
 
 
 class Work(NamedTuple):

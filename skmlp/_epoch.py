@@ -70,6 +70,7 @@ from ._kernels import backward, forward, output_delta
 from ._optim import (
     HP_REG,
     clip_gradient,
+    decay_coefficients,
     gradient_sq_norm,
     optimizer_step,
     reduce_gradients,
@@ -135,7 +136,6 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, state, counters,
     G = work.G  # this thread's part of the gradient (team.grads[tid] in a team)
     out_scale = hyper[H_OUT_SCALE]
     alpha = hyper[H_ALPHA]
-    max_norm = hyper[H_MAX_GRAD_NORM]  # 0: no clipping
     optimizer = int(hyper[H_OPTIMIZER])
     train = mode == TRAIN
     keep_outputs = (mode == PREDICT or mode == EVALUATE) and out.shape[0] > 0
@@ -175,7 +175,7 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, state, counters,
                 continue
             norm = 1.0 / (sw_total if mode == GRADIENT else sw_sum)
             loss = output_delta(P, data.Y, data.sw, rows, norm, net.loss, net.loss_par,
-                                hyper[H_CLIP_EPS], _output_deltas(work, net, P))
+                                hyper[H_CLIP_EPS], _output_deltas(work, net, P), net.ext)
             if mode == EVALUATE:
                 total += loss / sw_sum * out_scale * rows.shape[0]
                 continue
@@ -192,19 +192,15 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, state, counters,
                 return np.nan  # another thread failed
             grad = team.grads[0]
         work.hp[HP_REG] = alpha / sw_sum
-        if max_norm > 0.0:
-            # Gradient clipping: the whole batch's norm (the threads' shares
-            # summed in thread order), so every thread scales by the same factor.
-            gsq = gradient_sq_norm(theta, grad, work.hp[HP_REG], p_lo, p_hi,
-                                   work.off[1, 0])
-            if team is not None:
-                gsq, phase = _team_sum(team, parity, phase, gsq)
-                if phase < 0:
-                    return np.nan
-            clip_gradient(grad, work.hp, p_lo, p_hi, gsq, max_norm)
+        phase, decayed_sq = _before_step(net.ext, team, parity, phase, theta, grad,
+                                         hyper, work.hp, p_lo, p_hi, work.off[1, 0])
+        if phase < 0:
+            return np.nan
         step += 1
         sq = optimizer_step(optimizer, theta, grad, state, p_lo, p_hi, work.off[1, 0],
                             hyper, work.hp, step)
+        if decayed_sq >= 0.0:
+            sq = decayed_sq  # the norm before the decay: the loss's penalty
         if team is not None:
             loss, sq, phase = _team_totals(team, parity, phase, sq)
             if phase < 0:
@@ -217,6 +213,32 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, state, counters,
     if mode == GRADIENT:
         return _add_l2(theta, G, work.off[1, 0], alpha, out_scale, total, sw_total)
     return total
+
+
+@jit
+def _before_step(ext, team, parity, phase, theta, grad, hyper, hp, lo, hi, n_coef):
+    """Gradient clipping, then decoupled weight decay, on this thread's share.
+
+    Returns the barrier's phase (negative: another thread failed) and the
+    coefficients' squared norm before the decay (-1 without decay). ``ext``
+    None (the core engine: neither is on) prunes both at compile time, as
+    ``team`` None prunes the team's sum.
+    """
+    if ext is None:
+        return phase, -1.0
+    max_norm = hyper[H_MAX_GRAD_NORM]  # 0: no clipping
+    if max_norm > 0.0:
+        # The whole batch's norm (the threads' shares summed in thread
+        # order), so every thread scales by the same factor.
+        gsq = gradient_sq_norm(theta, grad, hp[HP_REG], lo, hi, n_coef)
+        if team is not None:
+            gsq, phase = _team_sum(team, parity, phase, gsq)
+            if phase < 0:
+                return phase, -1.0
+        clip_gradient(grad, hp, lo, hi, gsq, max_norm)
+    if hyper[H_WEIGHT_DECAY] != 0.0:
+        return phase, decay_coefficients(theta, grad, lo, hi, n_coef, hyper, hp)
+    return phase, -1.0
 
 
 @jit_inline

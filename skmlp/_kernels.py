@@ -106,7 +106,7 @@ def sparse_rows_tdot(data, indices, indptr, rows, D, out):
 
 
 @jit
-def bias_activation(Z, b, code, tiny, Zpre):
+def bias_activation(Z, b, code, tiny, Zpre, ext):
     """Add the intercept ``b`` to every row of ``Z`` and apply activation ``code``.
 
     One pass over memory. Values whose magnitude falls below ``tiny`` (the
@@ -115,6 +115,12 @@ def bias_activation(Z, b, code, tiny, Zpre):
     For the codes whose derivative cannot be written from the output (GELU,
     SiLU: ``preactivation`` in ``_specs.ACTIVATIONS``), the pre-activation is
     also stored in ``Zpre`` (same shape); other codes never touch it.
+
+    The codes outside the core rows of ``_specs.ACTIVATIONS`` come after the
+    test ``ext is None``: for the core engine (``ext`` None, see
+    ``_data.Net``) Numba prunes them at compile time, so it carries none of
+    their code, and such a code gives NaN there, as a code without its kernel
+    does everywhere: the divergence checks catch both.
     """
     nb, n = Z.shape
     if code == IDENTITY:
@@ -144,6 +150,27 @@ def bias_activation(Z, b, code, tiny, Zpre):
         for i in range(nb):
             for j in range(n):
                 Z[i, j] = math.exp(Z[i, j] + b[j])
+    elif code == SOFTMAX:
+        for i in range(nb):
+            m = -np.inf
+            for j in range(n):
+                v = Z[i, j] + b[j]
+                Z[i, j] = v
+                if v > m:
+                    m = v
+            s = 0.0
+            for j in range(n):
+                e = math.exp(Z[i, j] - m)
+                Z[i, j] = e
+                s += e
+            inv = 1.0 / s
+            for j in range(n):
+                v = Z[i, j] * inv
+                if v < tiny:
+                    v = 0.0
+                Z[i, j] = v
+    elif ext is None:  # the core engine: pruned at compile time from here on
+        _fill_nan(Z)
     elif code == LEAKY_RELU:
         for i in range(nb):
             for j in range(n):
@@ -170,33 +197,20 @@ def bias_activation(Z, b, code, tiny, Zpre):
                 v = Z[i, j] + b[j]
                 Zpre[i, j] = v
                 Z[i, j] = v / (1.0 + math.exp(-v))
-    elif code == SOFTMAX:
-        for i in range(nb):
-            m = -np.inf
-            for j in range(n):
-                v = Z[i, j] + b[j]
-                Z[i, j] = v
-                if v > m:
-                    m = v
-            s = 0.0
-            for j in range(n):
-                e = math.exp(Z[i, j] - m)
-                Z[i, j] = e
-                s += e
-            inv = 1.0 / s
-            for j in range(n):
-                v = Z[i, j] * inv
-                if v < tiny:
-                    v = 0.0
-                Z[i, j] = v
-    else:  # a code without its kernel: NaN, which the divergence checks catch
-        for i in range(nb):
-            for j in range(n):
-                Z[i, j] = np.nan
+    else:
+        _fill_nan(Z)
+
+
+@jit_inline
+def _fill_nan(A):
+    """Every entry of the 2-D ``A`` set to NaN (a code without its kernel)."""
+    for i in range(A.shape[0]):
+        for j in range(A.shape[1]):
+            A[i, j] = np.nan
 
 
 @jit
-def activation_derivative(D, A, Zpre, code, tiny):
+def activation_derivative(D, A, Zpre, code, tiny, ext):
     """Multiply the back-propagated ``D`` by the activation's derivative, in place.
 
     The derivative is written in terms of the layer's output ``A`` where the
@@ -204,7 +218,9 @@ def activation_derivative(D, A, Zpre, code, tiny):
     pre-activations are never stored; GELU and SiLU read theirs from ``Zpre``.
     One loop per code keeps each loop branch-free for the vectoriser; results
     below ``tiny`` are flushed to zero so that subnormal deltas never reach the
-    next matrix product.
+    next matrix product. The codes outside the core rows are pruned with
+    ``ext`` None, as in :func:`bias_activation`; the output-only codes have no
+    derivative here (NaN).
     """
     nb, n = D.shape
     if code == IDENTITY:
@@ -225,6 +241,8 @@ def activation_derivative(D, A, Zpre, code, tiny):
                 a = A[i, j]
                 d = D[i, j] * a * (1.0 - a)
                 D[i, j] = d if abs(d) >= tiny else 0.0
+    elif ext is None:  # the core engine (see bias_activation)
+        _fill_nan(D)
     elif code == LEAKY_RELU:
         for i in range(nb):
             for j in range(n):
@@ -251,10 +269,8 @@ def activation_derivative(D, A, Zpre, code, tiny):
                 sg = 1.0 / (1.0 + math.exp(-z))
                 d = D[i, j] * (sg * (1.0 + z * (1.0 - sg)))
                 D[i, j] = d if abs(d) >= tiny else 0.0
-    else:  # no hidden-layer derivative for this code: NaN
-        for i in range(nb):
-            for j in range(n):
-                D[i, j] = np.nan
+    else:
+        _fill_nan(D)
 
 
 @jit
@@ -476,7 +492,7 @@ def forward(data, rows, net, theta, work, rng, train, tiny):
         # Batch normalisation (normalised and scaled here; its shift takes
         # the intercept's place in bias_activation's pass).
         b = normalise_layer(net.bn, layer, Z, b, theta, work, net.bn_par, train)
-        bias_activation(Z, b, code, tiny, pre)
+        bias_activation(Z, b, code, tiny, pre, net.ext)
         prev = Z
         if train and keep[layer] < 1.0:
             mask = _region(M, off[4, layer], nb, n_out)
@@ -493,7 +509,7 @@ def _clip(p, eps):
 
 
 @jit_ordered
-def output_delta(P, Y, sw, rows, norm, loss_code, loss_par, eps, D):
+def output_delta(P, Y, sw, rows, norm, loss_code, loss_par, eps, D, ext):
     """Loss of a batch and the output layer's delta.
 
     ``loss_code`` picks the loss (``_specs.LOSSES``); ``loss_par`` holds its
@@ -501,13 +517,8 @@ def output_delta(P, Y, sw, rows, norm, loss_code, loss_par, eps, D):
     error with the identity output, Poisson deviance with exp, log loss with
     softmax, binary log loss with logistic), the derivative of the loss with
     respect to the output pre-activation is ``P - Y``, and ``D`` receives
-    ``(P - Y) * w_i * norm``. The robust and quantile losses (identity output)
-    use subgradients at their kinks, with ``r = P - Y``: absolute error
-    ``sign(r)`` with ``sign(0) = 0``; huber (``delta = loss_par[0]``) ``r``
-    clipped to ``[-delta, delta]``; quantile (``tau = loss_par[j]``, the level
-    of output ``j``) ``1{y < p} - tau``, so ``-tau`` where ``y == p``, as
-    scikit-learn's HistGradientBoosting takes it. A NaN output keeps a NaN
-    delta.
+    ``(P - Y) * w_i * norm``. The other losses are compiled only when ``ext``
+    is not None (see ``_data.Net``). A NaN output keeps a NaN delta.
 
     Compiled without reassociation (``_jit.jit_ordered``) on purpose: with it,
     LLVM vectorised the sum over outputs and, to do so, took the logarithm of
@@ -522,7 +533,66 @@ def output_delta(P, Y, sw, rows, norm, loss_code, loss_par, eps, D):
         (half the squared error for the squared-error loss). NaN, with NaN
         deltas, for a code without a branch here.
     """
+    canonical = (loss_code == SQUARED_ERROR or loss_code == POISSON
+                 or loss_code == LOG_LOSS or loss_code == BINARY_LOG_LOSS)
     nb, k = P.shape
+    if not canonical:
+        # The robust and quantile losses (identity output) use subgradients
+        # at their kinks, with ``r = P - Y``: absolute error ``sign(r)`` with
+        # ``sign(0) = 0``; huber (``delta = loss_par[0]``) ``r`` clipped to
+        # ``[-delta, delta]``; quantile (``tau = loss_par[j]``, the level of
+        # output ``j``) ``1{y < p} - tau``, so ``-tau`` where ``y == p``, as
+        # scikit-learn's HistGradientBoosting takes it. Pruned with ``ext``
+        # None (see bias_activation).
+        if ext is None:
+            _fill_nan(D)
+            return np.nan
+        total = 0.0
+        for i in range(nb):
+            r = rows[i]
+            li = 0.0
+            for j in range(k):
+                p = P[i, j]
+                y = Y[r, j]
+                if loss_code == ABSOLUTE_ERROR:
+                    li += y - p if y > p else p - y
+                elif loss_code == HUBER:
+                    a = y - p if y > p else p - y
+                    delta = loss_par[0]
+                    li += 0.5 * a * a if a <= delta else delta * (a - 0.5 * delta)
+                elif loss_code == QUANTILE:
+                    tau = loss_par[j]
+                    li += tau * (y - p) if y >= p else (1.0 - tau) * (p - y)
+                else:
+                    li = np.nan
+            total += sw[r] * li
+        if loss_code == ABSOLUTE_ERROR:
+            for i in range(nb):
+                r = rows[i]
+                wn = sw[r] * norm
+                for j in range(k):
+                    d = P[i, j] - Y[r, j]
+                    # d * 0.0: zero at the kink, NaN for a NaN output
+                    D[i, j] = wn if d > 0 else (-wn if d < 0 else d * 0.0)
+        elif loss_code == HUBER:
+            delta = loss_par[0]
+            for i in range(nb):
+                r = rows[i]
+                wn = sw[r] * norm
+                for j in range(k):
+                    d = P[i, j] - Y[r, j]
+                    D[i, j] = (delta if d > delta else (-delta if d < -delta else d)) * wn
+        elif loss_code == QUANTILE:
+            for i in range(nb):
+                r = rows[i]
+                wn = sw[r] * norm
+                for j in range(k):
+                    d = P[i, j] - Y[r, j]
+                    tau = loss_par[j]
+                    D[i, j] = (1.0 - tau if d > 0 else (-tau if d <= 0 else d)) * wn
+        else:
+            _fill_nan(D)
+        return total
     # The loss first: ``D`` may be ``P``'s own memory (evaluation passes use
     # the forward workspace), so the deltas overwrite it last.
     total = 0.0
@@ -541,60 +611,18 @@ def output_delta(P, Y, sw, rows, norm, loss_code, loss_par, eps, D):
             elif loss_code == LOG_LOSS:
                 if y != 0:
                     li -= y * math.log(_clip(p, eps))
-            elif loss_code == BINARY_LOG_LOSS:
+            else:  # BINARY_LOG_LOSS
                 pc = _clip(p, eps)
                 if y != 0:
                     li -= y * math.log(pc)
                 if y != 1:
                     li -= (1.0 - y) * math.log(1.0 - pc)
-            elif loss_code == ABSOLUTE_ERROR:
-                li += y - p if y > p else p - y
-            elif loss_code == HUBER:
-                a = y - p if y > p else p - y
-                delta = loss_par[0]
-                li += 0.5 * a * a if a <= delta else delta * (a - 0.5 * delta)
-            elif loss_code == QUANTILE:
-                tau = loss_par[j]
-                li += tau * (y - p) if y >= p else (1.0 - tau) * (p - y)
-            else:
-                li = np.nan
         total += sw[r] * li
-    canonical = (loss_code == SQUARED_ERROR or loss_code == POISSON
-                 or loss_code == LOG_LOSS or loss_code == BINARY_LOG_LOSS)
-    if canonical:
-        for i in range(nb):
-            r = rows[i]
-            wn = sw[r] * norm
-            for j in range(k):
-                D[i, j] = (P[i, j] - Y[r, j]) * wn
-    elif loss_code == ABSOLUTE_ERROR:
-        for i in range(nb):
-            r = rows[i]
-            wn = sw[r] * norm
-            for j in range(k):
-                d = P[i, j] - Y[r, j]
-                # d * 0.0: zero at the kink, NaN for a NaN output
-                D[i, j] = wn if d > 0 else (-wn if d < 0 else d * 0.0)
-    elif loss_code == HUBER:
-        delta = loss_par[0]
-        for i in range(nb):
-            r = rows[i]
-            wn = sw[r] * norm
-            for j in range(k):
-                d = P[i, j] - Y[r, j]
-                D[i, j] = (delta if d > delta else (-delta if d < -delta else d)) * wn
-    elif loss_code == QUANTILE:
-        for i in range(nb):
-            r = rows[i]
-            wn = sw[r] * norm
-            for j in range(k):
-                d = P[i, j] - Y[r, j]
-                tau = loss_par[j]
-                D[i, j] = (1.0 - tau if d > 0 else (-tau if d <= 0 else d)) * wn
-    else:
-        for i in range(nb):
-            for j in range(k):
-                D[i, j] = np.nan
+    for i in range(nb):
+        r = rows[i]
+        wn = sw[r] * norm
+        for j in range(k):
+            D[i, j] = (P[i, j] - Y[r, j]) * wn
     return total
 
 
@@ -661,4 +689,4 @@ def backward(data, rows, net, theta, work, accumulate, train, tiny):
             code = acts[layer - 1]
             pre = _region(Zp, off[3, layer - 1], nb if pre_layers[layer - 1] else 0, n_in)
             activation_derivative(Dprev, _region(A, off[2, layer - 1], nb, n_in), pre,
-                                  code, tiny)
+                                  code, tiny, net.ext)

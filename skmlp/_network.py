@@ -101,17 +101,22 @@ BN_ATTRIBUTES = ("batch_norm_scales_", "batch_norm_offsets_", "running_means_",
 
 
 def net_arrays(units, hidden_acts, out_activation, rates=None, loss=None,
-               loss_par=(), bn=None):
+               loss_par=(), bn=None, extended=False):
     """The kernels' :class:`~skmlp._data.Net` for these layers.
 
     ``loss`` names a row of ``_specs.LOSSES`` (default: the output
     activation's canonical loss); ``loss_par`` are its parameters. ``bn``:
     one flag per hidden layer, True where it is batch-normalised.
+    ``extended``: compile the extended engine even when the layers and the
+    loss are core (the estimator asks for it for weight decay and clipping);
+    an activation or loss outside the core rows always does.
     """
     layers = [ACTIVATIONS[a] for a in hidden_acts] + [ACTIVATIONS[out_activation]]
     rates = [0.0] * len(hidden_acts) if rates is None else rates
     keep = [1.0 - r for r in rates] + [1.0]
     loss = CANONICAL_LOSS[out_activation] if loss is None else loss
+    extended = (extended or not LOSSES[loss].canonical
+                or not all(a.core for a in layers))
     return Net(np.asarray(units, dtype=np.int64),
                np.asarray([a.code for a in layers], dtype=np.int64),
                np.asarray(keep, dtype=np.float64),
@@ -121,7 +126,9 @@ def net_arrays(units, hidden_acts, out_activation, rates=None, loss=None,
                # default engine compiles none of its code (_kernels.normalise_layer).
                np.asarray([int(f) for f in bn] + [0], dtype=np.int64)
                if bn is not None and any(bn) else None,
-               np.asarray([BN_EPS, BN_MOMENTUM], dtype=np.float64))
+               np.asarray([BN_EPS, BN_MOMENTUM], dtype=np.float64),
+               # None for the core engine: a type of its own, as bn's.
+               True if extended else None)
 
 
 def fitted_units(coefs):

@@ -18,18 +18,22 @@ so that training with the same initial weights gives the same loss curve.
 
 Two settings apply to every optimizer, outside its step function:
 
-- Decoupled weight decay (``hyper[H_WEIGHT_DECAY]``, AdamW's and SGDW's, Loshchilov
-  & Hutter): :func:`optimizer_step` first multiplies the coefficients (not the
-  intercepts) by ``1 - lr * weight_decay``, with the epoch's learning rate before
-  Adam's bias correction, then takes the optimizer's step with the gradient of the
-  weights before the decay (PyTorch's ``AdamW`` order). Off (0), that pass is not
-  run at all: folding the factor into the update loops would let LLVM contract
-  ``t * 1 - lr * g`` into a different fused multiply-add than ``t - lr * g``
-  (measured: 10% of plain SGD's updates changed in the last bit), so the default
-  would no longer be bitwise what it was.
+- Decoupled weight decay (``hyper[H_WEIGHT_DECAY]``, AdamW's and SGDW's,
+  Loshchilov & Hutter): :func:`decay_coefficients`, called by the engine before
+  the step, multiplies the coefficients (not the intercepts) by ``1 - lr *
+  weight_decay``, with the epoch's learning rate before Adam's bias correction;
+  the step then uses the gradient of the weights before the decay (PyTorch's
+  ``AdamW`` order). Off (0), that pass is not run at all: folding the factor
+  into the update loops would let LLVM contract ``t * 1 - lr * g`` into a
+  different fused multiply-add than ``t - lr * g`` (measured: 10% of plain
+  SGD's updates changed in the last bit), so the default would no longer be
+  bitwise what it was.
 - Gradient clipping (``hyper[H_MAX_GRAD_NORM]``): the engine sums
   :func:`gradient_sq_norm` over the threads' shares and calls
   :func:`clip_gradient` before the step.
+
+Both are compiled only into the extended engine (``_data.Net.ext``): a default
+fit compiles neither.
 
 Speed notes (measured on the MNIST network, 266k parameters per step):
 - The loops are branch-free so LLVM vectorises them; the coefficient and
@@ -230,32 +234,36 @@ def _decay_segment(theta, grad, reg, decay):
     return sq
 
 
+@jit
+def decay_coefficients(theta, grad, lo, hi, n_coef, hyper, hp):
+    """Decoupled weight decay of the coefficients in ``lo:hi``, before the step.
+
+    Adds the L2 term to ``grad`` in place (the step then adds none:
+    ``hp[HP_REG]`` is set to 0) and multiplies the coefficients by ``1 - lr *
+    weight_decay``; returns their squared norm before the decay, which the
+    caller reports instead of the step's.
+    """
+    split = lo if n_coef < lo else (hi if n_coef > hi else n_coef)
+    hp[HP_DECAY] = 1.0 - hyper[H_LR] * hyper[H_WEIGHT_DECAY]
+    sq = _decay_segment(theta[lo:split], grad[lo:split], hp[HP_REG], hp[HP_DECAY])
+    hp[HP_REG] = 0.0
+    return sq
+
+
 @jit_inline
 def optimizer_step(code, theta, grad, state, lo, hi, n_coef, hyper, hp, t):
     """The step of optimizer ``code`` (see :func:`sgd_step` for the arguments).
 
-    With weight decay, the coefficients are decayed first and the L2 term is
-    added to ``grad`` in place (the step then adds none); the returned squared
-    norm is the one before the decay. A code without a branch here sets the
-    parameters to NaN, so the fit reports divergence instead of training with
-    another optimizer.
+    A code without a branch here sets the parameters to NaN, so the fit
+    reports divergence instead of training with another optimizer.
     """
-    decayed = hyper[H_WEIGHT_DECAY] != 0.0
-    sq = 0.0
-    if decayed:
-        split = lo if n_coef < lo else (hi if n_coef > hi else n_coef)
-        hp[HP_DECAY] = 1.0 - hyper[H_LR] * hyper[H_WEIGHT_DECAY]
-        sq = _decay_segment(theta[lo:split], grad[lo:split], hp[HP_REG], hp[HP_DECAY])
-        hp[HP_REG] = 0.0
     if code == SGD:
-        s = sgd_step(theta, grad, state, lo, hi, n_coef, hyper, hp, t)
+        return sgd_step(theta, grad, state, lo, hi, n_coef, hyper, hp, t)
     elif code == ADAM:
-        s = adam_step(theta, grad, state, lo, hi, n_coef, hyper, hp, t)
-    else:
-        for p in range(lo, hi):
-            theta[p] = np.nan
-        return np.nan
-    return sq if decayed else s
+        return adam_step(theta, grad, state, lo, hi, n_coef, hyper, hp, t)
+    for p in range(lo, hi):
+        theta[p] = np.nan
+    return np.nan
 
 
 @jit

@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.utils.validation import validate_data
 
 from . import _data, _network
-from ._compile_notice import compile_notice
+from ._compile_notice import compile_notice, net_features
 from ._epoch import predict_rows, run_epoch
 
 # Prepared state per estimator, outside the estimator's __dict__ (predict must
@@ -82,7 +82,7 @@ def raw_outputs(Xdata, net, theta, rows, unit_layout=None):
     out = np.empty((rows.shape[0], int(net.units[-1])), dtype=theta.dtype)
     # theta stays writable (the fit's vector, or a fresh packed copy): the one
     # compiled engine is specialised for a writable theta.
-    with compile_notice(run_epoch, theta.dtype, batch_norm=net.bn is not None):
+    with compile_notice(run_epoch, theta.dtype, features=net_features(net)):
         predict_rows(Xdata, _data.readonly(rows), net, theta, out,
                      unit_layout=unit_layout)
     return out

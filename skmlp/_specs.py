@@ -9,16 +9,21 @@ to scikit-learn. Nothing else lists the members or orders them.
 Adding a member is its kernel branch plus one row here:
 
 - an activation: a branch in ``_kernels.bias_activation`` and, for a hidden
-  one, in ``_kernels.activation_derivative``;
-- a loss: a branch in ``_kernels.output_delta``;
+  one, in ``_kernels.activation_derivative`` (``core`` rows), or in their
+  ``_extended_*`` halves (the others);
+- a loss: a branch in ``_kernels.output_delta`` (``canonical`` rows) or in
+  ``_kernels._extended_output_delta`` (the others);
 - an optimizer: a step function in ``_optim`` with the common signature and
   its branch in ``_optim.optimizer_step``.
 
 Every dispatch in the kernels names each code and ends in a branch that writes
 NaN, so a code without its kernel shows up as divergence in the tests, never as
-silently different arithmetic. The codes are fixed numbers (never reorder
-them): they are the kernels' constants. This module is plain Python, so the
-kernels may import it.
+silently different arithmetic. The ``core`` activations and the
+``canonical`` losses are compiled into every engine; the others only into the
+engine of the networks that use one (``_data.Net.ext``), so the default engine
+(what a new user's first fit compiles) carries none of their code. The codes
+are fixed numbers (never reorder them): they are the kernels' constants. This
+module is plain Python, so the kernels may import it.
 """
 
 from typing import NamedTuple
@@ -42,21 +47,23 @@ class Activation(NamedTuple):
     hidden: bool  # a user may choose it for hidden layers
     preactivation: bool  # its derivative needs the pre-activation (a workspace)
     sklearn: bool  # scikit-learn's MLP has it (export, the glorot factor rule)
+    core: bool  # compiled into the default engine; the others only when used (Net.ext)
     glorot_factor: float  # scikit-learn's initial bound: sqrt(factor / fan sum)
     doc: str = ""  # what the parameter docs say of it
 
 
 ACTIVATIONS = {a.name: a for a in (
-    Activation("identity", IDENTITY, True, False, True, 6.0),
-    Activation("logistic", LOGISTIC, True, False, True, 2.0),
-    Activation("tanh", TANH, True, False, True, 6.0),
-    Activation("relu", RELU, True, False, True, 6.0),
-    Activation("softmax", SOFTMAX, False, False, True, 6.0),
-    Activation("exp", EXP, False, False, False, 6.0),
-    Activation("leaky_relu", LEAKY_RELU, True, False, False, 6.0, "slope 0.01 below zero"),
-    Activation("elu", ELU, True, False, False, 6.0, "alpha 1"),
-    Activation("gelu", GELU, True, True, False, 6.0, "exact, with erf"),
-    Activation("silu", SILU, True, True, False, 6.0, "``x * sigmoid(x)``"),
+    Activation("identity", IDENTITY, True, False, True, True, 6.0),
+    Activation("logistic", LOGISTIC, True, False, True, True, 2.0),
+    Activation("tanh", TANH, True, False, True, True, 6.0),
+    Activation("relu", RELU, True, False, True, True, 6.0),
+    Activation("softmax", SOFTMAX, False, False, True, True, 6.0),
+    Activation("exp", EXP, False, False, False, True, 6.0),
+    Activation("leaky_relu", LEAKY_RELU, True, False, False, False, 6.0,
+               "slope 0.01 below zero"),
+    Activation("elu", ELU, True, False, False, False, 6.0, "alpha 1"),
+    Activation("gelu", GELU, True, True, False, False, 6.0, "exact, with erf"),
+    Activation("silu", SILU, True, True, False, False, 6.0, "``x * sigmoid(x)``"),
 )}
 
 # ---------------------------------------------------------------------- losses

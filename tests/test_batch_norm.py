@@ -397,8 +397,8 @@ def test_the_batch_norm_engine_is_its_own_specialisation_and_announced(monkeypat
 
     plain = numba.typeof(net_arrays([3, 4, 2], ["relu"], "softmax"))
     normalised = numba.typeof(net_arrays([3, 4, 2], ["relu"], "softmax", bn=[True]))
-    assert not _compile_notice._normalised(plain)
-    assert _compile_notice._normalised(normalised)
+    assert _compile_notice._features(plain) == ()
+    assert _compile_notice._features(normalised) == ("bn",)
     # A process that compiled the plain engine still announces the batch-norm one.
     monkeypatch.setattr(_compile_notice, "_seen", {(np.dtype(np.float64), False)})
     monkeypatch.delenv("SKMLP_QUIET", raising=False)
@@ -407,7 +407,7 @@ def test_the_batch_norm_engine_is_its_own_specialisation_and_announced(monkeypat
     cache = type("C", (), {"_load_index": staticmethod(lambda: index)})
     dispatcher = type("D", (), {"_cache": type("K", (), {"_cache_file": cache})})
     out = io.StringIO()
-    with _compile_notice.compile_notice(dispatcher, np.float64, out, batch_norm=True):
+    with _compile_notice.compile_notice(dispatcher, np.float64, out, features=("bn",)):
         pass
     assert "compiling the float64 batch-norm kernels" in out.getvalue()
     out = io.StringIO()

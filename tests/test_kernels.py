@@ -19,6 +19,8 @@ DTYPES = [np.float32, np.float64]
 HIDDEN = ["identity", "logistic", "tanh", "relu", "leaky_relu", "elu", "gelu", "silu"]
 OUTPUTS = ["softmax", "logistic", "identity", "exp"]
 
+EXT = True  # the extended engine's kernels (every code; see _data.Net.ext)
+
 
 def tol(dtype):
     if dtype == np.float32:
@@ -61,7 +63,7 @@ def test_bias_activation_matches_reference(dtype, name):
     expected = ref.activation(Z.astype(np.float64) + b, code)
     out = Z.copy()
     pre = np.full_like(Z, np.nan)
-    _kernels.bias_activation(out, b, code, tiny(dtype), pre)
+    _kernels.bias_activation(out, b, code, tiny(dtype), pre, EXT)
     assert out.dtype == dtype
     np.testing.assert_allclose(out, expected, **tol(dtype))
     if _specs.ACTIVATIONS[name].preactivation:
@@ -80,7 +82,7 @@ def test_bias_activation_flushes_subnormal_outputs_to_zero(dtype, name):
     z = np.log(float(fi.tiny)) - 0.5  # exp(z) is about 0.6 * tiny: subnormal
     Z = np.array([[z, 0.0], [0.0, z]], dtype=dtype)
     b = np.zeros(2, dtype=dtype)
-    _kernels.bias_activation(Z, b, code, float(fi.tiny), np.empty((0, 0), dtype))
+    _kernels.bias_activation(Z, b, code, float(fi.tiny), np.empty((0, 0), dtype), EXT)
     small = np.array([[True, False], [False, True]])
     assert np.all(Z[small] == 0.0)
     assert np.all(Z[~small] > 0.4)
@@ -100,7 +102,7 @@ def test_activation_derivative_matches_reference(dtype, name):
     # output where the maths allows and the stored pre-activation otherwise.
     expected = D.astype(np.float64) * ref.activation_derivative(Z, code)
     out = D.copy()
-    _kernels.activation_derivative(out, A, Z, code, tiny(dtype))
+    _kernels.activation_derivative(out, A, Z, code, tiny(dtype), EXT)
     np.testing.assert_allclose(out, expected, **tol(dtype))
 
 
@@ -149,7 +151,7 @@ def test_output_delta_matches_reference(dtype, out_name, weighted):
     code = ACTIVATION_CODES[out_name]
 
     loss = _kernels.output_delta(P, Y, sw, rows, norm, _loss_code(out_name), NO_PAR,
-                                 eps(dtype), D)
+                                 eps(dtype), D, EXT)
 
     expected_loss = ref.weighted_loss_sum(P, Y[rows], sw[rows], code, eps(dtype))
     expected_D = ref.output_delta(P, Y[rows], sw[rows], norm)
@@ -167,7 +169,7 @@ def test_output_delta_clips_saturated_probabilities(dtype, out_name):
     D = np.empty_like(P)
     code = ACTIVATION_CODES[out_name]
     loss = _kernels.output_delta(P, Y, sw, rows, 0.25, _loss_code(out_name), NO_PAR,
-                                 eps(dtype), D)
+                                 eps(dtype), D, EXT)
     expected = ref.weighted_loss_sum(P, Y, sw, code, eps(dtype))
     assert np.isfinite(loss)
     # The saturated row contributes about -log(eps) per wrong output.
@@ -368,7 +370,11 @@ def _step(name, dtype, theta, grad, state, lo, hi, n_coef, reg, t, **settings):
     hp = np.zeros(_optim.N_HP, dtype=dtype)
     hp[_optim.HP_REG] = reg
     code = _specs.OPTIMIZERS[name].code
-    return _optim.optimizer_step(code, theta, grad, state, lo, hi, n_coef, hyper, hp, t)
+    # As run_epoch does: clipping and decay (the extended engine's), then the step.
+    _, decayed_sq = _epoch._before_step(EXT, None, 0, 0, theta, grad, hyper, hp, lo, hi,
+                                        n_coef)
+    sq = _optim.optimizer_step(code, theta, grad, state, lo, hi, n_coef, hyper, hp, t)
+    return decayed_sq if decayed_sq >= 0.0 else sq
 
 
 def _optimizer_problem(dtype, rng):
@@ -641,7 +647,8 @@ def test_train_epoch_matches_reference_minibatch_loop(dtype, sparse, solver, n_t
 def test_train_epoch_with_decay_and_clipping_matches_reference(dtype, solver, n_threads):
     # Split batches clip by the whole batch's norm: the reference has no threads.
     rng = np.random.RandomState(16)
-    net = _network("tanh", "softmax", 3)
+    # Decay and clipping live in the extended engine (the estimator asks for it).
+    net = _network("tanh", "softmax", 3)._replace(ext=EXT)
     units, acts = net.units, net.acts
     X, Xk = _inputs(dtype, False, rng, n=13)
     Y = np.eye(3)[rng.randint(0, 3, 13)].astype(dtype)

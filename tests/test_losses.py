@@ -29,6 +29,8 @@ DTYPES = [np.float32, np.float64]
 HUBER_DELTA = 0.7
 LEVELS = (0.1, 0.5, 0.9)
 
+EXT = True  # the extended engine's kernels (every code; see _data.Net.ext)
+
 
 def _par(name, k):
     """The ``loss_par`` the estimator builds for ``k`` outputs."""
@@ -83,7 +85,7 @@ def test_output_delta_matches_reference(name, dtype, weighted):
     par = _par(name, k)
 
     loss = _kernels.output_delta(P, Y, sw, rows, norm, _specs.LOSSES[name].code, par,
-                                 np.finfo(dtype).eps, D)
+                                 np.finfo(dtype).eps, D, EXT)
 
     per_row = ref.robust_loss_matrix(P, Y[rows], name, par).sum(axis=1)
     expected_loss = float(np.sum(sw[rows].astype(np.float64) * per_row))
@@ -104,12 +106,12 @@ def test_subgradient_at_the_kink_and_nan(name):
     D = np.empty_like(P)
     par = _par(name, 3)
     _kernels.output_delta(P[:1], Y, sw, np.array([0], dtype=np.int64), 0.5,
-                          _specs.LOSSES[name].code, par, 1e-16, D[:1])
+                          _specs.LOSSES[name].code, par, 1e-16, D[:1], EXT)
     expected = -np.array(LEVELS) if name == "quantile" else np.zeros(3)
     np.testing.assert_array_equal(D[0], expected * 2.0 * 0.5)
     # A NaN output keeps its NaN in the loss and the delta (divergence shows).
     loss = _kernels.output_delta(P[1:], Y[1:], sw[1:], np.array([0], dtype=np.int64), 1.0,
-                                 _specs.LOSSES[name].code, par, 1e-16, D[1:])
+                                 _specs.LOSSES[name].code, par, 1e-16, D[1:], EXT)
     assert np.isnan(loss) and np.isnan(D[1, 0]) and np.isfinite(D[1, 1:]).all()
 
 

@@ -6,6 +6,8 @@ added without its branch, or a branch forgotten, fails here and in the
 divergence tests rather than training with different maths.
 """
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -13,7 +15,11 @@ from skmlp import _epoch, _kernels, _optim, _specs
 from skmlp._base import BaseMultilayerPerceptronNB
 from skmlp._network import CANONICAL_LOSS, HIDDEN_ACTIVATIONS, net_arrays
 
+from conftest import ROUND_OFF_TOL
+
 UNKNOWN = 99  # a code no table row has
+
+EXT = True  # the extended engine's kernels (every code; see _data.Net.ext)
 
 
 @pytest.mark.parametrize("table", [_specs.ACTIVATIONS, _specs.LOSSES, _specs.OPTIMIZERS],
@@ -42,11 +48,11 @@ def test_workspace_keeps_preactivations_exactly_for_the_flagged_layers():
     np.testing.assert_array_equal(net.pre, flagged)
 
 
-def _activation(code, n=4):
+def _activation(code, n=4, ext=EXT):
     rng = np.random.RandomState(0)
     Z = rng.standard_normal((3, n))
     pre = np.empty_like(Z)
-    _kernels.bias_activation(Z, rng.standard_normal(n), code, 1e-300, pre)
+    _kernels.bias_activation(Z, rng.standard_normal(n), code, 1e-300, pre, ext)
     return Z, pre
 
 
@@ -57,7 +63,7 @@ def test_every_activation_row_has_its_kernel(name):
     assert np.isfinite(A).all()
     if spec.hidden:
         D = np.ones_like(A)
-        _kernels.activation_derivative(D, A, pre, spec.code, 1e-300)
+        _kernels.activation_derivative(D, A, pre, spec.code, 1e-300, EXT)
         assert np.isfinite(D).all()
 
 
@@ -68,11 +74,11 @@ def test_an_activation_code_without_a_kernel_gives_nan():
     # The output-only codes have no hidden-layer derivative either.
     for code in (UNKNOWN, _specs.SOFTMAX, _specs.EXP):
         D[:] = 1.0
-        _kernels.activation_derivative(D, A, pre, code, 1e-300)
+        _kernels.activation_derivative(D, A, pre, code, 1e-300, EXT)
         assert np.isnan(D).all()
 
 
-def _loss(code):
+def _loss(code, ext=EXT):
     rng = np.random.RandomState(1)
     P = rng.uniform(0.1, 0.9, (4, 2))
     P /= P.sum(axis=1, keepdims=True)
@@ -83,7 +89,7 @@ def _loss(code):
     # output); the losses without parameters never read them.
     loss_par = np.full(2, 0.5)
     loss = _kernels.output_delta(P, Y, np.ones(4), rows, 0.25, code, loss_par,
-                                 1e-16, D)
+                                 1e-16, D, ext)
     return loss, D
 
 
@@ -98,6 +104,76 @@ def test_a_loss_code_without_a_kernel_gives_nan():
     loss, D = _loss(UNKNOWN)
     assert np.isnan(loss)
     assert np.isnan(D).all()
+
+
+@pytest.mark.parametrize("name", list(_specs.ACTIVATIONS))
+def test_the_core_engine_has_exactly_the_core_activations(name):
+    """With ``ext`` None (a network of core rows only) the other codes are
+    pruned at compile time and give NaN: a network wrongly built without
+    ``ext`` fails loudly instead of training with other arithmetic."""
+    spec = _specs.ACTIVATIONS[name]
+    A, pre = _activation(spec.code, ext=None)
+    assert np.isfinite(A).all() == spec.core
+    assert np.isnan(A).all() != spec.core
+    if spec.hidden:
+        D = np.ones_like(A)
+        _kernels.activation_derivative(D, A, pre, spec.code, 1e-300, None)
+        assert np.isfinite(D).all() == spec.core
+
+
+@pytest.mark.parametrize("name", list(_specs.LOSSES))
+def test_the_core_engine_has_exactly_the_canonical_losses(name):
+    spec = _specs.LOSSES[name]
+    loss, D = _loss(spec.code, ext=None)
+    assert np.isfinite(loss) == spec.canonical
+    assert np.isnan(D).all() != spec.canonical
+
+
+def test_a_network_is_extended_exactly_when_it_uses_a_non_core_row():
+    assert net_arrays([3, 2, 2], ["relu"], "softmax").ext is None
+    assert net_arrays([3, 2, 1], ["tanh"], "exp", loss="poisson").ext is None
+    for act in HIDDEN_ACTIVATIONS:
+        extended = net_arrays([3, 2, 1], [act], "identity").ext is not None
+        assert extended != _specs.ACTIVATIONS[act].core
+    for loss in ("absolute_error", "huber", "quantile"):
+        assert net_arrays([3, 2, 1], ["relu"], "identity", loss=loss,
+                          loss_par=[0.5]).ext is not None
+    assert net_arrays([3, 2, 2], ["relu"], "softmax", extended=True).ext is not None
+
+
+@pytest.mark.parametrize("setting", [{}, {"weight_decay": 0.01}, {"max_grad_norm": 1.0},
+                                     {"activation": "gelu"}])
+def test_the_estimator_asks_for_the_extended_engine_when_it_needs_it(setting):
+    from sklearn.datasets import load_iris
+
+    from skmlp import MLPClassifierNB
+
+    X, y = load_iris(return_X_y=True)
+    est = MLPClassifierNB(hidden_layer_sizes=(3,), max_iter=2, **setting).fit(X, y)
+    # Training and predict use the same engine: one compile per model.
+    assert (est._net(training=True).ext is None) == (not setting)
+    assert (est._net().ext is None) == (not setting)
+
+
+def test_the_extended_engine_trains_a_core_network_as_the_core_engine():
+    """A clipping limit no gradient reaches switches to the extended engine
+    without changing the arithmetic: the same weights, to rounding."""
+    from sklearn.datasets import load_iris
+
+    from skmlp import MLPClassifierNB
+
+    X, y = load_iris(return_X_y=True)
+    core = MLPClassifierNB(hidden_layer_sizes=(5,), max_iter=20, random_state=0)
+    ext = MLPClassifierNB(hidden_layer_sizes=(5,), max_iter=20, random_state=0,
+                          max_grad_norm=1e300)
+    for est in (core, ext):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est.fit(X, y)
+    assert core._net().ext is None and ext._net().ext is not None
+    for a, b in zip(core.coefs_ + core.intercepts_, ext.coefs_ + ext.intercepts_):
+        np.testing.assert_allclose(a, b, **ROUND_OFF_TOL)
+    np.testing.assert_allclose(core.loss_curve_, ext.loss_curve_, **ROUND_OFF_TOL)
 
 
 def _step(code, rows):
