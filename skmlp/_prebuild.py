@@ -1,9 +1,9 @@
 """``skmlp compile``: build every compiled variant now, for images and CI.
 
-skmlp has one compiled engine with six specialisations: float64 and float32
-models, each on one thread, with batches split across threads
-(``n_jobs > 1``), and with batch normalisation (``batch_norm``, one thread). A
-fit compiles the one it needs on first use; this builds all six up front (a
+skmlp has one compiled engine with eight specialisations: float64 and float32
+models, each on one thread or with batches split across threads
+(``n_jobs > 1``), with or without batch normalisation (``batch_norm``). A
+fit compiles the one it needs on first use; this builds all eight up front (a
 few tiny fits), so that a container image or a CI cache holds them and no
 later process compiles. ``transform`` runs predict's specialisation
 (see ``skmlp._transform``), so it is covered by the same fits.
@@ -19,7 +19,8 @@ from ._epoch import run_epoch
 from ._estimators import MLPClassifierNB
 
 VARIANTS = [(np.float64, None, False), (np.float32, None, False), (np.float64, 2, False),
-            (np.float32, 2, False), (np.float64, None, True), (np.float32, None, True)]
+            (np.float32, 2, False), (np.float64, None, True), (np.float32, None, True),
+            (np.float64, 2, True), (np.float32, 2, True)]
 
 
 def _name(dtype, n_jobs, batch_norm=False):
