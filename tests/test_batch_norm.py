@@ -330,10 +330,19 @@ def test_threads_with_an_empty_share_of_a_batch_still_meet(threads_seen, n_rows,
     # The last batch (1 row; 2 rows for 3 threads) leaves thread 0 no rows: it
     # must still meet the others at every normalised layer (or the fit hangs)
     # and add nothing to the sums.
+    import threading
+
     one = _fit(X=X_CLF[:n_rows], y=Y_CLF[:n_rows], batch_size=batch_size)
     threads_seen.clear()
-    split = _fit(X=X_CLF[:n_rows], y=Y_CLF[:n_rows], batch_size=batch_size,
-                 n_jobs=n_jobs)
+    fitted = []
+    # In a daemon thread, so that a team that never meets fails the test
+    # instead of hanging the suite.
+    th = threading.Thread(daemon=True, target=lambda: fitted.append(_fit(
+        X=X_CLF[:n_rows], y=Y_CLF[:n_rows], batch_size=batch_size, n_jobs=n_jobs)))
+    th.start()
+    th.join(120)
+    assert not th.is_alive(), "the split fit hung"
+    split = fitted[0]
     assert set(threads_seen) == {n_jobs}
     _assert_follows(split, one)
     assert np.isfinite(_model_theta(split)).all()
