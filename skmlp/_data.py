@@ -89,6 +89,8 @@ class Team(NamedTuple):
     grads: np.ndarray  # (size, n_params): row t is thread t's part of the gradient
     partial: np.ndarray  # float64 (2, size, 3): per-thread loss, squared norm and
     # clipping's squared gradient norm, double-buffered by batch parity
+    bn_sums: np.ndarray  # theta's dtype (3, size, n_stats): batch normalisation's
+    # per-unit sums (_batch_norm._team_total), laid out as Work.Ns; empty without it
 
 
 class Squad(NamedTuple):

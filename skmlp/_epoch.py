@@ -37,9 +37,11 @@ rows ``[nb * t // size, nb * (t + 1) // size)`` of every batch and writes its
 part of the gradient into ``team.grads[t]``; the threads meet at a spin
 barrier (:mod:`skmlp._sync`), each adds the parts of its share of the
 parameters in thread order and steps them, and they meet again before the next
-batch reads the weights. Every sum has a fixed order, so a fixed number of
-threads gives bitwise-reproducible weights; it is a different order from one
-thread's, so the rounding (not the mathematics) differs from a one-thread fit.
+batch reads the weights. Batch-normalised layers meet inside the passes too,
+for the whole batch's statistics (:mod:`skmlp._batch_norm`). Every sum has a
+fixed order, so a fixed number of threads gives bitwise-reproducible weights;
+it is a different order from one thread's, so the rounding (not the
+mathematics) differs from a one-thread fit.
 """
 
 from functools import partial as partial_job
@@ -75,7 +77,7 @@ from ._optim import (
     optimizer_step,
     reduce_gradients,
 )
-from ._sync import SYNC_ABORT, SYNC_SIZE, barrier
+from ._sync import SYNC_ABORT, SYNC_SIZE, atomic_load, meet
 
 # What run_epoch does (``mode``).
 TRAIN = 0  # one optimizer step per batch (hyper[H_OPTIMIZER]), dropout active
@@ -146,7 +148,6 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, state, counters,
     n_stepped = work.off[8, 0]  # _data.layout: where the running statistics start
     p_lo = n_stepped * tid // size
     p_hi = n_stepped * (tid + 1) // size
-    phase = tid - tid  # 0, typed as a plain integer: one barrier specialisation
     parity = 0
     n = order.shape[0]
     sw_total = _weight_sum(data.sw, order) if mode == GRADIENT else 0.0
@@ -164,11 +165,15 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, state, counters,
         r_lo = batch.shape[0] * tid // size
         rows = batch[r_lo : batch.shape[0] * (tid + 1) // size]
         loss = 0.0
-        if rows.shape[0] == 0:
-            _fill(G, 0.0)  # more threads than rows: an empty share, no gradient
+        if rows.shape[0] == 0 and net.bn is None:
+            # More threads than rows: an empty share, no gradient. (With batch
+            # normalisation the passes run on zero rows instead: the thread
+            # must meet the team at every normalised layer.)
+            _fill(G, 0.0)
         else:
             # One call site per kernel: each site is a copy for LLVM to optimise.
-            P = forward(data, rows, net, theta, work, rng, train, hyper[H_TINY])
+            P = forward(data, rows, net, theta, work, rng, train, hyper[H_TINY], team,
+                        batch.shape[0])
             if keep_outputs:
                 _copy_rows(P, out, start + r_lo)
             if mode == PREDICT or sw_sum == 0.0:
@@ -180,29 +185,28 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, state, counters,
                 total += loss / sw_sum * out_scale * rows.shape[0]
                 continue
             backward(data, rows, net, theta, work, mode == GRADIENT and not first, train,
-                     hyper[H_TINY])
+                     hyper[H_TINY], team, batch.shape[0])
         if mode == GRADIENT:
             total += loss
             first = False
             continue
         grad = G
         if team is not None:
-            phase = _team_gradient(team, parity, phase, loss, p_lo, p_hi)
-            if phase < 0:
+            if _team_gradient(team, parity, loss, p_lo, p_hi) < 0:
                 return np.nan  # another thread failed
             grad = team.grads[0]
         work.hp[HP_REG] = alpha / sw_sum
-        phase, decayed_sq = _before_step(net.ext, team, parity, phase, theta, grad,
-                                         hyper, work.hp, p_lo, p_hi, work.off[1, 0])
+        phase, decayed_sq = _before_step(net.ext, team, parity, theta, grad, hyper,
+                                         work.hp, p_lo, p_hi, work.off[1, 0])
         if phase < 0:
-            return np.nan
+            return np.nan  # another thread failed
         step += 1
         sq = optimizer_step(optimizer, theta, grad, state, p_lo, p_hi, work.off[1, 0],
                             hyper, work.hp, step)
         if decayed_sq >= 0.0:
             sq = decayed_sq  # the norm before the decay: the loss's penalty
         if team is not None:
-            loss, sq, phase = _team_totals(team, parity, phase, sq)
+            loss, sq, phase = _team_totals(team, parity, sq)
             if phase < 0:
                 return np.nan
             parity = 1 - parity
@@ -216,7 +220,7 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, state, counters,
 
 
 @jit
-def _before_step(ext, team, parity, phase, theta, grad, hyper, hp, lo, hi, n_coef):
+def _before_step(ext, team, parity, theta, grad, hyper, hp, lo, hi, n_coef):
     """Gradient clipping, then decoupled weight decay, on this thread's share.
 
     Returns the barrier's phase (negative: another thread failed) and the
@@ -224,6 +228,7 @@ def _before_step(ext, team, parity, phase, theta, grad, hyper, hp, lo, hi, n_coe
     None (the core engine: neither is on) prunes both at compile time, as
     ``team`` None prunes the team's sum.
     """
+    phase = 0
     if ext is None:
         return phase, -1.0
     max_norm = hyper[H_MAX_GRAD_NORM]  # 0: no clipping
@@ -232,7 +237,7 @@ def _before_step(ext, team, parity, phase, theta, grad, hyper, hp, lo, hi, n_coe
         # order), so every thread scales by the same factor.
         gsq = gradient_sq_norm(theta, grad, hp[HP_REG], lo, hi, n_coef)
         if team is not None:
-            gsq, phase = _team_sum(team, parity, phase, gsq)
+            gsq, phase = _team_sum(team, parity, gsq)
             if phase < 0:
                 return phase, -1.0
         clip_gradient(grad, hp, lo, hi, gsq, max_norm)
@@ -276,25 +281,28 @@ def _output_deltas(work, net, P):
 
 
 @jit_inline
-def _team_gradient(team, parity, phase, loss, p_lo, p_hi):
+def _team_gradient(team, parity, loss, p_lo, p_hi):
     """Publish this thread's loss, wait for the team, sum its share of the gradient.
 
     The parts of the parameters ``p_lo:p_hi`` are added into ``team.grads[0]``
-    in thread order. Returns the barrier's phase (negative: a thread failed).
+    in thread order. Returns the barrier's phase (negative: a thread failed,
+    here or at a meeting inside the passes, whose abort flag stays set).
     """
     team.partial[parity, team.tid, 0] = loss
-    phase = barrier(team.sync, team.size, phase)
+    phase = meet(team.sync, team.size)
+    if atomic_load(team.sync, SYNC_ABORT) != 0:
+        phase = -1
     if phase >= 0:
         reduce_gradients(team.grads, p_lo, p_hi)
     return phase
 
 
 @jit_inline
-def _team_sum(team, parity, phase, value):
+def _team_sum(team, parity, value):
     """``value`` summed over the team in thread order (``team.partial``'s third
     column), after a barrier; returns the sum and the barrier's phase."""
     team.partial[parity, team.tid, 2] = value
-    phase = barrier(team.sync, team.size, phase)
+    phase = meet(team.sync, team.size)
     total = 0.0
     for t in range(team.size):
         total += team.partial[parity, t, 2]
@@ -302,7 +310,7 @@ def _team_sum(team, parity, phase, value):
 
 
 @jit_inline
-def _team_totals(team, parity, phase, sq):
+def _team_totals(team, parity, sq):
     """After the step: the batch's loss and squared norm, summed over the team.
 
     Every thread adds the parts in the same order, so all return the same
@@ -310,7 +318,7 @@ def _team_totals(team, parity, phase, sq):
     thread that is ahead never overwrites parts a slower one has yet to read.
     """
     team.partial[parity, team.tid, 1] = sq
-    phase = barrier(team.sync, team.size, phase)
+    phase = meet(team.sync, team.size)
     loss = 0.0
     sq = 0.0
     for t in range(team.size):
@@ -377,6 +385,9 @@ def _train_epoch_threaded(data, order, batch_size, net, theta, hyper, moments, c
     sync = np.zeros(SYNC_SIZE, dtype=np.int64)
     # Per batch parity and thread: loss, squared norm, clipping's gradient norm.
     partial = np.zeros((2, size, 3), dtype=np.float64)
+    # Batch normalisation's per-unit sums (see _batch_norm._team_total): the
+    # forward pass's, the backward pass's, and each thread's own totals.
+    bn_sums = np.zeros((3, size, squad.works[0].Ns.shape[0]), dtype=theta.dtype)
     failures = []
     results = [np.nan] * size
 
@@ -384,7 +395,8 @@ def _train_epoch_threaded(data, order, batch_size, net, theta, hyper, moments, c
         try:
             results[tid] = run_epoch(
                 data, order, batch_size, net, theta, hyper, TRAIN, moments, counters,
-                squad.works[tid], Team(tid, size, sync, squad.grads, partial), out)
+                squad.works[tid], Team(tid, size, sync, squad.grads, partial, bn_sums),
+                out)
         except BaseException as exc:  # noqa: BLE001 - re-raised by the caller
             failures.append(exc)
             sync[SYNC_ABORT] = 1  # the others stop waiting at their next barrier

@@ -10,8 +10,9 @@ Conventions shared by every function here:
   output layer's is always 1.0); ``pre`` (int64) 1 for the layers whose
   activation keeps its pre-activation; ``loss`` the loss code and
   ``loss_par`` (float64) its parameters; ``bn`` (int64) 1 for the hidden
-  layers that are batch-normalised (:func:`batch_norm`, between the affine
-  product and the activation) and ``bn_par`` (float64) its eps and momentum.
+  layers that are batch-normalised (:mod:`skmlp._batch_norm`, between the
+  affine product and the activation) and ``bn_par`` (float64) its eps and
+  momentum.
   The codes and their facts are the rows of :mod:`skmlp._specs`; every
   dispatch on a code names each one and ends in a branch that writes NaN.
 - All weights and intercepts live in one flat vector ``theta`` laid out as
@@ -37,6 +38,7 @@ import math
 
 import numpy as np
 
+from ._batch_norm import normalise_layer, normalise_layer_backward
 from ._blas import matmul, matmul_nt, matmul_tn
 from ._jit import jit, jit_inline, jit_ordered
 from ._specs import (
@@ -301,149 +303,7 @@ def dropout(A, keep, state, M, Ad):
     state[0] = np.int64(s)
 
 
-@jit
-def batch_norm(Z, b, gamma, running, stats, Xhat, train, eps, momentum):
-    """Normalise ``Z + b`` per unit and scale it by ``gamma``, in place.
-
-    The shift (beta) is added afterwards by :func:`bias_activation`, in its
-    pass. With ``train``, the mean and (biased) variance are the batch's, and
-    the running statistics ``running = [means, variances]`` move towards them
-    by ``momentum`` (PyTorch's convention: ``new = (1 - momentum) * old +
-    momentum * batch``, with the unbiased batch variance; a batch of one row
-    leaves the running variance unchanged). Without ``train`` the running
-    statistics normalise. ``stats`` receives the mean and ``1 / sqrt(var +
-    eps)`` used per unit; ``Xhat`` the normalised values when it has rows
-    (the backward pass needs them).
-    """
-    nb, n = Z.shape
-    mean = stats[:n]
-    istd = stats[n:]
-    if train:
-        for j in range(n):
-            mean[j] = 0.0
-            istd[j] = 0.0
-        for i in range(nb):
-            for j in range(n):
-                mean[j] += Z[i, j]
-        for j in range(n):
-            mean[j] = mean[j] / nb + b[j]
-        for i in range(nb):  # two passes: no cancellation in the variance
-            for j in range(n):
-                d = Z[i, j] + b[j] - mean[j]
-                istd[j] += d * d
-        keep = 1.0 - momentum
-        for j in range(n):
-            var = istd[j] / nb
-            running[j] = keep * running[j] + momentum * mean[j]
-            if nb > 1:
-                running[n + j] = keep * running[n + j] + momentum * (istd[j] / (nb - 1))
-            istd[j] = 1.0 / math.sqrt(var + eps)
-    else:
-        for j in range(n):
-            mean[j] = running[j]
-            istd[j] = 1.0 / math.sqrt(running[n + j] + eps)
-    store = Xhat.shape[0] > 0
-    for i in range(nb):
-        for j in range(n):
-            x = (Z[i, j] + b[j] - mean[j]) * istd[j]
-            if store:
-                Xhat[i, j] = x
-            Z[i, j] = gamma[j] * x
-
-
-@jit
-def batch_norm_backward(D, Xhat, stats, gamma, train, G, accumulate):
-    """Turn ``D`` (the loss's derivative by the normalised layer's output) into
-    the derivative by its input ``Z + b``, in place; the gradient of the
-    scales into ``G[:n]`` and of the shifts into ``G[n:]`` (added with
-    ``accumulate``).
-
-    With ``train`` the batch statistics depend on every row: ``dx = gamma *
-    istd * (D - mean(D) - Xhat * mean(D * Xhat))``, the standard formula
-    (Ioffe and Szegedy, 2015). Without it (running statistics) the layer is
-    affine and ``dx = gamma * istd * D``.
-    """
-    nb, n = D.shape
-    istd = stats[n:]
-    if not accumulate:
-        for j in range(2 * n):
-            G[j] = 0.0
-    for i in range(nb):
-        for j in range(n):
-            d = D[i, j]
-            G[j] += d * Xhat[i, j]
-            G[n + j] += d
-    if train:
-        # G holds this batch's sums here (training never accumulates).
-        inv = 1.0 / nb
-        for i in range(nb):
-            for j in range(n):
-                D[i, j] = gamma[j] * istd[j] * (
-                    D[i, j] - inv * (G[n + j] + Xhat[i, j] * G[j]))
-    else:
-        for i in range(nb):
-            for j in range(n):
-                D[i, j] *= gamma[j] * istd[j]
-
-
-@jit
-def normalise_layer(bn, layer, Z, b, theta, work, bn_par, train):
-    """Batch-normalise layer ``layer``'s product ``Z`` when ``bn`` flags it.
-
-    Returns the vector ``bias_activation`` adds next: the layer's shift
-    (beta) for a normalised layer, its intercept ``b`` otherwise. ``bn`` is
-    None for a network without batch normalisation: Numba then prunes the
-    body at compile time (as ``run_epoch`` prunes a team of None), and the
-    default engine compiles none of batch normalisation's code.
-    """
-    if bn is None:
-        return b
-    if not bn[layer]:
-        return b
-    nb, n = Z.shape
-    off = work.off
-    g = off[7, layer]
-    r = off[8, layer]
-    s = off[6, layer]
-    h = off[5, layer]
-    Xhat = work.Nh[h : h + (nb * n if work.Nh.shape[0] > 0 else 0)]
-    batch_norm(Z, b, theta[g : g + n], theta[r : r + 2 * n], work.Ns[s : s + 2 * n],
-               Xhat.reshape((Xhat.shape[0] // n, n)), train, bn_par[0], bn_par[1])
-    return theta[g + n : g + 2 * n]
-
-
-@jit
-def normalise_layer_backward(bn, layer, D, theta, work, train, G, bo, accumulate):
-    """The backward pass through layer ``layer``'s batch normalisation, if any.
-
-    ``D`` (the derivative by the normalised output) becomes the derivative by
-    ``Z + b``; the scales' and shifts' gradients go to ``G``. Pruned, as
-    :func:`normalise_layer`, when ``bn`` is None.
-
-    Returns True when it has written the intercept's gradient too: in
-    training, the batch mean removes the intercept, so its gradient is zero,
-    written exactly (the column sums of ``D`` would leave rounding noise,
-    which Adam would turn into steps).
-    """
-    if bn is None:
-        return False
-    if not bn[layer]:
-        return False
-    nb, n = D.shape
-    off = work.off
-    g = off[7, layer]
-    h = off[5, layer]
-    s = off[6, layer]
-    batch_norm_backward(D, work.Nh[h : h + nb * n].reshape((nb, n)),
-                        work.Ns[s : s + 2 * n], theta[g : g + n], train,
-                        G[g : g + 2 * n], accumulate)
-    if train:
-        for j in range(n):
-            G[bo + j] = 0.0
-    return train
-
-
-@jit
+@jit_inline
 def _region(buf, start, nb, n):
     """The C-contiguous ``(nb, n)`` view of ``buf`` starting at ``start``.
 
@@ -457,7 +317,7 @@ def _region(buf, start, nb, n):
 
 
 @jit_inline
-def forward(data, rows, net, theta, work, rng, train, tiny):
+def forward(data, rows, net, theta, work, rng, train, tiny, team, n_batch):
     """Forward pass of the rows ``rows`` of X through the network.
 
     Returns the output layer's activations, a view into ``work.A``. Dense X is
@@ -465,7 +325,10 @@ def forward(data, rows, net, theta, work, rng, train, tiny):
     row by row. With ``train``, hidden layers with ``keep < 1`` are dropped out
     (their dropped activations feed the next layer), drawing from ``rng``, and
     batch-normalised layers use the batch's statistics and update the running
-    ones in theta (without ``train``: the running ones).
+    ones in theta (without ``train``: the running ones). ``team`` is None, or
+    this thread's place in a team that splits a batch of ``n_batch`` rows
+    (``rows`` being its share): batch normalisation then takes the whole
+    batch's statistics (:mod:`skmlp._batch_norm`).
     """
     X, sp_data, sp_indices, sp_indptr = data[0], data[1], data[2], data[3]
     units, acts, keep, pre_layers = net.units, net.acts, net.keep, net.pre
@@ -491,7 +354,8 @@ def forward(data, rows, net, theta, work, rng, train, tiny):
         pre = _region(Zp, off[3, layer], nb if pre_layers[layer] else 0, n_out)
         # Batch normalisation (normalised and scaled here; its shift takes
         # the intercept's place in bias_activation's pass).
-        b = normalise_layer(net.bn, layer, Z, b, theta, work, net.bn_par, train)
+        b = normalise_layer(net.bn, layer, Z, b, theta, work, net.bn_par, train, team,
+                            n_batch)
         bias_activation(Z, b, code, tiny, pre, net.ext)
         prev = Z
         if train and keep[layer] < 1.0:
@@ -627,7 +491,7 @@ def output_delta(P, Y, sw, rows, norm, loss_code, loss_par, eps, D, ext):
 
 
 @jit_inline
-def backward(data, rows, net, theta, work, accumulate, train, tiny):
+def backward(data, rows, net, theta, work, accumulate, train, tiny, team, n_batch):
     """Back-propagate the output delta (already in ``work.D``) and fill the gradient.
 
     ``work.G`` receives ``A_prev.T @ D`` for coefficients and column sums of
@@ -635,7 +499,8 @@ def backward(data, rows, net, theta, work, accumulate, train, tiny):
     kernel adds it in the same pass that reads theta). With ``accumulate``, the
     products go through ``work.Gtmp`` and are added to ``G`` instead of
     overwriting it. With ``train``, dropped-out layers use the activations and
-    masks that :func:`forward` left in the workspace.
+    masks that :func:`forward` left in the workspace. ``team`` and
+    ``n_batch``: see :func:`forward`.
     """
     sp_data, sp_indices, sp_indptr = data[1], data[2], data[3]
     units, acts, keep, pre_layers = net.units, net.acts, net.keep, net.pre
@@ -651,7 +516,7 @@ def backward(data, rows, net, theta, work, accumulate, train, tiny):
         bo = off[1, layer]
         Dl = _region(D, off[2, layer], nb, n_out)
         normalised = normalise_layer_backward(net.bn, layer, Dl, theta, work, train, G,
-                                              bo, accumulate)
+                                              bo, accumulate, team, n_batch)
         dropped = False
         if layer == 0:
             Aprev = _region(Xb, 0, 0 if sparse else nb, n_in)

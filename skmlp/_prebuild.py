@@ -8,7 +8,8 @@ weight decay or clipping; one thread). A fit compiles the one it needs on first
 use; this builds these up front (a few tiny fits), so that a container image or
 a CI cache holds them and no later process compiles. ``transform`` runs
 predict's specialisation (see ``skmlp._transform``), so it is covered by the
-same fits. Rarer combinations (extended and split, say) compile on first use.
+same fits. Rarer combinations (batch normalisation or the extended engine with
+split batches) compile on first use.
 """
 
 import time

@@ -96,10 +96,6 @@ class StochasticTrainer:
         self.n_train = self.idx_train.shape[0]
         self.batch_size = est._batch_size(self.n_train)
         self.n_threads = batch_threads(est.n_jobs, net.units, self.batch_size)
-        if net.bn is not None:
-            # Batch normalisation needs the whole batch's statistics; the
-            # split engine has no meeting point for them yet: one thread.
-            self.n_threads = 1
         self._seed_thread_streams()
         if self.n_threads == 1:
             self.work = _data.workspace(net, self.batch_size, self.theta.dtype, data.dense)

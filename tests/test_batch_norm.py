@@ -63,7 +63,7 @@ def test_training_forward_uses_batch_statistics_and_updates_running_ones(
     before = theta.copy()
 
     out = _kernels.forward(data, rows, net, theta, work, np.zeros(1, np.int64), True,
-                           _tiny(dtype))
+                           _tiny(dtype), None, len(rows))
 
     acts, cache = ref.bn_forward(X[rows], before, net.units, net.acts, bn, train=True)
     np.testing.assert_allclose(out, acts[-1], **_tol(dtype))
@@ -92,7 +92,7 @@ def test_inference_forward_uses_running_statistics_and_changes_nothing(dtype, sp
     for forward_only in (False, True):
         work = _data.workspace(net, 5, dtype, not sparse, forward_only=forward_only)
         out = _kernels.forward(data, rows, net, theta, work, np.zeros(1, np.int64),
-                               False, _tiny(dtype))
+                               False, _tiny(dtype), None, len(rows))
         acts, _ = ref.bn_forward(X[rows], before, net.units, net.acts, bn, train=False)
         np.testing.assert_allclose(out, acts[-1], **_tol(dtype))
         np.testing.assert_array_equal(theta, before)
@@ -109,13 +109,13 @@ def test_training_backward_matches_reference(dtype, sparse, bn, dropout):
     work = _data.workspace(net, nb + 2, dtype, not sparse)
     before = theta.copy()
     _kernels.forward(data, rows, net, theta, work, np.array([99], np.int64), True,
-                     _tiny(dtype))
+                     _tiny(dtype), None, len(rows))
     D_out = rng.standard_normal((nb, 2)).astype(dtype)
     start = int(work.off[2, 2])
     work.D[start : start + 2 * nb] = D_out.ravel()
     work.G[:] = np.nan
 
-    _kernels.backward(data, rows, net, theta, work, False, True, _tiny(dtype))
+    _kernels.backward(data, rows, net, theta, work, False, True, _tiny(dtype), None, len(rows))
 
     masks = [None] * 3
     for layer, rate in enumerate(dropout):
@@ -136,7 +136,7 @@ def test_training_backward_matches_reference(dtype, sparse, bn, dropout):
 
 def _train_loss(theta, net, data, rows, Y, work):
     P = _kernels.forward(data, rows, net, theta, work, np.zeros(1, np.int64), True,
-                         _tiny(np.float64))
+                         _tiny(np.float64), None, len(rows))
     return 0.5 * float(((P - Y) ** 2).sum())
 
 
@@ -149,10 +149,10 @@ def test_gradient_matches_finite_differences(bn, hidden):
     Y = rng.standard_normal((11, 2))
     work = _data.workspace(net, 11, np.float64, True)
     P = _kernels.forward(data, rows, net, theta.copy(), work, np.zeros(1, np.int64),
-                         True, 0.0)
+                         True, 0.0, None, len(rows))
     start = int(work.off[2, 2])
     work.D[start : start + 22] = (P - Y).ravel()
-    _kernels.backward(data, rows, net, theta, work, False, True, 0.0)
+    _kernels.backward(data, rows, net, theta, work, False, True, 0.0, None, len(rows))
     grad = work.G.copy()
     n_stepped = int(work.off[8, 0])  # the first layer is normalised here
     step = 1e-6
@@ -264,10 +264,113 @@ def test_schedules_and_sgd_train_a_batch_norm_model(schedule):
     assert np.isfinite(_model_theta(est)).all() and est.score(X_CLF, Y_CLF) > 0.6
 
 
-def test_n_jobs_falls_back_to_one_thread_with_the_same_weights():
-    one = _fit(batch_size=64)
-    two = _fit(batch_size=64, n_jobs=2)
-    np.testing.assert_array_equal(_model_theta(two), _model_theta(one))
+# ------------------------------------------------- batches split across threads
+# With n_jobs the threads sum their rows' parts of the statistics and meet:
+# the statistics are the whole batch's, so a split fit follows the one-thread
+# fit up to the order of the sums: rounding (measured after these 5-epoch
+# fits: weights within 4e-15 relative), far inside ROUND_OFF_TOL. Statistics
+# of each thread's share instead move the weights by 1e-3 or more.
+
+
+@pytest.fixture
+def threads_seen(monkeypatch):
+    """The number of threads of every training epoch."""
+    from skmlp import _stochastic
+
+    seen = []
+    real = _stochastic.train_epoch
+
+    def spy(*args):
+        work, mode = args[-1], args[6]
+        if mode >= 0:  # training, not the final-output check
+            seen.append(len(work.works) if isinstance(work, _data.Squad) else 1)
+        return real(*args)
+
+    monkeypatch.setattr(_stochastic, "train_epoch", spy)
+    return seen
+
+
+def _assert_follows(split, one):
+    np.testing.assert_allclose(_model_theta(split), _model_theta(one), **ROUND_OFF_TOL)
+    np.testing.assert_allclose(split.loss_curve_, one.loss_curve_, **ROUND_OFF_TOL)
+    assert split.n_iter_ == one.n_iter_
+
+
+@pytest.mark.parametrize("n_jobs", [2, 3])
+@pytest.mark.parametrize("bn", [True, [False, True]])
+def test_split_batches_normalise_with_the_whole_batch_statistics(threads_seen, n_jobs,
+                                                                  bn):
+    # 100 rows in batches of 24: every batch split in n_jobs shares, and the
+    # last one (4 rows) in shares of one or two rows.
+    one = _fit(batch_size=24, batch_norm=bn)
+    threads_seen.clear()
+    split = _fit(batch_size=24, batch_norm=bn, n_jobs=n_jobs)
+    assert set(threads_seen) == {n_jobs}  # the batches really were split
+    _assert_follows(split, one)
+    # The running statistics (in theta too) were updated once per batch.
+    layer = 0 if bn is True else 1
+    np.testing.assert_allclose(split.running_means_[layer], one.running_means_[layer],
+                               **ROUND_OFF_TOL)
+    np.testing.assert_allclose(split.running_vars_[layer], one.running_vars_[layer],
+                               **ROUND_OFF_TOL)
+    assert not np.allclose(split.running_vars_[layer], 1.0)
+
+
+@pytest.mark.parametrize("n_jobs", [2, 3])
+def test_split_batch_norm_is_bitwise_reproducible(n_jobs):
+    a = _fit(batch_size=24, n_jobs=n_jobs, activation="tanh")
+    b = _fit(batch_size=24, n_jobs=n_jobs, activation="tanh")
+    np.testing.assert_array_equal(_model_theta(a), _model_theta(b))
+    np.testing.assert_array_equal(a.loss_curve_, b.loss_curve_)
+
+
+@pytest.mark.parametrize("n_rows, batch_size, n_jobs", [(97, 16, 2), (98, 24, 3)])
+def test_threads_with_an_empty_share_of_a_batch_still_meet(threads_seen, n_rows,
+                                                           batch_size, n_jobs):
+    # The last batch (1 row; 2 rows for 3 threads) leaves thread 0 no rows: it
+    # must still meet the others at every normalised layer (or the fit hangs)
+    # and add nothing to the sums.
+    import threading
+
+    one = _fit(X=X_CLF[:n_rows], y=Y_CLF[:n_rows], batch_size=batch_size)
+    threads_seen.clear()
+    fitted = []
+    # In a daemon thread, so that a team that never meets fails the test
+    # instead of hanging the suite.
+    th = threading.Thread(daemon=True, target=lambda: fitted.append(_fit(
+        X=X_CLF[:n_rows], y=Y_CLF[:n_rows], batch_size=batch_size, n_jobs=n_jobs)))
+    th.start()
+    th.join(120)
+    assert not th.is_alive(), "the split fit hung"
+    split = fitted[0]
+    assert set(threads_seen) == {n_jobs}
+    _assert_follows(split, one)
+    assert np.isfinite(_model_theta(split)).all()
+
+
+def test_split_batch_norm_with_dropout():
+    # One batch of the whole data: the first layer's statistics come before
+    # its dropout, so they are the initial network's whole batch's, as on one
+    # thread, whatever masks each thread draws afterwards.
+    params = dict(hidden_layer_sizes=(7,), dropout=0.3, batch_size=100, max_iter=1,
+                  shuffle=False)
+    one = _fit(**params)
+    a = _fit(n_jobs=2, **params)
+    b = _fit(n_jobs=2, **params)
+    np.testing.assert_array_equal(_model_theta(a), _model_theta(b))
+    np.testing.assert_allclose(a.running_means_[0], one.running_means_[0], **ROUND_OFF_TOL)
+    np.testing.assert_allclose(a.running_vars_[0], one.running_vars_[0], **ROUND_OFF_TOL)
+    # Longer fits train (each thread draws its own masks: another fit than
+    # one thread's) and predict with the running statistics.
+    longer = dict(n_jobs=2, batch_size=24, max_iter=20, learning_rate_init=0.02)
+    est = _fit(dropout=0.3, **longer)
+    plain = _fit(**longer)
+    assert not np.allclose(_model_theta(est), _model_theta(plain))
+    assert np.isfinite(_model_theta(est)).all()
+    assert est.loss_curve_[-1] < 0.9 * est.loss_curve_[0]
+    assert est.score(X_CLF, Y_CLF) > 0.5  # three classes
+    np.testing.assert_allclose(est.predict_proba(X_CLF),
+                               _reference_outputs(est, X_CLF)[-1], **ROUND_OFF_TOL)
 
 
 def test_partial_fit_and_warm_start_continue_the_batch_norm_model():

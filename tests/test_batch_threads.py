@@ -272,13 +272,16 @@ def _fit_with_watchdog(est, seconds=120):
     return outcome.get("error")
 
 
+@pytest.mark.parametrize("batch_norm", [False, True], ids=["plain", "batch-norm"])
 @pytest.mark.parametrize("failing, n_jobs", [(1, 2), (0, 3)],
                          ids=["worker-fails", "caller-fails"])
-def test_a_failing_thread_does_not_hang_the_others(monkeypatch, failing, n_jobs):
+def test_a_failing_thread_does_not_hang_the_others(monkeypatch, failing, n_jobs,
+                                                   batch_norm):
     # One thread dies before its first meeting point (a worker, or the calling
     # thread whose part the workers wait for): the others must stop waiting
-    # there, fit must raise the error and leave the estimator untouched, and
-    # the pool's workers must survive to serve the next split fit.
+    # there (with batch_norm, at the meetings inside the passes first), fit
+    # must raise the error and leave the estimator untouched, and the pool's
+    # workers must survive to serve the next split fit.
     real = _epoch.run_epoch
 
     class Boom(RuntimeError):
@@ -291,7 +294,7 @@ def test_a_failing_thread_does_not_hang_the_others(monkeypatch, failing, n_jobs)
 
     monkeypatch.setattr(_epoch, "run_epoch", run_epoch)
     est = MLPClassifierNB(hidden_layer_sizes=(16,), batch_size=64, max_iter=2,
-                          n_jobs=n_jobs, random_state=0)
+                          n_jobs=n_jobs, batch_norm=batch_norm, random_state=0)
     assert isinstance(_fit_with_watchdog(est), Boom)
     assert not hasattr(est, "coefs_")
     monkeypatch.setattr(_epoch, "run_epoch", real)

@@ -247,7 +247,7 @@ def test_forward_matches_reference(dtype, sparse, out_name, hidden):
     work = _data.workspace(net, cap, dtype, not sparse)
 
     out = _kernels.forward(_kdata(Xk, dtype), rows, net, theta, work,
-                           np.zeros(1, np.int64), True, tiny(dtype))
+                           np.zeros(1, np.int64), True, tiny(dtype), None, len(rows))
 
     expected = ref.forward(X[rows], theta, units, acts)
     assert out.dtype == dtype
@@ -276,13 +276,13 @@ def test_backward_matches_reference(dtype, sparse, accumulate, hidden, dropout):
     work = _data.workspace(net, cap, dtype, not sparse, with_accumulator=True)
     data = _kdata(Xk, dtype)
     rng_state = np.array([12345], dtype=np.int64)
-    _kernels.forward(data, rows, net, theta, work, rng_state, True, tiny(dtype))
+    _kernels.forward(data, rows, net, theta, work, rng_state, True, tiny(dtype), None, len(rows))
     D_out = rng.standard_normal((nb, 2)).astype(dtype)
     _layer_view(work.D, work.off, units, len(units) - 2, nb)[:] = D_out
     G0 = rng.standard_normal(work.G.shape[0]).astype(dtype)
     work.G[:] = G0 if accumulate else np.nan
 
-    _kernels.backward(data, rows, net, theta, work, accumulate, True, tiny(dtype))
+    _kernels.backward(data, rows, net, theta, work, accumulate, True, tiny(dtype), None, len(rows))
 
     # The masks the kernel drew, read back from its workspace.
     masks = [None] * (len(units) - 1)
@@ -371,7 +371,7 @@ def _step(name, dtype, theta, grad, state, lo, hi, n_coef, reg, t, **settings):
     hp[_optim.HP_REG] = reg
     code = _specs.OPTIMIZERS[name].code
     # As run_epoch does: clipping and decay (the extended engine's), then the step.
-    _, decayed_sq = _epoch._before_step(EXT, None, 0, 0, theta, grad, hyper, hp, lo, hi,
+    _, decayed_sq = _epoch._before_step(EXT, None, 0, theta, grad, hyper, hp, lo, hi,
                                         n_coef)
     sq = _optim.optimizer_step(code, theta, grad, state, lo, hi, n_coef, hyper, hp, t)
     return decayed_sq if decayed_sq >= 0.0 else sq
