@@ -3,8 +3,9 @@ normalised layer, on one thread or with the batch split across a team.
 
 Conventions are :mod:`skmlp._kernels`'s. A layer is normalised between its
 affine product and its activation; ``net.bn`` flags the layers (None when no
-layer is, and then Numba prunes every function here down to a return: the
-default engine compiles none of this code) and ``net.bn_par`` holds eps and
+layer is, and then :func:`maybe_normalise` and :func:`maybe_normalise_backward`
+are typed as their plain results: the default engine compiles none of this
+code) and ``net.bn_par`` holds eps and
 momentum. Theta holds every scale (gamma) and shift (beta) after the
 intercepts, then every running mean and variance (``_data.layout``).
 
@@ -25,6 +26,9 @@ and publishes zeros.
 """
 
 import math
+
+from numba import types
+from numba.extending import overload
 
 from ._jit import jit
 from ._sync import meet
@@ -217,3 +221,37 @@ def normalise_layer_backward(bn, layer, D, theta, work, train, G, bo, accumulate
         for j in range(n):
             G[bo + j] = 0.0
     return train
+
+
+# The calls the forward and backward passes make. For a network without batch
+# normalisation (``bn`` None) each is replaced, while the engine is typed, by
+# its result (``b``; False) inlined: no function is compiled at all (a pruned
+# function of its own still cost a compile, about 0.1 s of every first fit).
+
+def maybe_normalise(bn, layer, Z, b, theta, work, bn_par, train, team, n_batch):
+    """:func:`normalise_layer`, or ``b`` when ``bn`` is None (compiled code only)."""
+
+
+def maybe_normalise_backward(bn, layer, D, theta, work, train, G, bo, accumulate, team,
+                             n_batch):
+    """:func:`normalise_layer_backward`, or False when ``bn`` is None (compiled
+    code only)."""
+
+
+@overload(maybe_normalise, inline="always")
+def _normalised(bn, layer, Z, b, theta, work, bn_par, train, team, n_batch):
+    if isinstance(bn, types.NoneType):
+        return lambda bn, layer, Z, b, theta, work, bn_par, train, team, n_batch: b
+    return (lambda bn, layer, Z, b, theta, work, bn_par, train, team, n_batch:
+            normalise_layer(bn, layer, Z, b, theta, work, bn_par, train, team, n_batch))
+
+
+@overload(maybe_normalise_backward, inline="always")
+def _normalised_backward(bn, layer, D, theta, work, train, G, bo, accumulate, team,
+                         n_batch):
+    if isinstance(bn, types.NoneType):
+        return (lambda bn, layer, D, theta, work, train, G, bo, accumulate, team,
+                n_batch: False)
+    return (lambda bn, layer, D, theta, work, train, G, bo, accumulate, team, n_batch:
+            normalise_layer_backward(bn, layer, D, theta, work, train, G, bo, accumulate,
+                                     team, n_batch))

@@ -47,6 +47,8 @@ mathematics) differs from a one-thread fit.
 from functools import partial as partial_job
 
 import numpy as np
+from numba import types
+from numba.extending import overload
 
 from ._crew import borrowed_crew
 from ._data import KernelData, Squad, Team, chunk_rows, workspace
@@ -196,8 +198,8 @@ def run_epoch(data, order, batch_size, net, theta, hyper, mode, state, counters,
                 return np.nan  # another thread failed
             grad = team.grads[0]
         work.hp[HP_REG] = alpha / sw_sum
-        phase, decayed_sq = _before_step(net.ext, team, parity, theta, grad, hyper,
-                                         work.hp, p_lo, p_hi, work.off[1, 0])
+        phase, decayed_sq = before_step(net.ext, team, parity, theta, grad, hyper,
+                                        work.hp, p_lo, p_hi, work.off[1, 0])
         if phase < 0:
             return np.nan  # another thread failed
         step += 1
@@ -224,13 +226,10 @@ def _before_step(ext, team, parity, theta, grad, hyper, hp, lo, hi, n_coef):
     """Gradient clipping, then decoupled weight decay, on this thread's share.
 
     Returns the barrier's phase (negative: another thread failed) and the
-    coefficients' squared norm before the decay (-1 without decay). ``ext``
-    None (the core engine: neither is on) prunes both at compile time, as
-    ``team`` None prunes the team's sum.
+    coefficients' squared norm before the decay (-1 without decay). The
+    extended engine's (see :func:`before_step`).
     """
     phase = 0
-    if ext is None:
-        return phase, -1.0
     max_norm = hyper[H_MAX_GRAD_NORM]  # 0: no clipping
     if max_norm > 0.0:
         # The whole batch's norm (the threads' shares summed in thread
@@ -244,6 +243,20 @@ def _before_step(ext, team, parity, theta, grad, hyper, hp, lo, hi, n_coef):
     if hyper[H_WEIGHT_DECAY] != 0.0:
         return phase, decay_coefficients(theta, grad, lo, hi, n_coef, hyper, hp)
     return phase, -1.0
+
+
+def before_step(ext, team, parity, theta, grad, hyper, hp, lo, hi, n_coef):
+    """:func:`_before_step` in the extended engine; in the core engine (``ext``
+    None: neither clipping nor decay is on) ``(0, -1.0)``, inlined while the
+    engine is typed, so it compiles no code (compiled code only)."""
+
+
+@overload(before_step, inline="always")
+def _before_step_typed(ext, team, parity, theta, grad, hyper, hp, lo, hi, n_coef):
+    if isinstance(ext, types.NoneType):
+        return lambda ext, team, parity, theta, grad, hyper, hp, lo, hi, n_coef: (0, -1.0)
+    return (lambda ext, team, parity, theta, grad, hyper, hp, lo, hi, n_coef:
+            _before_step(ext, team, parity, theta, grad, hyper, hp, lo, hi, n_coef))
 
 
 @jit_inline

@@ -38,7 +38,7 @@ import math
 
 import numpy as np
 
-from ._batch_norm import normalise_layer, normalise_layer_backward
+from ._batch_norm import maybe_normalise, maybe_normalise_backward
 from ._blas import matmul, matmul_nt, matmul_tn
 from ._jit import jit, jit_inline, jit_ordered
 from ._specs import (
@@ -354,7 +354,7 @@ def forward(data, rows, net, theta, work, rng, train, tiny, team, n_batch):
         pre = _region(Zp, off[3, layer], nb if pre_layers[layer] else 0, n_out)
         # Batch normalisation (normalised and scaled here; its shift takes
         # the intercept's place in bias_activation's pass).
-        b = normalise_layer(net.bn, layer, Z, b, theta, work, net.bn_par, train, team,
+        b = maybe_normalise(net.bn, layer, Z, b, theta, work, net.bn_par, train, team,
                             n_batch)
         bias_activation(Z, b, code, tiny, pre, net.ext)
         prev = Z
@@ -515,7 +515,7 @@ def backward(data, rows, net, theta, work, accumulate, train, tiny, team, n_batc
         wo = off[0, layer]
         bo = off[1, layer]
         Dl = _region(D, off[2, layer], nb, n_out)
-        normalised = normalise_layer_backward(net.bn, layer, Dl, theta, work, train, G,
+        normalised = maybe_normalise_backward(net.bn, layer, Dl, theta, work, train, G,
                                               bo, accumulate, team, n_batch)
         dropped = False
         if layer == 0:

@@ -123,7 +123,7 @@ def net_arrays(units, hidden_acts, out_activation, rates=None, loss=None,
                np.asarray([int(a.preactivation) for a in layers], dtype=np.int64),
                LOSSES[loss].code, np.asarray(loss_par, dtype=np.float64),
                # None without batch normalisation: a type of its own, so the
-               # default engine compiles none of its code (_batch_norm.normalise_layer).
+               # default engine compiles none of its code (_batch_norm.maybe_normalise).
                np.asarray([int(f) for f in bn] + [0], dtype=np.int64)
                if bn is not None and any(bn) else None,
                np.asarray([BN_EPS, BN_MOMENTUM], dtype=np.float64),
