@@ -100,14 +100,20 @@ def batch_norm(Z, b, gamma, running, stats, Xhat, train, eps, momentum, team, lo
         writer = True  # one writer of the running statistics per batch
         if team is not None:
             writer = team.tid == 0
-        keep = 1.0 - momentum
+        unbiased = 1.0 / (n_batch - 1) if n_batch > 1 else 0.0
         for j in range(n):
             var = istd[j] / n_batch
             if writer:
-                running[j] = keep * running[j] + momentum * mean[j]
+                # ``old + momentum * (new - old)``: one product and one sum,
+                # which LLVM can fuse one way only. ``(1 - momentum) * old +
+                # momentum * new`` was fused differently (one last bit) in the
+                # process that compiled the engine and in one that loaded it
+                # from the disk cache.
+                old = running[j]
+                running[j] = old + momentum * (mean[j] - old)
                 if n_batch > 1:
-                    running[n + j] = (keep * running[n + j]
-                                      + momentum * (istd[j] / (n_batch - 1)))
+                    old = running[n + j]
+                    running[n + j] = old + momentum * (istd[j] * unbiased - old)
             istd[j] = 1.0 / math.sqrt(var + eps)
     else:
         for j in range(n):

@@ -140,7 +140,22 @@ SETUP = textwrap.dedent(
             Xt, yt_reg, sample_weight=swt),
     }
 
-    for configs, rows in [(more, Xm), (dropout, Xd), (split_batches, Xt)]:
+    # The extended engine; batch normalisation (whose running statistics are
+    # compared too), on one thread and split.
+    beyond = {
+        "ext-reg-gelu-huber-decay-clip": lambda: MLPRegressorNB(
+            activation="gelu", loss="huber", weight_decay=0.01, max_grad_norm=1.0,
+            **mid).fit(Xm, ym_reg),
+        "bn-clf-adam-dropout": lambda: MLPClassifierNB(
+            batch_norm=True, dropout=0.1, batch_size=64, **mid).fit(Xm, ym_clf),
+        "bn-reg-float32": lambda: MLPRegressorNB(batch_norm=True, **mid).fit(
+            Xm.astype(np.float32), ym_reg),
+    }
+    split_batches["split-bn-clf-adam"] = lambda: MLPClassifierNB(
+        batch_norm=True, **split).fit(Xt, yt_clf)
+
+    for configs, rows in [(more, Xm), (beyond, Xm), (dropout, Xd),
+                          (split_batches, Xt)]:
         CONFIGS.update(configs)
         DATA.update(dict.fromkeys(configs, rows))
     # Large enough for skmlp to let BLAS use several threads (last, see BIG).
@@ -150,8 +165,12 @@ SETUP = textwrap.dedent(
     DATA["clf-big-network"] = Xbig
 
     def fingerprint(est):
+        # With batch normalisation: its scales, shifts and running statistics too.
+        bn = [a for name in ("batch_norm_scales_", "batch_norm_offsets_",
+                             "running_means_", "running_vars_")
+              for a in getattr(est, name, []) if a is not None]
         return [[w.dtype.str, list(w.shape), w.tobytes().hex()]
-                for w in est.coefs_ + est.intercepts_]
+                for w in est.coefs_ + est.intercepts_ + bn]
     """
 )
 NS = {}
