@@ -9,10 +9,10 @@ to scikit-learn. Nothing else lists the members or orders them.
 Adding a member is its kernel branch plus one row here:
 
 - an activation: a branch in ``_kernels.bias_activation`` and, for a hidden
-  one, in ``_kernels.activation_derivative`` (``core`` rows), or in their
-  ``_extended_*`` halves (the others);
-- a loss: a branch in ``_kernels.output_delta`` (``canonical`` rows) or in
-  ``_kernels._extended_output_delta`` (the others);
+  one, in ``_kernels.activation_derivative``: before their ``ext is None``
+  test for a ``core`` row, after it for the others;
+- a loss: a branch in ``_kernels.output_delta``: among the canonical ones for
+  a ``canonical`` row, after its ``ext is None`` test for the others;
 - an optimizer: a step function in ``_optim`` with the common signature and
   its branch in ``_optim.optimizer_step``.
 
