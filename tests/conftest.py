@@ -153,3 +153,21 @@ def client(numba_cache):
     finally:
         client.close()
         cluster.close()
+
+
+@pytest.fixture
+def split_epochs(monkeypatch):
+    """Record the number of threads of every training epoch (1: not split)."""
+    from skmlp import _data, _stochastic
+
+    seen = []
+    real = _stochastic.train_epoch
+
+    def spy(*args):
+        work, mode = args[-1], args[6]
+        if mode >= 0:  # training, not the final-output check
+            seen.append(len(work.works) if isinstance(work, _data.Squad) else 1)
+        return real(*args)
+
+    monkeypatch.setattr(_stochastic, "train_epoch", spy)
+    return seen

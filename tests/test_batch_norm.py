@@ -272,24 +272,6 @@ def test_schedules_and_sgd_train_a_batch_norm_model(schedule):
 # of each thread's share instead move the weights by 1e-3 or more.
 
 
-@pytest.fixture
-def threads_seen(monkeypatch):
-    """The number of threads of every training epoch."""
-    from skmlp import _stochastic
-
-    seen = []
-    real = _stochastic.train_epoch
-
-    def spy(*args):
-        work, mode = args[-1], args[6]
-        if mode >= 0:  # training, not the final-output check
-            seen.append(len(work.works) if isinstance(work, _data.Squad) else 1)
-        return real(*args)
-
-    monkeypatch.setattr(_stochastic, "train_epoch", spy)
-    return seen
-
-
 def _assert_follows(split, one):
     np.testing.assert_allclose(_model_theta(split), _model_theta(one), **ROUND_OFF_TOL)
     np.testing.assert_allclose(split.loss_curve_, one.loss_curve_, **ROUND_OFF_TOL)
@@ -298,14 +280,14 @@ def _assert_follows(split, one):
 
 @pytest.mark.parametrize("n_jobs", [2, 3])
 @pytest.mark.parametrize("bn", [True, [False, True]])
-def test_split_batches_normalise_with_the_whole_batch_statistics(threads_seen, n_jobs,
+def test_split_batches_normalise_with_the_whole_batch_statistics(split_epochs, n_jobs,
                                                                   bn):
     # 100 rows in batches of 24: every batch split in n_jobs shares, and the
     # last one (4 rows) in shares of one or two rows.
     one = _fit(batch_size=24, batch_norm=bn)
-    threads_seen.clear()
+    split_epochs.clear()
     split = _fit(batch_size=24, batch_norm=bn, n_jobs=n_jobs)
-    assert set(threads_seen) == {n_jobs}  # the batches really were split
+    assert set(split_epochs) == {n_jobs}  # the batches really were split
     _assert_follows(split, one)
     # The running statistics (in theta too) were updated once per batch.
     layer = 0 if bn is True else 1
@@ -325,7 +307,7 @@ def test_split_batch_norm_is_bitwise_reproducible(n_jobs):
 
 
 @pytest.mark.parametrize("n_rows, batch_size, n_jobs", [(97, 16, 2), (98, 24, 3)])
-def test_threads_with_an_empty_share_of_a_batch_still_meet(threads_seen, n_rows,
+def test_threads_with_an_empty_share_of_a_batch_still_meet(split_epochs, n_rows,
                                                            batch_size, n_jobs):
     # The last batch (1 row; 2 rows for 3 threads) leaves thread 0 no rows: it
     # must still meet the others at every normalised layer (or the fit hangs)
@@ -333,7 +315,7 @@ def test_threads_with_an_empty_share_of_a_batch_still_meet(threads_seen, n_rows,
     import threading
 
     one = _fit(X=X_CLF[:n_rows], y=Y_CLF[:n_rows], batch_size=batch_size)
-    threads_seen.clear()
+    split_epochs.clear()
     fitted = []
     # In a daemon thread, so that a team that never meets fails the test
     # instead of hanging the suite.
@@ -343,7 +325,7 @@ def test_threads_with_an_empty_share_of_a_batch_still_meet(threads_seen, n_rows,
     th.join(120)
     assert not th.is_alive(), "the split fit hung"
     split = fitted[0]
-    assert set(threads_seen) == {n_jobs}
+    assert set(split_epochs) == {n_jobs}
     _assert_follows(split, one)
     assert np.isfinite(_model_theta(split)).all()
 

@@ -16,7 +16,7 @@ import pytest
 import scipy.sparse as sp
 from sklearn.neural_network import MLPClassifier
 
-from skmlp import MLPClassifierNB, _data, _epoch, _stochastic, _threads
+from skmlp import MLPClassifierNB, _epoch, _threads
 from skmlp._threads import MIN_ROWS_PER_THREAD, batch_threads
 
 from conftest import ROUND_OFF_TOL
@@ -65,21 +65,6 @@ def assert_bitwise_equal(a, b):
         assert u.dtype == v.dtype
         np.testing.assert_array_equal(u, v)
 
-
-@pytest.fixture
-def split_epochs(monkeypatch):
-    """Record the number of threads of every training epoch."""
-    seen = []
-    real = _stochastic.train_epoch
-
-    def spy(*args):
-        work, mode = args[-1], args[6]
-        if mode >= 0:  # training, not the final-output check
-            seen.append(len(work.works) if isinstance(work, _data.Squad) else 1)
-        return real(*args)
-
-    monkeypatch.setattr(_stochastic, "train_epoch", spy)
-    return seen
 
 
 # ------------------------------------------------------------------ the policy

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skmlp import MLPClassifierNB, MLPRegressorNB, _data, _stochastic
+from skmlp import MLPClassifierNB, MLPRegressorNB
 
 from conftest import ROUND_OFF_TOL
 
@@ -45,21 +45,6 @@ def assert_close(a, b):
 def step_norm(a, b):
     return np.sqrt(sum(np.sum((u - v) ** 2) for u, v in zip(a, b)))
 
-
-@pytest.fixture
-def split_epochs(monkeypatch):
-    """Record the number of threads of every training epoch."""
-    seen = []
-    real = _stochastic.train_epoch
-
-    def spy(*args):
-        work, mode = args[-1], args[6]
-        if mode >= 0:
-            seen.append(len(work.works) if isinstance(work, _data.Squad) else 1)
-        return real(*args)
-
-    monkeypatch.setattr(_stochastic, "train_epoch", spy)
-    return seen
 
 
 # ------------------------------------------------------------------ defaults
