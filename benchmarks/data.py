@@ -45,6 +45,20 @@ def load_mnist(mnist_dir=None, dtype=np.float64):
             "%s, training images sha256 %s" % (how, digest[:12]))
 
 
+def shifted_copies(X, y, side=28):
+    """The rows and four copies moved by one pixel (down, up, right, left), zero-filled.
+
+    Square images of ``side`` x ``side`` pixels, one per row; returns ``(X5, y5)`` with
+    five times the rows: the originals first, then each move in that order.
+    """
+    img = np.asarray(X).reshape(-1, side, side)
+    padded = np.pad(img, ((0, 0), (1, 1), (1, 1)))  # a zero border of one pixel
+    corners = [(1, 1), (0, 1), (2, 1), (1, 0), (1, 2)]  # none, down, up, right, left
+    X5 = np.concatenate([padded[:, r:r + side, c:c + side].reshape(len(img), -1)
+                         for r, c in corners])
+    return X5, np.tile(np.asarray(y), len(corners))
+
+
 def subsample(X, y, n, seed=0):
     """A random subset of ``n`` rows in their order (all rows if ``n`` is None)."""
     if n is None or n >= X.shape[0]:

@@ -1,6 +1,7 @@
 """The markdown page and its figures from a results JSON, one function per page section."""
 
 import argparse
+import inspect
 import json
 import os
 import statistics
@@ -375,6 +376,19 @@ def _quality_notes(q, configs):
                 notes[-1] += " " + text("q_chance")
             elif pf is not None:
                 notes[-1] += " " + text("q_earlier")
+    shifted = [r for r in configs if r.get("shifts")]
+    if shifted:
+        notes.append(text("q_shifts", rows=format(q["n_train"], ","),
+                          rows5=format(shifted[0]["rows_per_epoch"], ",")))
+    e = q.get("equal_compute")
+    if e and shifted:
+        n, planned = len(e["accuracy"]), e["planned_epochs"]
+        notes.append(text(
+            "q_equal", plain=e["id"].rsplit("_x", 1)[0], epochs=planned, accs=", ".join(
+                "%.2f%% after %d epochs" % (100 * e["accuracy"][b - 1], b)
+                for b in sorted({q["epochs"], planned // 2, n}) if b <= n),
+            stopped=" (stopped by `tol` after epoch %d)" % n if n < planned else "",
+            recipe_epochs=q["epochs"], recipe=100 * budget_accuracy(shifted[0], q["epochs"])))
     v = q.get("verify_fit")
     if v:
         notes.append(text("q_verify", n_iter=v["n_iter"], accuracy=100 * v["accuracy"],
@@ -393,6 +407,9 @@ def quality_table(q):
 
     def row(r):
         adds = ", ".join("`%s=%r`" % kv for kv in r["adds"].items()) or "-"
+        if r.get("shifts") and r.get("seed") is None:
+            adds = "4 copies moved by one pixel: %s rows per epoch" % format(
+                r["rows_per_epoch"], ",")
         if r["epochs_run"] < q["epochs"]:
             adds += " (stopped by `tol` after epoch %d)" % r["epochs_run"]
         accs = [budget_accuracy(r, b) for b in q["budgets"]]
@@ -414,10 +431,21 @@ def quality_table(q):
 
 
 def _recipe_code(r, epochs):
+    """The recipe as a script: the shifted copies' function when it uses them, the model,
+    fit and score."""
     params = {k: tuple(v) if isinstance(v, list) else v for k, v in r["params"].items()
               if k != "random_state"}
     params.update(max_iter=epochs, random_state=r["params"].get("random_state", 0))
-    return ["clf = MLPClassifierNB("] + ["    %s=%r," % kv for kv in params.items()] + [")"]
+    head, train = ["from skmlp import MLPClassifierNB", ""], "X_train / 255.0, y_train"
+    if r.get("shifts"):
+        from benchmarks.data import shifted_copies
+
+        head = ["import numpy as np", ""] + head + inspect.getsource(
+            shifted_copies).splitlines() + ["", ""]
+        train = "*shifted_copies(X_train / 255.0, y_train)"
+    return head + ["clf = MLPClassifierNB("] + ["    %s=%r," % kv for kv in params.items()] + [
+        ")", "clf.fit(%s)%s# pixels 0-255 -> [0, 1]" % (train, " " * max(1, 38 - len(train))),
+        "clf.score(X_test / 255.0, y_test)"]
 
 
 def quality_page(res, json_rel):
@@ -436,9 +464,7 @@ def quality_page(res, json_rel):
         text("q_goal", target=100 * q["target"], epochs=e, final=100 * final,
              verdict="met" if final >= q["target"] else "not met", best=last["best_epoch"],
              best_acc=100 * last["best_accuracy"]), "",
-        "```python", "from skmlp import MLPClassifierNB", "", *_recipe_code(last, e),
-        "clf.fit(X_train / 255.0, y_train)      # pixels 0-255 -> [0, 1]",
-        "clf.score(X_test / 255.0, y_test)", "```", "", "## How it was measured", "",
+        "```python", *_recipe_code(last, e), "```", "", "## How it was measured", "",
         text("q_method", epochs=e, dtype=q["dtype"], commit="commit `%s`" % g["commit"][:12]
              if g.get("commit") else "unknown commit",
              tree="with uncommitted changes" if g.get("dirty") else "clean tree",
