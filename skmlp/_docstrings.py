@@ -118,10 +118,14 @@ COMMON_PARAMS_DOC = """
         threads update a share of the weights each. None means 1, -1 all
         usable cores of this machine (a :func:`joblib.parallel_config`
         context does not change it: these threads are local).
-        Used for networks whose per-batch matrix products are small (below
-        about 4 million multiply-adds, e.g. (64, 64) on tabular data at batch
-        200), where it pays; larger networks already run their products on
-        every core through BLAS, and ``n_jobs`` leaves them alone. The same
+        It pays most for networks whose per-batch matrix products are small
+        (below about 4 million multiply-adds, e.g. (64, 64) on tabular data at
+        batch 200), which otherwise run on one core. Larger networks run their
+        products on every core through BLAS by default; with ``n_jobs`` they
+        split too (each thread then calls BLAS on one thread), so that the
+        elementwise passes and the optimizer step also use every core (MNIST's
+        784-300-100-10 at batch 200 on 2 cores: 7% faster in float64, 15% in
+        float32). The same
         seed and the same number of threads give bitwise the same weights; a
         different number of threads changes the rounding of the gradient sum
         (about 1e-16 relative per batch) and, with dropout, the masks (each

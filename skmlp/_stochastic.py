@@ -234,7 +234,7 @@ class StochasticTrainer:
         """
         est, state = self.est, self.state
         task = ("partial_fit", 1) if self.incremental else ("fit", est.max_iter)
-        with (blas_threads_for(self.net.units, self.batch_size),
+        with (blas_threads_for(self.net.units, self.batch_size, self.n_threads),
               fit_events(est, inputs, task_name=task[0], max_subtasks=task[1]) as events):
             self.events = events
             try:

@@ -17,7 +17,11 @@ a caller's own ``threadpoolctl`` limit is respected.
 
 The second core is then used by splitting every batch's rows across threads
 (``n_jobs``, see :func:`batch_threads` and :mod:`skmlp._epoch`), each running
-single-threaded BLAS on its share.
+single-threaded BLAS on its share. Large networks split too when ``n_jobs``
+asks: their products then run on the engine's threads rather than BLAS's, and
+everything between the products is shared as well (MNIST's 784-300-100-10 at
+batch 200: 7% faster in float64 and 15% in float32 than BLAS's two threads
+with the rest on one core, measured on a 2-core Xeon).
 """
 
 import threading
@@ -76,21 +80,28 @@ def resolve_n_jobs(n_jobs):
 
 
 def batch_threads(n_jobs, units, rows):
-    """Threads that split each batch of ``rows`` rows: 1 unless it pays.
+    """Threads that split each batch of ``rows`` rows: ``n_jobs``'s, at most.
 
-    It pays when BLAS runs on one thread (:func:`blas_threads_for`) and every
-    thread gets at least ``MIN_ROWS_PER_THREAD`` rows. The result depends only
-    on ``n_jobs``, the network and the batch size, never on the machine's
-    load, so a seed gives the same weights from run to run.
+    Every thread gets at least ``MIN_ROWS_PER_THREAD`` rows. A network whose
+    products would run on every core through BLAS splits too: its threads run
+    single-threaded BLAS on their rows (:func:`blas_threads_for`), and the rest
+    of a step (the elementwise passes, the loss, the optimizer step) is shared
+    as well instead of running on one core between the products. The result
+    depends only on ``n_jobs``, the network and the batch size, never on the
+    machine's load, so a seed gives the same weights from run to run.
     """
     n = resolve_n_jobs(n_jobs)
-    if n <= 1 or _largest_product(units) * rows >= MULTITHREAD_MIN_MACS:
+    if n <= 1:
         return 1
     return max(1, min(n, rows // MIN_ROWS_PER_THREAD))
 
 
-def blas_threads_for(units, rows):
-    """Context manager limiting BLAS to one thread for small products.
+def blas_threads_for(units, rows, n_threads=1):
+    """Context manager limiting BLAS to one thread where more do not pay.
+
+    That is for small products, and whenever ``n_threads`` threads of the
+    engine split each batch: each of them calls BLAS on its own rows, and a
+    second BLAS thread per caller would only oversubscribe the cores.
 
     Parameters
     ----------
@@ -98,8 +109,10 @@ def blas_threads_for(units, rows):
         Units per layer, input first.
     rows : int
         Rows per batch (or chunk).
+    n_threads : int, default=1
+        Threads that split each batch (:func:`batch_threads`).
     """
-    if _largest_product(units) * rows >= MULTITHREAD_MIN_MACS:
+    if n_threads == 1 and _largest_product(units) * rows >= MULTITHREAD_MIN_MACS:
         return nullcontext()
     return _one_blas_thread()
 

@@ -77,11 +77,58 @@ def test_policy_uses_threads_only_where_it_pays():
     assert batch_threads(3, small, 200) == 3
     assert batch_threads(-1, small, 200) == min(_threads.resolve_n_jobs(-1),
                                                 200 // MIN_ROWS_PER_THREAD)
-    # BLAS already runs large products on every core
-    assert batch_threads(2, large, 200) == 1
+    # a large network splits too (its threads then call BLAS on one thread each)
+    assert batch_threads(None, large, 200) == 1
+    assert batch_threads(2, large, 200) == 2
     # never fewer than MIN_ROWS_PER_THREAD rows per thread
     assert batch_threads(4, small, 2 * MIN_ROWS_PER_THREAD) == 2
     assert batch_threads(4, small, MIN_ROWS_PER_THREAD - 1) == 1
+
+
+def test_blas_runs_on_one_thread_per_caller_whenever_a_batch_is_split():
+    from contextlib import nullcontext
+
+    small, large = np.array([50, 64, 64, 1]), np.array([784, 300, 100, 10])
+    assert isinstance(_threads.blas_threads_for(large, 200), nullcontext)  # BLAS's threads
+    assert not isinstance(_threads.blas_threads_for(large, 200, 2), nullcontext)
+    assert not isinstance(_threads.blas_threads_for(small, 200), nullcontext)
+    assert not isinstance(_threads.blas_threads_for(small, 200, 2), nullcontext)
+
+
+def test_a_large_network_splits_with_n_jobs_and_limits_blas_meanwhile(split_epochs,
+                                                                      monkeypatch):
+    # 256 x 128 products at batch 128: 4.2M multiply-adds, the policy's "large"
+    assert 256 * 128 * 128 >= _threads.MULTITHREAD_MIN_MACS
+    from threadpoolctl import threadpool_info
+
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((512, 256))
+    y = (X[:, :5].sum(axis=1) > 0).astype(int)
+    blas = []
+    real = _threads._one_blas_thread
+
+    def spy():
+        blas.append(1)
+        return real()
+
+    monkeypatch.setattr(_threads, "_one_blas_thread", spy)
+
+    def fit(n_jobs):
+        return MLPClassifierNB(hidden_layer_sizes=(128,), batch_size=128, max_iter=3,
+                               random_state=0, n_jobs=n_jobs).fit(X, y)
+
+    one = fit(None)
+    assert set(split_epochs) == {1} and blas == []  # BLAS keeps its threads
+    split_epochs.clear()
+    two, again = fit(2), fit(2)
+    assert set(split_epochs) == {2} and len(blas) == 2  # one limit per split fit
+    assert_bitwise_equal(two, again)
+    for a, b in zip(weights(one), weights(two)):  # the same training, to rounding
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-9)
+    before = [p.get("num_threads") for p in threadpool_info() if p["user_api"] == "blas"]
+    fit(2)
+    assert [p.get("num_threads") for p in threadpool_info()
+            if p["user_api"] == "blas"] == before  # the limit is lifted after the fit
 
 
 def test_fit_splits_batches_only_with_n_jobs(split_epochs):
