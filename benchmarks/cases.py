@@ -33,8 +33,10 @@ def skmlp_threads(params, units, batch_size):
     """``(BLAS policy "1"/"default"/None, threads per batch)`` that skmlp chooses."""
     from skmlp._threads import batch_threads, blas_threads_for
 
-    policy = "default" if isinstance(blas_threads_for(units, batch_size), nullcontext) else "1"
-    return policy, batch_threads(params.get("n_jobs"), units, batch_size)
+    split = batch_threads(params.get("n_jobs"), units, batch_size)
+    policy = "default" if isinstance(blas_threads_for(units, batch_size, split),
+                                     nullcontext) else "1"
+    return policy, split
 
 
 def _libs_stats(stats, libs):

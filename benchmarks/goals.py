@@ -41,6 +41,9 @@ def _compile(res, key):
     if key == "cold32" and cold:
         v = cold["first_fit_float32_s"] + cold["first_predict_float32_s"]
         return [(v, "+%.2f s" % v)]
+    if key == "cold_split" and cold and "first_fit_split_s" in cold:
+        v = cold["first_fit_split_s"]
+        return [(v, "+%.2f s" % v)]
     if key == "warm" and warm and sk:
         a, b = (s["import_s"] + s["first_fit_float64_s"] for s in (warm, sk))
         return [(a - b, "%+.2f s (%.2f vs %.2f s, median of %d)" % (
@@ -65,6 +68,18 @@ def _jax(res, key):
     best = min(peers, key=lambda lib: r["libs"][lib]["median"])
     v = r["libs"]["skmlp"]["median"] / r["libs"][best]["median"]
     return [(v, "%.3f (best: %s, %.3f s)" % (v, lib_name(best), r["libs"][best]["median"]))]
+
+
+def _share(res, key):
+    """skmlp's GFLOP/s as a percentage of NumPy's matmul on the same products."""
+    r = fit_by_id(res).get(key)
+    if not r:
+        return []
+    if not r.get("gemm_chain_gflops"):
+        return [(None, "shape floor not measured")]
+    v = 100 * r["libs"]["skmlp"]["gflops"] / r["gemm_chain_gflops"]
+    return [(v, "%.0f%% (%.1f of %.1f GFLOP/s)" % (v, r["libs"]["skmlp"]["gflops"],
+                                                    r["gemm_chain_gflops"]))]
 
 
 def _dropout(res, _):
@@ -95,7 +110,7 @@ def _quality(res, _):
     return [(100 * acc[-1], text)]
 
 
-METRICS = {"compile": _compile, "jax": _jax, "dropout": _dropout,
+METRICS = {"compile": _compile, "jax": _jax, "share": _share, "dropout": _dropout,
            "accuracy": _accuracy, "quality": _quality,
            "fit": lambda res, key: _vs_sklearn(fit_by_id(res).get(key), "%.3f".__mod__, "s"),
            "predict": lambda res, key: _vs_sklearn(next((
