@@ -1,7 +1,8 @@
 """The declared dependency floors are the ones CI tests.
 
-CI runs the whole suite a second time on requires-python's Python with every
-core dependency pinned by .ci/floors.txt; that is only a test of the floors
+CI runs the suite a second time (all but the slow tests of test_cli, test_demo
+and test_readme, see .ci/run) on requires-python's Python with every core
+dependency pinned by .ci/floors.txt; that is only a test of the floors
 while the pins are exactly the floors pyproject.toml declares.
 """
 
