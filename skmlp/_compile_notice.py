@@ -19,9 +19,9 @@ from contextlib import contextmanager
 import numpy as np
 
 DELAY = 1.5  # seconds before the timer's message, when the cache cannot be read
-# What a first compile costs (cold cache, 2-core machine: the demo's float64 fit
-# 7.9 s; by skmlp compile 7.2 s float32, 5.6-5.8 s split batches, 7.7-9.0 s
-# batch-norm or extended): said up front, not after.
+# What a first compile costs (cold cache, 2-core machines: the demo's float64 fit
+# 6.3-7.9 s; by skmlp compile 6.1-7.2 s float32, 4.7-5.8 s split batches,
+# 6.3-9.0 s batch-norm or extended): said up front, not after.
 ESTIMATE = "typically 5-10 s"
 
 _seen = set()
