@@ -78,7 +78,7 @@ def _share(res, key):
     if not r.get("gemm_chain_gflops"):
         return [(None, "shape floor not measured")]
     v = 100 * r["libs"]["skmlp"]["gflops"] / r["gemm_chain_gflops"]
-    return [(v, "%.0f%% (%.1f of %.1f GFLOP/s)" % (v, r["libs"]["skmlp"]["gflops"],
+    return [(v, "%.1f%% (%.1f of %.1f GFLOP/s)" % (v, r["libs"]["skmlp"]["gflops"],
                                                     r["gemm_chain_gflops"]))]
 
 

@@ -444,7 +444,7 @@ def _recipe_code(r, epochs):
             shifted_copies).splitlines() + ["", ""]
         train = "*shifted_copies(X_train / 255.0, y_train)"
     return head + ["clf = MLPClassifierNB("] + ["    %s=%r," % kv for kv in params.items()] + [
-        ")", "clf.fit(%s)%s# pixels 0-255 -> [0, 1]" % (train, " " * max(1, 38 - len(train))),
+        ")", "clf.fit(%s)%s# pixels 0-255 -> [0, 1]" % (train, " " * max(2, 38 - len(train))),
         "clf.score(X_test / 255.0, y_test)"]
 
 

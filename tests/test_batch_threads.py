@@ -101,34 +101,40 @@ def test_a_large_network_splits_with_n_jobs_and_limits_blas_meanwhile(split_epoc
     assert 256 * 128 * 128 >= _threads.MULTITHREAD_MIN_MACS
     from threadpoolctl import threadpool_info
 
+    from skmlp import _stochastic
+
+    def blas_threads():
+        return [p.get("num_threads") for p in threadpool_info() if p["user_api"] == "blas"]
+
+    before = blas_threads()  # the process's setting, before any fit
     rng = np.random.RandomState(0)
     X = rng.standard_normal((512, 256))
     y = (X[:, :5].sum(axis=1) > 0).astype(int)
-    blas = []
-    real = _threads._one_blas_thread
+    during = []  # BLAS threads while each epoch runs
+    counting = _stochastic.train_epoch  # split_epochs' spy
 
-    def spy():
-        blas.append(1)
-        return real()
+    def spy(*args):
+        during.append(blas_threads())
+        return counting(*args)
 
-    monkeypatch.setattr(_threads, "_one_blas_thread", spy)
+    monkeypatch.setattr(_stochastic, "train_epoch", spy)
 
     def fit(n_jobs):
         return MLPClassifierNB(hidden_layer_sizes=(128,), batch_size=128, max_iter=3,
                                random_state=0, n_jobs=n_jobs).fit(X, y)
 
     one = fit(None)
-    assert set(split_epochs) == {1} and blas == []  # BLAS keeps its threads
+    assert set(split_epochs) == {1}
+    assert during and all(b == before for b in during)  # BLAS keeps the process's threads
     split_epochs.clear()
+    during.clear()
     two, again = fit(2), fit(2)
-    assert set(split_epochs) == {2} and len(blas) == 2  # one limit per split fit
+    assert set(split_epochs) == {2}
+    assert during and all(set(b) == {1} for b in during)  # one BLAS thread per caller
     assert_bitwise_equal(two, again)
     for a, b in zip(weights(one), weights(two)):  # the same training, to rounding
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-9)
-    before = [p.get("num_threads") for p in threadpool_info() if p["user_api"] == "blas"]
-    fit(2)
-    assert [p.get("num_threads") for p in threadpool_info()
-            if p["user_api"] == "blas"] == before  # the limit is lifted after the fit
+    assert blas_threads() == before  # the limit is lifted after the fits
 
 
 def test_fit_splits_batches_only_with_n_jobs(split_epochs):
