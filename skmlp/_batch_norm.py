@@ -230,9 +230,10 @@ def normalise_layer_backward(bn, layer, D, theta, work, train, G, bo, accumulate
 
 
 # The calls the forward and backward passes make. For a network without batch
-# normalisation (``bn`` None) each is replaced, while the engine is typed, by
-# its result (``b``; False) inlined: no function is compiled at all (a pruned
-# function of its own still cost a compile, about 0.1 s of every first fit).
+# normalisation (``bn`` None) each resolves, while the engine is typed, to a
+# trivial function returning its result (``b``; False), compiled in about 0.03 s
+# and inlined by LLVM. Not inlined at Numba-IR level: that pass cost about 0.3 s
+# of every first fit for these and ``_epoch.before_step``.
 
 def maybe_normalise(bn, layer, Z, b, theta, work, bn_par, train, team, n_batch):
     """:func:`normalise_layer`, or ``b`` when ``bn`` is None (compiled code only)."""
@@ -244,7 +245,7 @@ def maybe_normalise_backward(bn, layer, D, theta, work, train, G, bo, accumulate
     code only)."""
 
 
-@overload(maybe_normalise, inline="always")
+@overload(maybe_normalise)
 def _normalised(bn, layer, Z, b, theta, work, bn_par, train, team, n_batch):
     if isinstance(bn, types.NoneType):
         return lambda bn, layer, Z, b, theta, work, bn_par, train, team, n_batch: b
@@ -252,7 +253,7 @@ def _normalised(bn, layer, Z, b, theta, work, bn_par, train, team, n_batch):
             normalise_layer(bn, layer, Z, b, theta, work, bn_par, train, team, n_batch))
 
 
-@overload(maybe_normalise_backward, inline="always")
+@overload(maybe_normalise_backward)
 def _normalised_backward(bn, layer, D, theta, work, train, G, bo, accumulate, team,
                          n_batch):
     if isinstance(bn, types.NoneType):

@@ -247,11 +247,12 @@ def _before_step(ext, team, parity, theta, grad, hyper, hp, lo, hi, n_coef):
 
 def before_step(ext, team, parity, theta, grad, hyper, hp, lo, hi, n_coef):
     """:func:`_before_step` in the extended engine; in the core engine (``ext``
-    None: neither clipping nor decay is on) ``(0, -1.0)``, inlined while the
-    engine is typed, so it compiles no code (compiled code only)."""
+    None: neither clipping nor decay is on) a trivial function returning
+    ``(0, -1.0)`` (see the note above ``_batch_norm.maybe_normalise``; compiled
+    code only)."""
 
 
-@overload(before_step, inline="always")
+@overload(before_step)
 def _before_step_typed(ext, team, parity, theta, grad, hyper, hp, lo, hi, n_coef):
     if isinstance(ext, types.NoneType):
         return lambda ext, team, parity, theta, grad, hyper, hp, lo, hi, n_coef: (0, -1.0)

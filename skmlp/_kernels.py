@@ -303,7 +303,7 @@ def dropout(A, keep, state, M, Ad):
     state[0] = np.int64(s)
 
 
-@jit_inline
+@jit
 def _region(buf, start, nb, n):
     """The C-contiguous ``(nb, n)`` view of ``buf`` starting at ``start``.
 
