@@ -696,3 +696,12 @@ def test_predict_rows_in_chunks_matches_reference(dtype, sparse):
     _epoch.predict_rows(Xk, _data.readonly(rows), net, _data.readonly(theta), out, cap=3)
     np.testing.assert_allclose(out, ref.forward(X[rows], theta, units, acts)[-1],
                                **tol(dtype))
+
+
+def test_region_is_compiled_once_not_inlined_at_every_call_site():
+    # _region's reshape lowers to a long error-checking sequence; inlined at
+    # Numba-IR level into its 18 call sites it cost about 1 s of every cold first
+    # fit. A merge once brought the inlined decorator back unnoticed: the
+    # docstring said one thing, the decorator another.
+    assert _kernels._region.targetoptions.get("inline", "never") == "never"
+    assert _kernels.forward.targetoptions.get("inline") == "always"  # the check can fail
