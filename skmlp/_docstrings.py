@@ -124,8 +124,8 @@ COMMON_PARAMS_DOC = """
         products on every core through BLAS by default; with ``n_jobs`` they
         split too (each thread then calls BLAS on one thread), so that the
         elementwise passes and the optimizer step also use every core (MNIST's
-        784-300-100-10 at batch 200 on 2 cores: 7-13% faster per epoch in
-        float64, 15% in float32, see docs/benchmarks.md). Each thread keeps its
+        784-300-100-10 at batch 200 on 2 cores: 7-16% faster per epoch in
+        float64, 15-19% in float32, see docs/benchmarks.md). Each thread keeps its
         own gradient buffer (the size of the parameters) and activations for
         its rows, so memory grows with the threads; the split was measured on 2
         cores only. The same

@@ -20,8 +20,8 @@ The second core is then used by splitting every batch's rows across threads
 single-threaded BLAS on its share. Large networks split too when ``n_jobs``
 asks: their products then run on the engine's threads rather than BLAS's, and
 everything between the products is shared as well (MNIST's 784-300-100-10 at
-batch 200: 7-13% faster in float64 and 15% in float32 than BLAS's two threads
-with the rest on one core, two measurements on a 2-core Xeon: docs/benchmarks.md
+batch 200: 7-16% faster in float64 and 15-19% in float32 than BLAS's two threads
+with the rest on one core, three measurements on a 2-core Xeon: docs/benchmarks.md
 and docs/errors_and_threads.md). Each thread holds a gradient buffer of the
 parameters' size; many threads on a very large network cost that much memory.
 """
