@@ -106,6 +106,7 @@ def test_a_large_network_splits_with_n_jobs_and_limits_blas_meanwhile(split_epoc
     def blas_threads():
         return [p.get("num_threads") for p in threadpool_info() if p["user_api"] == "blas"]
 
+    _threads._get_controller()  # loads every BLAS the engine may call, as a fit does
     before = blas_threads()  # the process's setting, before any fit
     rng = np.random.RandomState(0)
     X = rng.standard_normal((512, 256))
