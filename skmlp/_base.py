@@ -203,10 +203,12 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         # Predicting never evaluates the loss: its parameters are only built
         # (from the current, validated parameters) for training.
         loss_par = self._loss_parameters() if training else ()
-        # Weight decay and clipping compile the extended engine; predict asks
-        # for the same one as training, so a model compiles one engine, not two.
+        # Weight decay, clipping and dropout compile the extended engine;
+        # predict asks for the same one as training, so a model compiles one
+        # engine, not two.
         extended = (getattr(self, "weight_decay", 0.0) != 0.0
-                    or getattr(self, "max_grad_norm", None) is not None)
+                    or getattr(self, "max_grad_norm", None) is not None
+                    or _network.uses_dropout(getattr(self, "dropout", 0.0)))
         return _network.net_arrays(units, self._hidden_activations(n_hidden),
                                    self.out_activation_, rates, self._loss_name(),
                                    loss_par, bn=self._fitted_bn_flags(),
@@ -475,10 +477,11 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
                                         incremental, val, X=X)
             # Split batches run an engine of their own (see _data.Team).
             with compile_notice(run_epoch, dtype, split=trainer.n_threads > 1,
-                                features=net_features(net)):
+                                features=net_features(net, not data.dense)):
                 trainer.run(inputs)
         else:
-            with compile_notice(run_epoch, dtype, features=net_features(net)):
+            with compile_notice(run_epoch, dtype,
+                                features=net_features(net, not data.dense)):
                 fit_lbfgs(self, data, theta, net, inputs)
         return self
 

@@ -28,28 +28,41 @@ _seen = set()
 _lock = threading.Lock()
 
 
-# Position of theta (whose dtype is the model's) in the engine's signature, and
-# of the team (None, or a Team for split batches: another specialisation).
+# Position of the data (its CSR arrays None for dense X, arrays for sparse X:
+# another specialisation), of theta (whose dtype is the model's) in the
+# engine's signature, and of the team (None, or a Team for split batches:
+# another specialisation).
+DATA_ARG = 0
 NET_ARG = 3
 THETA_ARG = 4
 TEAM_ARG = 10
 
 
 # The Net fields that are None for the default engine and make another
-# specialisation when set (see _data.Net), with the name the notice gives it.
-OPTIONAL = {"bn": "batch-norm", "ext": "extended"}
+# specialisation when set (see _data.Net), then sparse input (_data.KernelData's
+# CSR arrays), with the name the notice gives each.
+OPTIONAL = {"bn": "batch-norm", "ext": "extended", "sparse": "sparse-input"}
 
 
-def net_features(net):
-    """The optional fields ``net`` sets: its engine's variant besides dtype and team."""
-    return tuple(f for f in OPTIONAL if getattr(net, f) is not None)
+def net_features(net, sparse=False):
+    """The optional parts of ``net``'s engine besides dtype and team: the fields
+    ``net`` sets, and ``"sparse"`` for sparse X."""
+    return tuple(f for f in OPTIONAL
+                 if (sparse if f == "sparse" else getattr(net, f) is not None))
 
 
-def _features(net_type):
-    """:func:`net_features` of an engine signature's Net type."""
-    fields = getattr(getattr(net_type, "instance_class", None), "_fields", ())
-    types = dict(zip(fields, getattr(net_type, "types", ())))
-    return tuple(f for f in OPTIONAL if f in types and str(types[f]) != "none")
+def _set_fields(tuple_type):
+    """The fields of a named-tuple type that are not typed None."""
+    fields = getattr(getattr(tuple_type, "instance_class", None), "_fields", ())
+    return {f for f, t in zip(fields, getattr(tuple_type, "types", ())) if str(t) != "none"}
+
+
+def _features(signature):
+    """:func:`net_features` of an engine signature."""
+    set_fields = _set_fields(signature[NET_ARG])
+    if "sp_indptr" in _set_fields(signature[DATA_ARG]):
+        set_fields.add("sparse")
+    return tuple(f for f in OPTIONAL if f in set_fields)
 
 
 def _cached(dispatcher, dtype, split, features=()):
@@ -63,7 +76,7 @@ def _cached(dispatcher, dtype, split, features=()):
         wanted = f"array({np.dtype(dtype).name}, 1d, C)"
         return any(str(key[0][THETA_ARG]) == wanted
                    and (str(key[0][TEAM_ARG]) != "none") == split
-                   and _features(key[0][NET_ARG]) == tuple(features) for key in index)
+                   and _features(key[0]) == tuple(features) for key in index)
     except Exception:  # a Numba whose cache internals differ: fall back to the timer
         return None
 
@@ -73,9 +86,9 @@ def compile_notice(dispatcher, dtype, out=None, split=False, features=()):
     """Say on ``out`` (stderr) when the engine is compiled for ``dtype`` in this block.
 
     ``split``: the engine of batches split across threads (``n_jobs > 1``);
-    ``features``: the network's optional parts (:func:`net_features`), each
+    ``features``: the engine's optional parts (:func:`net_features`), each
     another engine (batch normalisation; the extended activations and losses,
-    weight decay and clipping).
+    weight decay, clipping and dropout; sparse X).
     """
     features = tuple(features)
     key = (np.dtype(dtype), split) + features

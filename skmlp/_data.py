@@ -25,15 +25,15 @@ class KernelData(NamedTuple):
     """Training input as the engine takes it (see :mod:`skmlp._epoch`)."""
 
     X: np.ndarray  # dense X, or an empty (0, n_features) placeholder when sparse
-    sp_data: np.ndarray  # CSR arrays, empty when X is dense
-    sp_indices: np.ndarray
-    sp_indptr: np.ndarray
+    sp_data: object  # CSR arrays; None when X is dense, a type of its own, so
+    sp_indices: object  # the engine of dense data compiles none of the sparse
+    sp_indptr: object  # code (skmlp._sparse)
     Y: np.ndarray  # targets as a 2-D array of the model's dtype
     sw: np.ndarray  # sample weights
 
     @property
     def dense(self):
-        return self.sp_indptr.shape[0] == 0
+        return self.sp_indptr is None
 
     @property
     def n_rows(self):
@@ -54,7 +54,7 @@ class Net(NamedTuple):
     bn_par: np.ndarray  # float64 (2,): batch normalisation's eps and momentum
     ext: object  # True when the network uses anything beyond the core engine (an
     # activation or loss outside the core rows of _specs, weight decay, gradient
-    # clipping); None otherwise, which compiles an engine without that code
+    # clipping, dropout); None otherwise, which compiles an engine without that code
 
 
 class Work(NamedTuple):
@@ -111,7 +111,8 @@ def kernel_X(X, dtype):
     """``(X_dense, sp_data, sp_indices, sp_indptr)`` for a dense or sparse X.
 
     Dense X becomes C-contiguous in ``dtype`` (a copy only if it was not);
-    sparse X becomes CSR with int64 indices. The unused half is empty.
+    sparse X becomes CSR with int64 indices. The unused half is an empty X
+    placeholder (sparse X) or three Nones (dense X: see :class:`KernelData`).
     """
     if sp.issparse(X):
         X = X.tocsr()
@@ -122,13 +123,7 @@ def kernel_X(X, dtype):
             readonly(np.ascontiguousarray(X.indices, dtype=np.int64)),
             readonly(np.ascontiguousarray(X.indptr, dtype=np.int64)),
         )
-    empty_i = readonly(np.empty(0, dtype=np.int64))
-    return (
-        readonly(np.ascontiguousarray(X, dtype=dtype)),
-        readonly(np.empty(0, dtype=dtype)),
-        empty_i,
-        empty_i,
-    )
+    return readonly(np.ascontiguousarray(X, dtype=dtype)), None, None, None
 
 
 def kernel_data(X, Y, sample_weight, dtype):

@@ -15,7 +15,7 @@ Argument groups are tuples so that signatures stay short and every call site
 passes the same types (one compiled specialisation per dtype):
 
 - ``data = (X, sp_data, sp_indices, sp_indptr, Y, sw)``: dense X (or an empty
-  placeholder when X is sparse), the CSR arrays (empty when X is dense), the
+  placeholder when X is sparse), the CSR arrays (None when X is dense), the
   targets as a 2-D float array and the sample weights. The Python layer passes
   them as read-only views, so read-only input (joblib memmaps) needs no second
   compilation.
@@ -488,7 +488,7 @@ def predict_rows(data, rows, net, theta, out, cap=None, unit_layout=None):
     dtype = theta.dtype
     Y, sw, hyper = _predict_constants(dtype, out.shape[1])
     cap = chunk_rows(rows.shape[0], net.units) if cap is None else cap
-    work = workspace(net, cap, dtype, data[3].shape[0] == 0, forward_only=True,
+    work = workspace(net, cap, dtype, data[3] is None, forward_only=True,
                      unit_layout=unit_layout)
     # The same named tuples as training, so this is the same specialisation.
     run_epoch(KernelData(*data, Y, sw), rows, cap, net, theta, hyper, PREDICT,

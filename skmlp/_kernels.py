@@ -30,7 +30,10 @@ Conventions shared by every function here:
   needs them), row 4 dropout masks and dropped activations (only layers with
   dropout), rows 5-8 batch normalisation's buffers and parameters.
 - Input rows are addressed through an index array ``rows``; dense X is gathered
-  into a workspace, sparse CSR X is multiplied row by row without densifying.
+  into a workspace, sparse CSR X is multiplied row by row without densifying
+  (:mod:`skmlp._sparse`, compiled only into the engine of sparse data).
+- Dropout (:mod:`skmlp._dropout`) is compiled only into the extended engine
+  (``net.ext``), which every network with dropout runs.
 - Nothing here validates input: the Python layer has done that before any call.
 """
 
@@ -40,7 +43,9 @@ import numpy as np
 
 from ._batch_norm import maybe_normalise, maybe_normalise_backward
 from ._blas import matmul, matmul_nt, matmul_tn
+from ._dropout import drop_layer, dropped_input, mask_deltas
 from ._jit import jit, jit_inline, jit_ordered
+from ._sparse import is_sparse, sparse_gradient, sparse_product
 from ._specs import (
     ABSOLUTE_ERROR,
     BINARY_LOG_LOSS,
@@ -65,8 +70,6 @@ LEAKY_SLOPE = 0.01  # negative-side slope of leaky_relu (PyTorch's and Keras's)
 ELU_ALPHA = 1.0  # saturation value of elu for large negative inputs
 _INV_SQRT2 = 1.0 / math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
-# Dropout draws 53-bit integers; a unit is kept when its draw is below keep * 2**53.
-_TWO_53 = 9007199254740992.0
 
 
 @jit
@@ -77,34 +80,6 @@ def gather_rows(X, rows, out):
         r = rows[i]
         for j in range(n_features):
             out[i, j] = X[r, j]
-
-
-@jit
-def sparse_rows_dot(data, indices, indptr, rows, W, out):
-    """``out = X[rows] @ W`` for CSR X given by (data, indices, indptr)."""
-    out[:, :] = 0.0
-    n_out = W.shape[1]
-    for i in range(rows.shape[0]):
-        r = rows[i]
-        for p in range(indptr[r], indptr[r + 1]):
-            v = data[p]
-            c = indices[p]
-            for k in range(n_out):
-                out[i, k] += v * W[c, k]
-
-
-@jit
-def sparse_rows_tdot(data, indices, indptr, rows, D, out):
-    """``out = X[rows].T @ D`` for CSR X: the first layer's coefficient gradient."""
-    out[:, :] = 0.0
-    n_out = D.shape[1]
-    for i in range(rows.shape[0]):
-        r = rows[i]
-        for p in range(indptr[r], indptr[r + 1]):
-            v = data[p]
-            c = indices[p]
-            for k in range(n_out):
-                out[c, k] += v * D[i, k]
 
 
 @jit
@@ -276,34 +251,6 @@ def activation_derivative(D, A, Zpre, code, tiny, ext):
 
 
 @jit
-def dropout(A, keep, state, M, Ad):
-    """Inverted dropout of the activations ``A`` into ``Ad``; the mask into ``M``.
-
-    Each unit is kept with probability ``keep`` and then scaled by ``1 / keep``
-    (so no rescaling is needed at prediction time). ``M`` receives ``1 / keep``
-    or 0, which the backward pass multiplies into the deltas. The random numbers
-    come from a SplitMix64 sequence whose 64-bit state is ``state[0]`` (stored
-    as int64, advanced in place): seeded once per fit from ``random_state``, it
-    gives the same masks in every process and thread.
-    """
-    nb, n = A.shape
-    threshold = np.uint64(keep * _TWO_53)
-    scale = 1.0 / keep
-    s = np.uint64(state[0])
-    for i in range(nb):
-        for j in range(n):
-            s += np.uint64(0x9E3779B97F4A7C15)
-            z = s
-            z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-            z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-            z = z ^ (z >> np.uint64(31))
-            m = scale if (z >> np.uint64(11)) < threshold else 0.0
-            M[i, j] = m
-            Ad[i, j] = A[i, j] * m
-    state[0] = np.int64(s)
-
-
-@jit
 def _region(buf, start, nb, n):
     """The C-contiguous ``(nb, n)`` view of ``buf`` starting at ``start``.
 
@@ -321,7 +268,7 @@ def forward(data, rows, net, theta, work, rng, train, tiny, team, n_batch):
     """Forward pass of the rows ``rows`` of X through the network.
 
     Returns the output layer's activations, a view into ``work.A``. Dense X is
-    gathered into ``work.Xb``; sparse X (non-empty ``sp_indptr``) is multiplied
+    gathered into ``work.Xb``; sparse X (``sp_indptr`` not None) is multiplied
     row by row. With ``train``, hidden layers with ``keep < 1`` are dropped out
     (their dropped activations feed the next layer), drawing from ``rng``, and
     batch-normalised layers use the batch's statistics and update the running
@@ -335,7 +282,7 @@ def forward(data, rows, net, theta, work, rng, train, tiny, team, n_batch):
     Xb, A, Zp, M, Ad, off = work.Xb, work.A, work.Z, work.M, work.Ad, work.off
     nb = rows.shape[0]
     n_trans = units.shape[0] - 1
-    sparse = sp_indptr.shape[0] > 0
+    sparse = is_sparse(sp_indptr)
     # Sparse X never touches the gather workspace, which may then be empty.
     prev = _region(Xb, 0, 0 if sparse else nb, units[0])
     if not sparse:
@@ -346,9 +293,7 @@ def forward(data, rows, net, theta, work, rng, train, tiny, team, n_batch):
         W = _region(theta, off[0, layer], n_in, n_out)
         b = theta[off[1, layer] : off[1, layer] + n_out]
         Z = _region(A, off[2, layer], nb, n_out)
-        if layer == 0 and sparse:
-            sparse_rows_dot(sp_data, sp_indices, sp_indptr, rows, W, Z)
-        else:
+        if not (layer == 0 and sparse_product(sp_data, sp_indices, sp_indptr, rows, W, Z)):
             matmul(prev, W, Z)
         code = acts[layer]
         pre = _region(Zp, off[3, layer], nb if pre_layers[layer] else 0, n_out)
@@ -357,11 +302,7 @@ def forward(data, rows, net, theta, work, rng, train, tiny, team, n_batch):
         b = maybe_normalise(net.bn, layer, Z, b, theta, work, net.bn_par, train, team,
                             n_batch)
         bias_activation(Z, b, code, tiny, pre, net.ext)
-        prev = Z
-        if train and keep[layer] < 1.0:
-            mask = _region(M, off[4, layer], nb, n_out)
-            prev = _region(Ad, off[4, layer], nb, n_out)
-            dropout(Z, keep[layer], rng, mask, prev)
+        prev = drop_layer(net.ext, Z, train, keep[layer], rng, M, Ad, off[4, layer])
     return prev
 
 
@@ -508,7 +449,7 @@ def backward(data, rows, net, theta, work, accumulate, train, tiny, team, n_batc
                                          work.Z, work.M, work.Ad, work.off)
     nb = rows.shape[0]
     n_trans = units.shape[0] - 1
-    sparse = sp_indptr.shape[0] > 0
+    sparse = is_sparse(sp_indptr)
     for layer in range(n_trans - 1, -1, -1):
         n_in = units[layer]
         n_out = units[layer + 1]
@@ -517,20 +458,15 @@ def backward(data, rows, net, theta, work, accumulate, train, tiny, team, n_batc
         Dl = _region(D, off[2, layer], nb, n_out)
         normalised = maybe_normalise_backward(net.bn, layer, Dl, theta, work, train, G,
                                               bo, accumulate, team, n_batch)
-        dropped = False
         if layer == 0:
             Aprev = _region(Xb, 0, 0 if sparse else nb, n_in)
         else:
-            dropped = train and keep[layer - 1] < 1.0
-            if dropped:
-                Aprev = _region(Ad, off[4, layer - 1], nb, n_in)
-            else:
-                Aprev = _region(A, off[2, layer - 1], nb, n_in)
+            Aprev = dropped_input(net.ext, _region(A, off[2, layer - 1], nb, n_in), train,
+                                  keep[layer - 1], Ad, off[4, layer - 1])
         gW = _region(G, wo, n_in, n_out)
         target = _region(Gtmp, wo, n_in, n_out) if accumulate else gW
-        if layer == 0 and sparse:
-            sparse_rows_tdot(sp_data, sp_indices, sp_indptr, rows, Dl, target)
-        else:
+        if not (layer == 0 and sparse_gradient(sp_data, sp_indices, sp_indptr, rows, Dl,
+                                               target)):
             matmul_tn(Aprev, Dl, target)
         if accumulate:
             for p in range(wo, wo + n_in * n_out):
@@ -546,11 +482,7 @@ def backward(data, rows, net, theta, work, accumulate, train, tiny, team, n_batc
             W = _region(theta, wo, n_in, n_out)
             Dprev = _region(D, off[2, layer - 1], nb, n_in)
             matmul_nt(Dl, W, Dprev)
-            if dropped:
-                mask = _region(M, off[4, layer - 1], nb, n_in)
-                for i in range(nb):
-                    for j in range(n_in):
-                        Dprev[i, j] *= mask[i, j]
+            mask_deltas(net.ext, Dprev, train, keep[layer - 1], M, off[4, layer - 1])
             code = acts[layer - 1]
             pre = _region(Zp, off[3, layer - 1], nb if pre_layers[layer - 1] else 0, n_in)
             activation_derivative(Dprev, _region(A, off[2, layer - 1], nb, n_in), pre,

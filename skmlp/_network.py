@@ -79,6 +79,16 @@ def dropout_rates(estimator, n_hidden):
     return [float(r) for r in rates]
 
 
+def uses_dropout(dropout):
+    """Whether ``dropout`` (a rate, or one per hidden layer) drops anything.
+
+    Lenient (no validation): prediction asks it of the current parameter to
+    pick the same engine as training (see ``net_arrays``'s ``extended``).
+    """
+    rates = dropout if isinstance(dropout, (list, tuple, np.ndarray)) else [dropout]
+    return any(isinstance(r, Real) and not isinstance(r, bool) and r > 0 for r in rates)
+
+
 def batch_norm_flags(estimator, n_hidden):
     """One bool per hidden layer from ``batch_norm`` (a bool or one per layer)."""
     flags = _per_layer(estimator, "batch_norm", estimator.batch_norm, n_hidden)
@@ -108,15 +118,16 @@ def net_arrays(units, hidden_acts, out_activation, rates=None, loss=None,
     activation's canonical loss); ``loss_par`` are its parameters. ``bn``:
     one flag per hidden layer, True where it is batch-normalised.
     ``extended``: compile the extended engine even when the layers and the
-    loss are core (the estimator asks for it for weight decay and clipping);
-    an activation or loss outside the core rows always does.
+    loss are core (the estimator asks for it for weight decay, clipping and
+    dropout, also for prediction); an activation or loss outside the core rows,
+    or a dropout rate above 0, always does.
     """
     layers = [ACTIVATIONS[a] for a in hidden_acts] + [ACTIVATIONS[out_activation]]
     rates = [0.0] * len(hidden_acts) if rates is None else rates
     keep = [1.0 - r for r in rates] + [1.0]
     loss = CANONICAL_LOSS[out_activation] if loss is None else loss
     extended = (extended or not LOSSES[loss].canonical
-                or not all(a.core for a in layers))
+                or not all(a.core for a in layers) or any(r > 0.0 for r in rates))
     return Net(np.asarray(units, dtype=np.int64),
                np.asarray([a.code for a in layers], dtype=np.int64),
                np.asarray(keep, dtype=np.float64),

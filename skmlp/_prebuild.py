@@ -1,21 +1,23 @@
 """``skmlp compile``: build every compiled variant now, for images and CI.
 
-skmlp has one compiled engine with eight prebuilt specialisations: float64 and
+skmlp has one compiled engine with ten prebuilt specialisations: float64 and
 float32 models, each on one thread, with batches split across threads
-(``n_jobs > 1``), with batch normalisation (``batch_norm``, one thread), and
+(``n_jobs > 1``), with batch normalisation (``batch_norm``, one thread),
 extended (``_data.Net.ext``: an activation or loss beyond scikit-learn's,
-weight decay or clipping; one thread). A fit compiles the one it needs on first
-use; this builds these up front (a few tiny fits), so that a container image or
-a CI cache holds them and no later process compiles. ``transform`` runs
+weight decay, clipping or dropout; one thread), and for sparse X (one thread).
+A fit compiles the one it needs on first use; this builds these up front (a few
+tiny fits), so that a container image or a CI cache holds them and no later
+process compiles. ``transform`` runs
 predict's specialisation (see ``skmlp._transform``), so it is covered by the
-same fits. Rarer combinations (batch normalisation or the extended engine with
-split batches) compile on first use.
+same fits. Rarer combinations (batch normalisation, the extended engine or sparse X
+with split batches, or with each other) compile on first use.
 """
 
 import time
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 
 from . import _compile_notice
 from ._epoch import run_epoch
@@ -24,9 +26,11 @@ from ._estimators import MLPClassifierNB
 # (dtype, n_jobs, the network's optional parts: see _compile_notice.OPTIONAL)
 VARIANTS = [(np.float64, None, ()), (np.float32, None, ()), (np.float64, 2, ()),
             (np.float32, 2, ()), (np.float64, None, ("bn",)), (np.float32, None, ("bn",)),
-            (np.float64, None, ("ext",)), (np.float32, None, ("ext",))]
-# Estimator parameters that make a network with each optional part.
-_PARAMS = {"bn": {"batch_norm": True}, "ext": {"activation": "gelu"}}
+            (np.float64, None, ("ext",)), (np.float32, None, ("ext",)),
+            (np.float64, None, ("sparse",)), (np.float32, None, ("sparse",))]
+# Estimator parameters that make a network with each optional part (sparse:
+# none, the data is sparse).
+_PARAMS = {"bn": {"batch_norm": True}, "ext": {"activation": "gelu"}, "sparse": {}}
 
 
 def _name(dtype, n_jobs, features=()):
@@ -41,6 +45,8 @@ def _exercise(dtype, n_jobs, features=()):
     rng = np.random.RandomState(0)
     X = rng.standard_normal((64, 3)).astype(dtype)
     y = np.arange(64) % 3
+    if "sparse" in features:
+        X = sp.csr_matrix(X)
     params = {k: v for f in features for k, v in _PARAMS[f].items()}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

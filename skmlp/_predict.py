@@ -82,7 +82,8 @@ def raw_outputs(Xdata, net, theta, rows, unit_layout=None):
     out = np.empty((rows.shape[0], int(net.units[-1])), dtype=theta.dtype)
     # theta stays writable (the fit's vector, or a fresh packed copy): the one
     # compiled engine is specialised for a writable theta.
-    with compile_notice(run_epoch, theta.dtype, features=net_features(net)):
+    with compile_notice(run_epoch, theta.dtype,
+                        features=net_features(net, Xdata[3] is not None)):
         predict_rows(Xdata, _data.readonly(rows), net, theta, out,
                      unit_layout=unit_layout)
     return out

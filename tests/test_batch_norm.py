@@ -482,8 +482,8 @@ def test_the_batch_norm_engine_is_its_own_specialisation_and_announced(monkeypat
 
     plain = numba.typeof(net_arrays([3, 4, 2], ["relu"], "softmax"))
     normalised = numba.typeof(net_arrays([3, 4, 2], ["relu"], "softmax", bn=[True]))
-    assert _compile_notice._features(plain) == ()
-    assert _compile_notice._features(normalised) == ("bn",)
+    assert _compile_notice._features((None, None, None, plain)) == ()
+    assert _compile_notice._features((None, None, None, normalised)) == ("bn",)
     # A process that compiled the plain engine still announces the batch-norm one.
     monkeypatch.setattr(_compile_notice, "_seen", {(np.dtype(np.float64), False)})
     monkeypatch.delenv("SKMLP_QUIET", raising=False)

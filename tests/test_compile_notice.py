@@ -151,6 +151,30 @@ def test_split_batch_engine_is_announced_on_its_own():
     assert quiet.getvalue() == ""
 
 
+def test_sparse_input_is_its_own_engine_and_announced():
+    # Dense X reaches the engine with its CSR arrays None (skmlp._sparse):
+    # the engine of dense data has no sparse code, and sparse X compiles
+    # another one, which cached dense machine code does not make silent.
+    import numba
+    import scipy.sparse as sp
+
+    from skmlp import _data
+
+    X = np.ones((4, 3))
+    sigs = {}
+    for name, Xk in (("dense", X), ("sparse", sp.csr_matrix(X))):
+        data = _data.KernelData(*_data.kernel_X(Xk, np.float64), np.ones((4, 1)),
+                                np.ones(4))
+        sigs[name] = (numba.typeof(data), None, None, None)
+    assert _compile_notice._features(sigs["dense"]) == ()
+    assert _compile_notice._features(sigs["sparse"]) == ("sparse",)
+    out = io.StringIO()
+    with _compile_notice.compile_notice(_dispatcher(["float64"]), np.float64, out,
+                                        features=("sparse",)):
+        pass
+    assert "compiling the float64 sparse-input kernels" in out.getvalue()
+
+
 _ONE_ENGINE_SCRIPT = """
 import warnings
 from collections import Counter

@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from sklearn.neural_network import _base as sk_base
 from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
 
-from skmlp import _data, _epoch, _kernels, _optim, _specs
+from skmlp import _data, _dropout, _epoch, _kernels, _optim, _sparse, _specs
 from skmlp._network import ACTIVATION_CODES, CANONICAL_LOSS, net_arrays
 
 import _reference as ref
@@ -332,7 +332,7 @@ def test_dropout_keeps_the_expected_fraction_and_is_seeded(keep):
     M = np.empty_like(A)
     Ad = np.empty_like(A)
     state = np.array([7], dtype=np.int64)
-    _kernels.dropout(A, keep, state, M, Ad)
+    _dropout.dropout(A, keep, state, M, Ad)
     kept = M != 0
     n = A.size
     # Binomial(n, keep): 5 standard deviations.
@@ -342,9 +342,9 @@ def test_dropout_keeps_the_expected_fraction_and_is_seeded(keep):
     assert state[0] != 7  # the generator advanced
     # Same seed, same masks; the next draw differs.
     M2, state2 = np.empty_like(A), np.array([7], dtype=np.int64)
-    _kernels.dropout(A, keep, state2, M2, np.empty_like(A))
+    _dropout.dropout(A, keep, state2, M2, np.empty_like(A))
     np.testing.assert_array_equal(M, M2)
-    _kernels.dropout(A, keep, state2, M2, np.empty_like(A))
+    _dropout.dropout(A, keep, state2, M2, np.empty_like(A))
     assert not np.array_equal(M, M2)
 
 
@@ -356,10 +356,10 @@ def test_sparse_row_products_match_dense(dtype):
     W = rng.standard_normal((6, 4)).astype(dtype)
     Dl = rng.standard_normal((5, 4)).astype(dtype)
     out = np.full((5, 4), np.nan, dtype=dtype)
-    _kernels.sparse_rows_dot(spd, spi, spp, rows, W, out)
+    _sparse.sparse_rows_dot(spd, spi, spp, rows, W, out)
     np.testing.assert_allclose(out, X[rows].astype(float) @ W, **tol(dtype))
     outT = np.full((6, 4), np.nan, dtype=dtype)
-    _kernels.sparse_rows_tdot(spd, spi, spp, rows, Dl, outT)
+    _sparse.sparse_rows_tdot(spd, spi, spp, rows, Dl, outT)
     np.testing.assert_allclose(outT, X[rows].T.astype(float) @ Dl, **tol(dtype))
 
 

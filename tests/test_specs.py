@@ -139,17 +139,21 @@ def test_a_network_is_extended_exactly_when_it_uses_a_non_core_row():
         assert net_arrays([3, 2, 1], ["relu"], "identity", loss=loss,
                           loss_par=[0.5]).ext is not None
     assert net_arrays([3, 2, 2], ["relu"], "softmax", extended=True).ext is not None
+    # Dropout is compiled only into the extended engine (skmlp._dropout).
+    assert net_arrays([3, 2, 2], ["relu"], "softmax", [0.0]).ext is None
+    assert net_arrays([3, 2, 2], ["relu"], "softmax", [0.2]).ext is not None
 
 
 @pytest.mark.parametrize("setting", [{}, {"weight_decay": 0.01}, {"max_grad_norm": 1.0},
-                                     {"activation": "gelu"}])
+                                     {"activation": "gelu"}, {"dropout": 0.2},
+                                     {"dropout": [0.0, 0.1]}])
 def test_the_estimator_asks_for_the_extended_engine_when_it_needs_it(setting):
     from sklearn.datasets import load_iris
 
     from skmlp import MLPClassifierNB
 
     X, y = load_iris(return_X_y=True)
-    est = MLPClassifierNB(hidden_layer_sizes=(3,), max_iter=2, **setting).fit(X, y)
+    est = MLPClassifierNB(hidden_layer_sizes=(3, 2), max_iter=2, **setting).fit(X, y)
     # Training and predict use the same engine: one compile per model.
     assert (est._net(training=True).ext is None) == (not setting)
     assert (est._net().ext is None) == (not setting)

@@ -298,14 +298,17 @@ def test_a_network_without_hidden_layers_says_so():
         est.transform(X_REG)
 
 
-# A fresh process whose Numba cache holds only what fit and predict compiled.
+# A fresh process whose Numba cache holds only what fit and predict compiled
+# (predict on sparse X too: sparse X runs an engine of its own, skmlp._sparse).
 _PRIME = """
 import warnings
 import numpy as np
+import scipy.sparse as sp
 from skmlp import MLPClassifierNB
 warnings.simplefilter("ignore")
 X = np.random.RandomState(0).standard_normal((40, 4))
-MLPClassifierNB(hidden_layer_sizes=(5,), max_iter=2).fit(X, X[:, 0] > 0).predict(X)
+est = MLPClassifierNB(hidden_layer_sizes=(5,), max_iter=2).fit(X, X[:, 0] > 0)
+est.predict(X), est.predict(sp.csr_matrix(X))
 """
 _TRANSFORM_COLD = """
 import warnings
