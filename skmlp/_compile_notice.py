@@ -14,7 +14,7 @@ is announced too. ``SKMLP_QUIET=1`` silences it.
 import os
 import sys
 import threading
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 
 import numpy as np
 
@@ -81,7 +81,9 @@ def _cached(dispatcher, dtype, split, features=()):
         return None
 
 
-@contextmanager
+_NOTHING = nullcontext()  # what every block after a variant's first gets
+
+
 def compile_notice(dispatcher, dtype, out=None, split=False, features=()):
     """Say on ``out`` (stderr) when the engine is compiled for ``dtype`` in this block.
 
@@ -89,12 +91,20 @@ def compile_notice(dispatcher, dtype, out=None, split=False, features=()):
     ``features``: the engine's optional parts (:func:`net_features`), each
     another engine (batch normalisation; the extended activations and losses,
     weight decay, clipping and dropout; sparse X).
+
+    A context manager. Every block after the first of its variant gets a
+    shared null context: one set lookup, nothing set up (a one-row predict
+    passes here on every call).
     """
     features = tuple(features)
     key = (np.dtype(dtype), split) + features
-    if key in _seen:  # every call after the first: one set lookup
-        yield
-        return
+    if key in _seen:
+        return _NOTHING
+    return _first_block(dispatcher, dtype, out, split, features, key)
+
+
+@contextmanager
+def _first_block(dispatcher, dtype, out, split, features, key):
     with _lock:
         first = key not in _seen
         _seen.add(key)

@@ -145,6 +145,8 @@ def kernel_data(X, Y, sample_weight, dtype):
 
 def chunk_rows(n_rows, units):
     """Rows per chunk for prediction and full-batch evaluation."""
+    if n_rows <= _MIN_CHUNK:  # one chunk (no sum over the layers: small predicts)
+        return max(1, n_rows)
     width = int(sum(units))
     return int(max(1, min(n_rows, max(_MIN_CHUNK, _CHUNK_ELEMENTS // width))))
 
@@ -233,8 +235,11 @@ def workspace(net, cap, dtype, dense, with_accumulator=False, forward_only=False
         off, (n_a, n_z, n_d, n_h, n_s) = layout(net, cap)
     else:
         off1, sizes1 = unit_layout
-        off = off1.copy()
-        off[OFF_A : OFF_NH + 1] *= cap
+        if cap == 1:
+            off = off1  # the kernels only read it
+        else:
+            off = off1.copy()
+            off[OFF_A : OFF_NH + 1] *= cap
         n_a, n_z, n_d, n_h = (cap * s for s in sizes1[:4])
         n_s = sizes1[4]
     empty = np.empty(0, dtype=dtype)
