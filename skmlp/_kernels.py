@@ -284,7 +284,8 @@ def forward(data, rows, net, theta, work, rng, train, tiny, team, n_batch):
     n_trans = units.shape[0] - 1
     sparse = is_sparse(sp_indptr)
     # Sparse X never touches the gather workspace, which may then be empty.
-    prev = _region(Xb, 0, 0 if sparse else nb, units[0])
+    # (np.int64(0), not 0: a literal start would compile _region a second time.)
+    prev = _region(Xb, np.int64(0), 0 if sparse else nb, units[0])
     if not sparse:
         gather_rows(X, rows, prev)
     for layer in range(n_trans):
@@ -459,7 +460,7 @@ def backward(data, rows, net, theta, work, accumulate, train, tiny, team, n_batc
         normalised = maybe_normalise_backward(net.bn, layer, Dl, theta, work, train, G,
                                               bo, accumulate, team, n_batch)
         if layer == 0:
-            Aprev = _region(Xb, 0, 0 if sparse else nb, n_in)
+            Aprev = _region(Xb, np.int64(0), 0 if sparse else nb, n_in)
         else:
             Aprev = dropped_input(net.ext, _region(A, off[2, layer - 1], nb, n_in), train,
                                   keep[layer - 1], Ad, off[4, layer - 1])
