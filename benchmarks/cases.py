@@ -100,7 +100,7 @@ def fit_case(ctx, case, data, hidden, epochs):
         return [gemm_chain_throughput(units, case["batch_size"], X.dtype.name, flops(units),
                                       engine=engine) for engine in (False, True)]
 
-    chain = [peak()] if dataset == "mnist" else []
+    chain = [peak()]
     with foreign_load() as foreign:
         stats = alternate({lib: fit_fn(lib, own[lib], X, y) for lib in libs}, repeats, {
             lib: warmup_fn(lib, own[lib], X, y, warm_rows(X.shape[0], case["batch_size"]))

@@ -134,8 +134,7 @@ def section_same_threads(res, figs):
 
 def section_gemm(res, figs):
     g, libs = res.get("gemm"), res["meta"]["libs"]
-    mnist = [r for r in res.get("fit", []) if r.get("dataset") == "mnist"
-             and r.get("gemm_chain_gflops")]
+    mnist = [r for r in res.get("fit", []) if r.get("gemm_chain_gflops")]
     out = [text("gemm_square", repeats=g["repeats"], n=g["n"]), ""] + table(
         ["dtype", "NumPy `np.dot` GFLOP/s", "`np.dot` inside Numba GFLOP/s (SciPy's BLAS)"],
         [[dt, "%.1f" % v["numpy"], "%.1f" % v["numba"]] for dt, v in g["gflops"].items()]
