@@ -105,12 +105,15 @@ def bias_activation(Z, b, code, tiny, Zpre, ext):
             for j in range(n):
                 Z[i, j] += b[j]
     elif code == RELU:
+        # A zero of Z's dtype: a float64 0.0 would make ``v`` float64, and a
+        # float32 model's loop would convert every value there and back.
+        zero = Z.dtype.type(0)
         for i in range(nb):
             for j in range(n):
                 v = Z[i, j] + b[j]
                 # `v < 0` is False for NaN, so divergence stays visible.
                 if v < 0:
-                    v = 0.0
+                    v = zero
                 Z[i, j] = v
     elif code == TANH:
         for i in range(nb):
@@ -203,9 +206,10 @@ def activation_derivative(D, A, Zpre, code, tiny, ext):
     if code == IDENTITY:
         pass  # the derivative is 1
     elif code == RELU:
+        zero = D.dtype.type(0)  # (see bias_activation)
         for i in range(nb):
             for j in range(n):
-                D[i, j] = D[i, j] if A[i, j] != 0 else 0.0
+                D[i, j] = D[i, j] if A[i, j] != 0 else zero
     elif code == TANH:
         for i in range(nb):
             for j in range(n):
