@@ -20,8 +20,9 @@ import numpy as np
 
 DELAY = 1.5  # seconds before the timer's message, when the cache cannot be read
 # What a first compile costs (cold cache, 2-core machines: the demo's float64 fit
-# 6.3-7.9 s; by skmlp compile 6.1-7.2 s float32, 4.7-5.8 s split batches,
-# 6.3-9.0 s batch-norm or extended): said up front, not after.
+# 5.7-7.9 s; by skmlp compile 4.9-7.2 s float32, 3.7-5.8 s split batches, 3.6-3.7 s
+# sparse X, 5.2-9.0 s batch-norm or extended; the lower ends measured after the
+# sparse and dropout code left the default engine): said up front, not after.
 ESTIMATE = "typically 5-10 s"
 
 _seen = set()
