@@ -83,8 +83,8 @@ def tabular(ctx):
 
 
 def fit_case(ctx, case, data, hidden, epochs):
-    """Time every library's ``fit`` on one case (and for MNIST the GEMM peak of its shapes,
-    before and after); return the fitted models."""
+    """Time every library's ``fit`` on one case (and the GEMM peak of its shapes, before
+    and after); return the fitted models."""
     X, y, Xt, yt = data
     repeats, dataset = ctx.profile["repeats"], "mnist" if hidden == MNIST_HIDDEN else "tabular"
     params = mlp_params(hidden, case["solver"], case["batch_size"], epochs,
@@ -125,15 +125,14 @@ def fit_case(ctx, case, data, hidden, epochs):
         ctx.log("  %-8s median %.3fs  %.2f GFLOP/s  acc %.4f  cpu %.2f" % (
             lib, stats[lib]["median"], out["libs"][lib]["gflops"],
             out["libs"][lib]["accuracy"], stats[lib]["cpu_util"]))
-    if chain:
-        (numpy, engine) = zip(*chain)
-        out.update(gemm_chain_gflops=max(numpy), gemm_chain_measurements=numpy,
-                   gemm_engine_gflops=max(engine), gemm_engine_measurements=engine)
-    ctx.log("  ratios skmlp/other: %s; other processes used %s cores%s" % (
-        {k: round(v, 3) for k, v in out["ratios"].items()},
-        "?" if foreign.cores is None else "%.2f" % foreign.cores,
-        "; GEMM of these shapes %.1f GFLOP/s (as the engine calls them %.1f)" % (
-            out["gemm_chain_gflops"], out["gemm_engine_gflops"]) if chain else ""))
+    (numpy, engine) = zip(*chain)
+    out.update(gemm_chain_gflops=max(numpy), gemm_chain_measurements=numpy,
+               gemm_engine_gflops=max(engine), gemm_engine_measurements=engine)
+    ctx.log("  ratios skmlp/other: %s; other processes used %s cores; GEMM of these shapes "
+            "%.1f GFLOP/s (as the engine calls them %.1f)" % (
+                {k: round(v, 3) for k, v in out["ratios"].items()},
+                "?" if foreign.cores is None else "%.2f" % foreign.cores,
+                out["gemm_chain_gflops"], out["gemm_engine_gflops"]))
     ctx.res["fit"].append(dict(out, dataset=dataset))
     return models
 

@@ -134,12 +134,12 @@ def section_same_threads(res, figs):
 
 def section_gemm(res, figs):
     g, libs = res.get("gemm"), res["meta"]["libs"]
-    mnist = [r for r in res.get("fit", []) if r.get("gemm_chain_gflops")]
+    cases = [r for r in res.get("fit", []) if r.get("gemm_chain_gflops")]
     out = [text("gemm_square", repeats=g["repeats"], n=g["n"]), ""] + table(
         ["dtype", "NumPy `np.dot` GFLOP/s", "`np.dot` inside Numba GFLOP/s (SciPy's BLAS)"],
         [[dt, "%.1f" % v["numpy"], "%.1f" % v["numba"]] for dt, v in g["gflops"].items()]
     ) + [""] if g else []
-    if not mnist:
+    if not cases:
         return out
 
     def row(r):
@@ -155,7 +155,7 @@ def section_gemm(res, figs):
     return out + [text("gemm_shapes"), ""] + table(
         ["case", "shape peak GFLOP/s", "the products as the engine calls them GFLOP/s "
          "(% of shape peak)", "square peak GFLOP/s"] +
-        _names(libs, "%s GFLOP/s: %% of shape / %% of square peak"), [row(r) for r in mnist])
+        _names(libs, "%s GFLOP/s: %% of shape / %% of square peak"), [row(r) for r in cases])
 
 
 def section_predict(res, figs):

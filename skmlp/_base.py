@@ -9,7 +9,7 @@ own the loop over epochs or iterations, and the compiled kernels in
 import copy
 import warnings
 from abc import ABC, abstractmethod
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from numbers import Integral, Real
 
 import numpy as np
@@ -208,7 +208,7 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         # engine, not two.
         extended = (getattr(self, "weight_decay", 0.0) != 0.0
                     or getattr(self, "max_grad_norm", None) is not None
-                    or _network.uses_dropout(getattr(self, "dropout", 0.0)))
+                    or n_hidden > 0 and _network.uses_dropout(getattr(self, "dropout", 0.0)))
         return _network.net_arrays(units, self._hidden_activations(n_hidden),
                                    self.out_activation_, rates, self._loss_name(),
                                    loss_par, bn=self._fitted_bn_flags(),
@@ -475,13 +475,10 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         if self.solver in _STOCHASTIC_SOLVERS:
             trainer = StochasticTrainer(self, state, data, net, Y, sample_weight,
                                         incremental, val, X=X)
-            # Split batches run an engine of their own (see _data.Team).
-            with compile_notice(run_epoch, dtype, split=trainer.n_threads > 1,
-                                features=net_features(net, not data.dense)):
+            with _fit_notices(dtype, net, data, val, trainer.n_threads > 1):
                 trainer.run(inputs)
         else:
-            with compile_notice(run_epoch, dtype,
-                                features=net_features(net, not data.dense)):
+            with _fit_notices(dtype, net, data, val, False):
                 fit_lbfgs(self, data, theta, net, inputs)
         return self
 
@@ -587,6 +584,27 @@ class BaseMultilayerPerceptronNB(CallbackSupport, BaseEstimator, ABC):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
         return tags
+
+
+def _fit_notices(dtype, net, data, val, split):
+    """The compile notices of a fit: one per engine variant it may run.
+
+    Training's engine; with split batches (``n_jobs > 1``: an engine of its
+    own, see ``_data.Team``) also the one-thread engine, which checks the
+    final outputs and evaluates validation data; and the engine of
+    validation data that is sparse where X is dense (or the reverse).
+    """
+    stack = ExitStack()
+    sparse = not data.dense
+    stack.enter_context(compile_notice(run_epoch, dtype, split=split,
+                                       features=net_features(net, sparse)))
+    if split:
+        stack.enter_context(compile_notice(run_epoch, dtype,
+                                           features=net_features(net, sparse)))
+    if val is not None and val[0].dense == sparse:
+        stack.enter_context(compile_notice(run_epoch, dtype,
+                                           features=net_features(net, not sparse)))
+    return stack
 
 
 def _check_weights(sample_weight, X):

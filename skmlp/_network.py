@@ -85,8 +85,11 @@ def uses_dropout(dropout):
     Lenient (no validation): prediction asks it of the current parameter to
     pick the same engine as training (see ``net_arrays``'s ``extended``).
     """
-    rates = dropout if isinstance(dropout, (list, tuple, np.ndarray)) else [dropout]
-    return any(isinstance(r, Real) and not isinstance(r, bool) and r > 0 for r in rates)
+    try:
+        rates = np.ravel(np.asarray(dropout, dtype=float))
+    except (TypeError, ValueError):  # not numbers: fit will say so; nothing drops
+        return False
+    return bool(np.any(rates > 0))
 
 
 def batch_norm_flags(estimator, n_hidden):

@@ -173,6 +173,45 @@ def test_sparse_input_is_its_own_engine_and_announced():
                                         features=("sparse",)):
         pass
     assert "compiling the float64 sparse-input kernels" in out.getvalue()
+    # Once the sparse engine is in the cache, it is loaded without a word.
+    _compile_notice._seen.clear()
+    key = (sigs["sparse"][0], "array(float64, 1d, C)", "int64", None,
+           "array(float64, 1d, C)", "hyper", "int64", "moments", "counters", "work", "none")
+    cache = SimpleNamespace(_load_index=lambda: {(key, "magic"): "file"})
+    quiet = io.StringIO()
+    with _compile_notice.compile_notice(SimpleNamespace(_cache=SimpleNamespace(
+            _cache_file=cache)), np.float64, quiet, features=("sparse",)):
+        pass
+    assert quiet.getvalue() == ""
+
+
+def test_a_fit_announces_every_engine_it_runs(monkeypatch, capfd):
+    # Training's engine; with n_jobs > 1 also the one-thread engine (it checks
+    # the final outputs); and the engine of validation data that is sparse
+    # where X is dense. Here the cache is taken to hold none of them.
+    import warnings
+
+    import scipy.sparse as sp
+
+    from skmlp import MLPClassifierNB
+
+    monkeypatch.setattr(_compile_notice, "_cached", lambda *args, **kwargs: False)
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((40, 4))
+    y = (X[:, 0] > 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        MLPClassifierNB(hidden_layer_sizes=(3,), max_iter=2).fit(
+            X, y, X_val=sp.csr_matrix(X[:10]), y_val=y[:10])
+        lines = capfd.readouterr().err.splitlines()
+        assert sum("compiling the float64 kernels" in line for line in lines) == 1
+        assert sum("float64 sparse-input kernels" in line for line in lines) == 1
+        # float32: an engine this process has not announced yet.
+        MLPClassifierNB(hidden_layer_sizes=(3,), max_iter=2, n_jobs=2).fit(
+            X.astype(np.float32), y)
+    lines = capfd.readouterr().err.splitlines()
+    assert sum("float32 split-batch (n_jobs > 1) kernels" in line for line in lines) == 1
+    assert sum("compiling the float32 kernels" in line for line in lines) == 1
 
 
 _ONE_ENGINE_SCRIPT = """

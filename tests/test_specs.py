@@ -159,6 +159,23 @@ def test_the_estimator_asks_for_the_extended_engine_when_it_needs_it(setting):
     assert (est._net().ext is None) == (not setting)
 
 
+def test_dropout_asks_for_the_extended_engine_only_when_it_can_drop_something():
+    from sklearn.datasets import load_iris
+
+    from skmlp import MLPClassifierNB
+    from skmlp._network import uses_dropout
+
+    # Lenient: predict asks it of whatever the parameter holds now.
+    assert uses_dropout(np.array(0.2)) and uses_dropout([0.0, 0.1])
+    assert not any(uses_dropout(v) for v in (0.0, [0.0, 0.0], np.zeros(2), "x", None))
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        # No hidden layer: nothing to drop, the core engine.
+        est = MLPClassifierNB(hidden_layer_sizes=(), dropout=0.2, max_iter=2).fit(X, y)
+    assert est._net(training=True).ext is None and est._net().ext is None
+
+
 def test_the_extended_engine_trains_a_core_network_as_the_core_engine():
     """A clipping limit no gradient reaches switches to the extended engine
     without changing the arithmetic: the same weights, to rounding."""

@@ -315,7 +315,8 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 from numba.core.registry import CPUDispatcher
-from skmlp import MLPClassifierNB, MLPRegressorNB, _epoch, _kernels, _optim
+from skmlp import (MLPClassifierNB, MLPRegressorNB, _batch_norm, _dropout, _epoch, _kernels,
+                   _optim, _sparse)
 warnings.simplefilter("ignore")
 X = np.random.RandomState(1).standard_normal((40, 4))
 clf = MLPClassifierNB(hidden_layer_sizes=(6, 3), max_iter=2).fit(X, X[:, 0] > 0)
@@ -324,7 +325,8 @@ clf.transform(X), clf.transform(sp.csr_matrix(X)), clf.transform(X[:1])
 reg = MLPRegressorNB(hidden_layer_sizes=(3,), max_iter=2).fit(X, X[:, 0])
 reg.transform(X.astype(np.float32))  # a float64 model: the float64 engine
 misses = {f"{m.__name__}.{name}": sum(obj.stats.cache_misses.values())
-          for m in (_epoch, _kernels, _optim) for name, obj in vars(m).items()
+          for m in (_epoch, _kernels, _optim, _sparse, _dropout, _batch_norm)
+          for name, obj in vars(m).items()
           if isinstance(obj, CPUDispatcher) and obj.stats.cache_misses}
 print(misses)
 """
