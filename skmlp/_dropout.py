@@ -20,6 +20,7 @@ from numba import types
 from numba.extending import overload
 
 from ._jit import jit
+from ._views import region
 
 # Dropout draws 53-bit integers; a unit is kept when its draw is below keep * 2**53.
 _TWO_53 = 9007199254740992.0
@@ -59,9 +60,8 @@ def _drop_layer(Z, train, keep, rng, M, Ad, start):
     ``start``; ``Z`` itself when not training or ``keep`` is 1."""
     if train and keep < 1.0:
         nb, n = Z.shape
-        mask = M[start : start + nb * n].reshape((nb, n))
-        dropped = Ad[start : start + nb * n].reshape((nb, n))
-        dropout(Z, keep, rng, mask, dropped)
+        dropped = region(Ad, start, nb, n)
+        dropout(Z, keep, rng, region(M, start, nb, n), dropped)
         return dropped
     return Z
 
@@ -72,7 +72,7 @@ def _dropped_input(A, train, keep, Ad, start):
     pass's input to the next layer's weight gradient."""
     if train and keep < 1.0:
         nb, n = A.shape
-        return Ad[start : start + nb * n].reshape((nb, n))
+        return region(Ad, start, nb, n)
     return A
 
 
@@ -81,9 +81,10 @@ def _mask_deltas(D, train, keep, M, start):
     """``D *= mask``: no gradient through the dropped units."""
     if train and keep < 1.0:
         nb, n = D.shape
+        mask = region(M, start, nb, n)
         for i in range(nb):
             for j in range(n):
-                D[i, j] *= M[start + i * n + j]
+                D[i, j] *= mask[i, j]
 
 
 def drop_layer(ext, Z, train, keep, rng, M, Ad, start):

@@ -65,6 +65,7 @@ from ._specs import (
     SQUARED_ERROR,
     TANH,
 )
+from ._views import region
 
 LEAKY_SLOPE = 0.01  # negative-side slope of leaky_relu (PyTorch's and Keras's)
 ELU_ALPHA = 1.0  # saturation value of elu for large negative inputs
@@ -254,19 +255,6 @@ def activation_derivative(D, A, Zpre, code, tiny, ext):
         _fill_nan(D)
 
 
-@jit
-def _region(buf, start, nb, n):
-    """The C-contiguous ``(nb, n)`` view of ``buf`` starting at ``start``.
-
-    Compiled as a function of its own, not inlined at Numba-IR level: its
-    reshape lowers to a long error-checking sequence, and the forward and
-    backward passes call it at 18 sites. As a function it is lowered once per
-    signature and LLVM still inlines it (measured: a cold first fit 1.0-1.5 s
-    less CPU time).
-    """
-    return buf[start : start + nb * n].reshape((nb, n))
-
-
 @jit_inline
 def forward(data, rows, net, theta, work, rng, train, tiny, team, n_batch):
     """Forward pass of the rows ``rows`` of X through the network.
@@ -288,20 +276,20 @@ def forward(data, rows, net, theta, work, rng, train, tiny, team, n_batch):
     n_trans = units.shape[0] - 1
     sparse = is_sparse(sp_indptr)
     # Sparse X never touches the gather workspace, which may then be empty.
-    # (np.int64(0), not 0: a literal start would compile _region a second time.)
-    prev = _region(Xb, np.int64(0), 0 if sparse else nb, units[0])
+    # (np.int64(0), not 0: a literal start would compile region a second time.)
+    prev = region(Xb, np.int64(0), 0 if sparse else nb, units[0])
     if not sparse:
         gather_rows(X, rows, prev)
     for layer in range(n_trans):
         n_in = units[layer]
         n_out = units[layer + 1]
-        W = _region(theta, off[0, layer], n_in, n_out)
+        W = region(theta, off[0, layer], n_in, n_out)
         b = theta[off[1, layer] : off[1, layer] + n_out]
-        Z = _region(A, off[2, layer], nb, n_out)
+        Z = region(A, off[2, layer], nb, n_out)
         if not (layer == 0 and sparse_product(sp_data, sp_indices, sp_indptr, rows, W, Z)):
             matmul(prev, W, Z)
         code = acts[layer]
-        pre = _region(Zp, off[3, layer], nb if pre_layers[layer] else 0, n_out)
+        pre = region(Zp, off[3, layer], nb if pre_layers[layer] else 0, n_out)
         # Batch normalisation (normalised and scaled here; its shift takes
         # the intercept's place in bias_activation's pass).
         b = maybe_normalise(net.bn, layer, Z, b, theta, work, net.bn_par, train, team,
@@ -460,16 +448,16 @@ def backward(data, rows, net, theta, work, accumulate, train, tiny, team, n_batc
         n_out = units[layer + 1]
         wo = off[0, layer]
         bo = off[1, layer]
-        Dl = _region(D, off[2, layer], nb, n_out)
+        Dl = region(D, off[2, layer], nb, n_out)
         normalised = maybe_normalise_backward(net.bn, layer, Dl, theta, work, train, G,
                                               bo, accumulate, team, n_batch)
         if layer == 0:
-            Aprev = _region(Xb, np.int64(0), 0 if sparse else nb, n_in)
+            Aprev = region(Xb, np.int64(0), 0 if sparse else nb, n_in)
         else:
-            Aprev = dropped_input(net.ext, _region(A, off[2, layer - 1], nb, n_in), train,
+            Aprev = dropped_input(net.ext, region(A, off[2, layer - 1], nb, n_in), train,
                                   keep[layer - 1], Ad, off[4, layer - 1])
-        gW = _region(G, wo, n_in, n_out)
-        target = _region(Gtmp, wo, n_in, n_out) if accumulate else gW
+        gW = region(G, wo, n_in, n_out)
+        target = region(Gtmp, wo, n_in, n_out) if accumulate else gW
         if not (layer == 0 and sparse_gradient(sp_data, sp_indices, sp_indptr, rows, Dl,
                                                target)):
             matmul_tn(Aprev, Dl, target)
@@ -484,11 +472,11 @@ def backward(data, rows, net, theta, work, accumulate, train, tiny, team, n_batc
                 for j in range(n_out):
                     G[bo + j] += Dl[i, j]
         if layer > 0:
-            W = _region(theta, wo, n_in, n_out)
-            Dprev = _region(D, off[2, layer - 1], nb, n_in)
+            W = region(theta, wo, n_in, n_out)
+            Dprev = region(D, off[2, layer - 1], nb, n_in)
             matmul_nt(Dl, W, Dprev)
             mask_deltas(net.ext, Dprev, train, keep[layer - 1], M, off[4, layer - 1])
             code = acts[layer - 1]
-            pre = _region(Zp, off[3, layer - 1], nb if pre_layers[layer - 1] else 0, n_in)
-            activation_derivative(Dprev, _region(A, off[2, layer - 1], nb, n_in), pre,
+            pre = region(Zp, off[3, layer - 1], nb if pre_layers[layer - 1] else 0, n_in)
+            activation_derivative(Dprev, region(A, off[2, layer - 1], nb, n_in), pre,
                                   code, tiny, net.ext)

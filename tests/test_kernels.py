@@ -10,7 +10,7 @@ import scipy.sparse as sp
 from sklearn.neural_network import _base as sk_base
 from sklearn.neural_network._stochastic_optimizers import AdamOptimizer, SGDOptimizer
 
-from skmlp import _data, _dropout, _epoch, _kernels, _optim, _sparse, _specs
+from skmlp import _data, _dropout, _epoch, _kernels, _optim, _sparse, _specs, _views
 from skmlp._network import ACTIVATION_CODES, CANONICAL_LOSS, net_arrays
 
 import _reference as ref
@@ -699,9 +699,9 @@ def test_predict_rows_in_chunks_matches_reference(dtype, sparse):
 
 
 def test_region_is_compiled_once_not_inlined_at_every_call_site():
-    # _region's reshape lowers to a long error-checking sequence; inlined at
+    # region's reshape lowers to a long error-checking sequence; inlined at
     # Numba-IR level into its 18 call sites it cost about 1 s of every cold first
     # fit. A merge once brought the inlined decorator back unnoticed: the
     # docstring said one thing, the decorator another.
-    assert _kernels._region.targetoptions.get("inline", "never") == "never"
+    assert _views.region.targetoptions.get("inline", "never") == "never"
     assert _kernels.forward.targetoptions.get("inline") == "always"  # the check can fail
